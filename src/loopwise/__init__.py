@@ -1,0 +1,1 @@
+"""loopwise: active learning loops that are recorded, resumable and reported."""

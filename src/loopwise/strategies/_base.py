@@ -1,0 +1,105 @@
+"""The strategy contract: what a strategy needs, what it receives, what it returns."""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from loopwise.core.records import Selection
+from loopwise.core.topk import top_k
+
+# What a strategy may ask the loop to compute; the loop computes exactly these.
+PROBA = "proba"
+FEATURES = "features"
+EMBEDDINGS = "embeddings"
+COMMITTEE = "committee"
+HISTORY = "history"
+KNOWN_REQUIREMENTS = frozenset({PROBA, FEATURES, EMBEDDINGS, COMMITTEE, HISTORY})
+
+
+class History:
+    """Per-record time series of the probabilities past loops produced.
+
+    ``proba_by_loop[i]`` is the ``n_pool x k`` matrix (float32) that loop
+    ``loop_indices[i]`` saw when it selected. Multi-generation and learned
+    strategies read it through :meth:`for_positions`.
+    """
+
+    def __init__(self) -> None:
+        self.loop_indices: list[int] = []
+        self.proba_by_loop: list[np.ndarray] = []
+
+    def __len__(self) -> int:
+        return len(self.loop_indices)
+
+    def append(self, loop_index: int, pool_proba: np.ndarray) -> None:
+        self.loop_indices.append(loop_index)
+        self.proba_by_loop.append(pool_proba)
+
+    def for_positions(self, positions: np.ndarray) -> np.ndarray:
+        """Return an ``n_loops x len(positions) x k`` array of past probabilities."""
+        if not self.proba_by_loop:
+            return np.empty((0, len(positions), 0), dtype=np.float32)
+        return np.stack([p[positions] for p in self.proba_by_loop])
+
+
+@dataclass(frozen=True)
+class StrategyInputs:
+    """What the loop computed for one selection; fields a strategy did not ask for are ``None``.
+
+    Arrays are aligned with ``candidates`` (positions of unlabelled records in
+    the pool). ``committee`` is ``n_members x n_candidates x k``.
+    """
+
+    candidates: np.ndarray
+    proba: np.ndarray | None = None
+    features: Any = None
+    embeddings: np.ndarray | None = None
+    committee: np.ndarray | None = None
+    history: History | None = None
+    labelled_embeddings: np.ndarray | None = None
+
+    def require(self, name: str) -> Any:
+        value = getattr(self, name)
+        if value is None:
+            raise ValueError(f"strategy input {name!r} was not computed; declare it in `requires`")
+        return value
+
+
+class Strategy(abc.ABC):
+    """A querying strategy: turns model outputs into the next batch of positions.
+
+    Subclasses declare ``requires`` and implement :meth:`score` (higher means
+    more worth labelling) or override :meth:`select` for batch-aware methods.
+    Strategies never call the model and never mutate their inputs.
+    """
+
+    name: ClassVar[str]
+    requires: ClassVar[frozenset[str]] = frozenset({PROBA})
+
+    def score(self, inputs: StrategyInputs) -> np.ndarray:
+        raise NotImplementedError
+
+    def select(self, inputs: StrategyInputs, batch_size: int, rng: np.random.Generator) -> Selection:
+        scores = np.asarray(self.score(inputs), dtype=np.float64)
+        positions = top_k(scores, batch_size, rng)
+        return Selection(positions=positions, scores=scores[positions])
+
+    def get_params(self) -> dict[str, Any]:
+        """Constructor arguments, stored unchanged (as in scikit-learn) so runs can be replayed."""
+        return {k: v for k, v in vars(self).items() if not k.endswith("_")}
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({params})"
+
+
+def score_in_chunks(fn: Any, array: np.ndarray, chunk_size: int | None) -> np.ndarray:
+    """Apply a row-wise scoring function chunk by chunk; equals ``fn(array)``."""
+    n = array.shape[0]
+    if chunk_size is None or chunk_size >= n:
+        return fn(array)
+    return np.concatenate([fn(array[i : i + chunk_size]) for i in range(0, n, chunk_size)])
