@@ -18,7 +18,7 @@ def check_features(X: np.ndarray, ids: Sequence[object] | None = None, source: s
         bad = ~np.isfinite(X)
         if bad.any():
             row, col = (int(v) for v in np.argwhere(bad)[0])
-            where = f"record id {ids[row]!r}" if ids is not None else f"row {row}"
+            where = f"record id {str(ids[row])!r}" if ids is not None else f"row {row}"
             kind = "NaN" if np.isnan(X[row, col]) else "an infinite value"
             raise DataError(
                 f"{source}: {kind} in {where}, feature column {col} "

@@ -41,7 +41,7 @@ class InformationDensity(Strategy):
     """Information density: ``uncertainty(x) * density(x) ** beta`` (Settles & Craven 2008).
 
     Density is the mean cosine similarity of a candidate to the unlabelled
-    pool, so outliers with high uncertainty rank below typical uncertain records.
+    pool, rescaled to ``[0, 1]``, so outliers with high uncertainty rank below typical uncertain records.
     """
 
     name = "information_density"
@@ -56,5 +56,6 @@ class InformationDensity(Strategy):
 
     def score(self, inputs: StrategyInputs) -> np.ndarray:
         uncertainty = score_in_chunks(_BASE[self.base], inputs.require("proba"), self.chunk_size)
-        density = np.clip(cosine_density(inputs.require("features"), self.chunk_size), 0.0, None)
+        # Mapped to [0, 1] so standardised features (mean similarity near 0) never zero the score.
+        density = (1.0 + cosine_density(inputs.require("features"), self.chunk_size)) / 2.0
         return uncertainty * density**self.beta

@@ -1,0 +1,36 @@
+"""Oracles: who answers a query with labels."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+import numpy as np
+
+from loopwise.core.records import Query
+
+
+class Oracle(Protocol):
+    """Answers a query with class indices aligned to ``query.positions``."""
+
+    def collect(self, query: Query) -> np.ndarray: ...
+
+
+class SimulatedOracle:
+    """Answers from ground truth, for experiments: the standard simulated-annotator setting."""
+
+    def __init__(self, y_true: np.ndarray) -> None:
+        self.y_true = np.asarray(y_true, dtype=np.int64)
+
+    def collect(self, query: Query) -> np.ndarray:
+        return self.y_true[query.positions]
+
+
+class CallbackOracle:
+    """Answers through a user function ``fn(record_ids) -> class indices``."""
+
+    def __init__(self, fn: Callable[[np.ndarray], np.ndarray]) -> None:
+        self.fn = fn
+
+    def collect(self, query: Query) -> np.ndarray:
+        return np.asarray(self.fn(query.ids), dtype=np.int64)

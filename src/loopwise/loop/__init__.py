@@ -1,0 +1,22 @@
+"""The loop: the propose -> record state machine, its schedules, initialisation and simulation driver."""
+
+from loopwise.loop._initial import DiverseInit, GivenIds, Initializer, RandomInit, parse_initializer
+from loopwise.loop._loop import RETRAIN_MODES, Loop, loop_rng, run_simulation
+from loopwise.loop._schedules import FixedSchedule, GeometricSchedule, ListSchedule, Schedule, parse_schedule
+
+__all__ = [
+    "RETRAIN_MODES",
+    "DiverseInit",
+    "FixedSchedule",
+    "GeometricSchedule",
+    "GivenIds",
+    "Initializer",
+    "ListSchedule",
+    "Loop",
+    "RandomInit",
+    "Schedule",
+    "loop_rng",
+    "parse_initializer",
+    "parse_schedule",
+    "run_simulation",
+]

@@ -1,0 +1,299 @@
+"""The Loop state machine: ``propose()`` a query, ``record()`` its labels, until ``should_stop()``."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from loopwise.core.pool import Pool
+from loopwise.core.protocols import Learner
+from loopwise.core.records import LoopRecord, Query
+from loopwise.errors import ConfigError, LoopwiseError
+from loopwise.loop._initial import Initializer, RandomInit
+from loopwise.loop._schedules import Schedule
+from loopwise.stopping import StoppingCriterion
+from loopwise.strategies import (
+    COMMITTEE,
+    EMBEDDINGS,
+    FEATURES,
+    HISTORY,
+    KNOWN_REQUIREMENTS,
+    PROBA,
+    History,
+    Strategy,
+    StrategyInputs,
+)
+
+RETRAIN_MODES = ("scratch", "warm_start", "new_only")
+
+# Streams of the per-run random tree: every loop draws from its own child, so a
+# resumed run draws exactly what an uninterrupted one would.
+_SELECT, _COMMITTEE, _STOP_SET = 0, 1, 2
+
+
+def loop_rng(seed: int, loop_index: int, stream: int = _SELECT) -> np.random.Generator:
+    """The generator of one loop and purpose, derived from the run seed alone."""
+    return np.random.default_rng([seed, stream, loop_index])
+
+
+class Loop:
+    """One active-learning run over a pool, driven one loop at a time.
+
+    ``propose()`` runs INFER and SELECT and returns a :class:`Query`;
+    ``record(labels)`` runs LABEL bookkeeping, TRAIN and EVALUATE and returns a
+    :class:`LoopRecord`. A script, a simulation or a web queue can drive it.
+    ``evaluate(y_true, proba) -> dict`` is injected so this layer stays free of
+    metric libraries; ``clock`` is injected so timings can be controlled in tests.
+    """
+
+    def __init__(
+        self,
+        pool: Pool,
+        learner: Learner,
+        strategy: Strategy,
+        schedule: Schedule,
+        *,
+        seed: int,
+        initializer: Initializer | None = None,
+        stopping: StoppingCriterion | None = None,
+        retrain: str = "scratch",
+        X_test: Any = None,
+        y_test: np.ndarray | None = None,
+        evaluate: Callable[[np.ndarray, np.ndarray], dict[str, Any]] | None = None,
+        stop_set_size: int = 1000,
+        committee_size: int | None = None,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        if retrain not in RETRAIN_MODES:
+            raise ConfigError(f"retrain mode must be one of {', '.join(RETRAIN_MODES)}; got {retrain!r}")
+        unknown = set(strategy.requires) - KNOWN_REQUIREMENTS
+        if unknown:
+            raise ConfigError(f"strategy {strategy.name!r} requires unknown inputs {sorted(unknown)}")
+        if schedule.initial_size > len(pool):
+            raise ConfigError(f"initial sample ({schedule.initial_size}) is larger than the pool ({len(pool)} records)")
+        if schedule.budget > len(pool):
+            raise ConfigError(
+                f"budget of {schedule.budget} labels is larger than the pool ({len(pool)} records); "
+                f"lower --budget to at most {len(pool)}"
+            )
+        if (X_test is None) != (y_test is None):
+            raise ConfigError("give both X_test and y_test, or neither")
+        self.pool = pool
+        self.learner = learner
+        self.strategy = strategy
+        self.schedule = schedule
+        self.seed = seed
+        self.initializer = initializer or RandomInit()
+        self.stopping = stopping
+        self.retrain = retrain
+        self.X_test = X_test
+        self.y_test = None if y_test is None else np.asarray(y_test, dtype=np.int64)
+        self.evaluate = evaluate
+        self.committee_size = committee_size or int(getattr(strategy, "n_members", 5))
+        self.clock = clock
+        self.records: list[LoopRecord] = []
+        self.history = History()
+        self.model: Learner | None = None
+        self._pending: tuple[Query, dict[str, float], np.ndarray | None] | None = None
+        stop_rng = loop_rng(seed, 0, _STOP_SET)
+        n_stop = min(stop_set_size, len(pool))
+        self.stop_set = np.sort(stop_rng.choice(len(pool), size=n_stop, replace=False))
+
+    # -- state ---------------------------------------------------------------
+    @property
+    def loop_index(self) -> int:
+        """Index of the next loop to propose."""
+        return len(self.records)
+
+    def should_stop(self) -> bool:
+        """True when the budget is spent, the pool is exhausted, or the stopping criterion fires."""
+        if self._pending is not None:
+            return False
+        n_unlabelled = len(self.pool) - self.pool.n_labelled
+        if self.schedule.size_for(self.loop_index, self.pool.n_labelled, n_unlabelled) == 0:
+            return True
+        return self.stopping is not None and self.stopping.should_stop(self.records)
+
+    # -- SELECT ---------------------------------------------------------------
+    def propose(self) -> Query:
+        """INFER on the pool and SELECT the next batch; call :meth:`record` with its labels next."""
+        if self._pending is not None:
+            raise LoopwiseError(f"loop {self.loop_index} already proposed; record its labels first")
+        if self.should_stop():
+            raise LoopwiseError("the run has stopped; nothing left to propose")
+        index = self.loop_index
+        rng = loop_rng(self.seed, index)
+        n_unlabelled = len(self.pool) - self.pool.n_labelled
+        size = self.schedule.size_for(index, self.pool.n_labelled, n_unlabelled)
+        timings = {"infer": 0.0, "select": 0.0}
+        pool_proba: np.ndarray | None = None
+        if index == 0:
+            start = self.clock()
+            positions = self.initializer.select(self.pool.X, self.pool.ids, size, rng)
+            scores = np.zeros(len(positions))
+            timings["select"] = self.clock() - start
+        else:
+            start = self.clock()
+            inputs, pool_proba = self._strategy_inputs(index)
+            timings["infer"] = self.clock() - start
+            start = self.clock()
+            selection = self.strategy.select(inputs, size, rng)
+            timings["select"] = self.clock() - start
+            self._check_selection(selection.positions, len(inputs.candidates), size)
+            positions = inputs.candidates[selection.positions]
+            scores = np.asarray(selection.scores, dtype=np.float64)
+            self.history.append(index, pool_proba)
+        query = Query(loop_index=index, positions=np.asarray(positions, dtype=np.int64), ids=self.pool.ids[positions], scores=scores)
+        self._pending = (query, timings, pool_proba)
+        return query
+
+    def _strategy_inputs(self, index: int) -> tuple[StrategyInputs, np.ndarray]:
+        """INFER exactly what the strategy declared, plus the pool probabilities kept as history."""
+        assert self.model is not None
+        candidates = self.pool.unlabelled_positions
+        requires = self.strategy.requires
+        # Probabilities over the whole pool are the loop's own record (the history), so they
+        # are computed every loop; float32 is the stored form, so a resumed run sees the same values.
+        pool_proba = self.model.predict_proba(self.pool.X).astype(np.float32)
+        fields: dict[str, Any] = {"candidates": candidates}
+        if PROBA in requires:
+            fields["proba"] = pool_proba[candidates]
+        if FEATURES in requires:
+            fields["features"] = self.pool.rows(candidates)
+        if EMBEDDINGS in requires:
+            embed = getattr(self.model, "embed", None)
+            if embed is None:
+                raise ConfigError(f"strategy {self.strategy.name!r} needs embeddings; the learner has no embed()")
+            embeddings = np.asarray(embed(self.pool.X), dtype=np.float32)
+            fields["embeddings"] = embeddings[candidates]
+            fields["labelled_embeddings"] = embeddings[self.pool.labelled_positions]
+        if COMMITTEE in requires:
+            fields["committee"] = self._committee(index, candidates)
+        if HISTORY in requires:
+            fields["history"] = self.history
+        return StrategyInputs(**fields), pool_proba
+
+    def _committee(self, index: int, candidates: np.ndarray) -> np.ndarray:
+        """Bagged committee: members trained on bootstrap samples of the labelled set."""
+        rng = loop_rng(self.seed, index, _COMMITTEE)
+        labelled = self.pool.labelled_positions
+        X_candidates = self.pool.rows(candidates)
+        members = []
+        for _ in range(self.committee_size):
+            boot = labelled[rng.integers(0, len(labelled), len(labelled))]
+            member = self.learner.clone()
+            member.fit(self.pool.rows(boot), self.pool.labels[boot])
+            members.append(member.predict_proba(X_candidates).astype(np.float32))
+        return np.stack(members)
+
+    @staticmethod
+    def _check_selection(positions: np.ndarray, n_candidates: int, size: int) -> None:
+        positions = np.asarray(positions)
+        if positions.shape != (size,) or len(np.unique(positions)) != size:
+            raise LoopwiseError(f"strategy returned {positions.shape} positions with repeats; expected {size} distinct")
+        if size and (positions.min() < 0 or positions.max() >= n_candidates):
+            raise LoopwiseError("strategy returned positions outside the candidate set")
+
+    # -- LABEL, TRAIN, EVALUATE ----------------------------------------------
+    def record(self, labels: Sequence[int] | np.ndarray) -> LoopRecord:
+        """Take the labels of the pending query, retrain, evaluate, and return the loop's record."""
+        if self._pending is None:
+            raise LoopwiseError("nothing to record: call propose() first")
+        query, timings, pool_proba = self._pending
+        labels = np.asarray(labels, dtype=np.int64)
+        if labels.shape != query.positions.shape:
+            raise LoopwiseError(f"got {labels.shape[0]} labels for a query of {len(query.positions)} records")
+        n_classes = self.learner.n_classes
+        bad = (labels < 0) | (labels >= n_classes)
+        if bad.any():
+            record_id = str(query.ids[int(np.flatnonzero(bad)[0])])
+            raise LoopwiseError(f"label out of range for record id {record_id!r}: classes are 0..{n_classes - 1}")
+        self.pool.label(query.positions, labels, query.loop_index)
+        start = self.clock()
+        self._train(query.positions)
+        timings["train"] = self.clock() - start
+        start = self.clock()
+        metrics = self._evaluate()
+        stop_predictions = self.model.predict_proba(self.pool.rows(self.stop_set)).argmax(axis=1)  # type: ignore[union-attr]
+        timings["evaluate"] = self.clock() - start
+        record = LoopRecord(
+            loop_index=query.loop_index,
+            strategy="initial:" + type(self.initializer).__name__ if query.loop_index == 0 else self.strategy.name,
+            positions=query.positions,
+            ids=query.ids,
+            labels=labels,
+            n_labelled=self.pool.n_labelled,
+            metrics=metrics,
+            timings=timings,
+            stop_predictions=stop_predictions.astype(np.int64),
+            pool_proba=pool_proba,
+            scores=query.scores,
+        )
+        self.records.append(record)
+        self._pending = None
+        return record
+
+    def _train(self, new_positions: np.ndarray) -> None:
+        labelled = self.pool.labelled_positions
+        if self.retrain == "scratch" or self.model is None and self.retrain == "warm_start":
+            model = self.learner.clone()
+            model.fit(self.pool.rows(labelled), self.pool.labels[labelled])
+            self.model = model
+            return
+        if self.model is None:
+            self.model = self.learner.clone()
+        fit_more = getattr(self.model, "fit_more", None)
+        if fit_more is None:
+            raise ConfigError(f"retrain mode {self.retrain!r} needs a learner that can continue training")
+        if self.retrain == "new_only":
+            fit_more(self.pool.rows(new_positions), self.pool.labels[new_positions], new_only=True)
+        else:
+            fit_more(self.pool.rows(labelled), self.pool.labels[labelled], new_only=False)
+
+    def _evaluate(self) -> dict[str, Any]:
+        if self.X_test is None or self.evaluate is None:
+            return {}
+        proba = self.model.predict_proba(self.X_test)  # type: ignore[union-attr]
+        return self.evaluate(self.y_test, proba)  # type: ignore[arg-type]
+
+    # -- resume ----------------------------------------------------------------
+    def restore(self, records: Sequence[LoopRecord], model: Learner | None) -> None:
+        """Put the loop back in the state after ``records`` (loaded from a store).
+
+        ``model`` is the checkpoint of the last loop; when it is ``None`` (a
+        model that could not be saved) the model is retrained from scratch on
+        the restored labels, which only reproduces ``scratch`` runs.
+        """
+        if self.records or self._pending is not None:
+            raise LoopwiseError("restore() needs a fresh Loop")
+        for record in records:
+            self.pool.label(record.positions, record.labels, record.loop_index)
+            if record.loop_index > 0:
+                if record.pool_proba is None:
+                    raise LoopwiseError(f"loop {record.loop_index} has no stored pool probabilities")
+                self.history.append(record.loop_index, record.pool_proba)
+            self.records.append(record)
+        if model is None and records:
+            if self.retrain != "scratch":
+                raise LoopwiseError(f"cannot resume a {self.retrain!r} run without the last model checkpoint")
+            model = self.learner.clone()
+            labelled = self.pool.labelled_positions
+            model.fit(self.pool.rows(labelled), self.pool.labels[labelled])
+        self.model = model
+
+
+def run_simulation(
+    loop: Loop,
+    oracle: Any,
+    on_record: Callable[[LoopRecord], None] | None = None,
+) -> list[LoopRecord]:
+    """Drive ``loop`` with ``oracle`` until it stops; ``on_record`` sees each loop (e.g. to persist it)."""
+    while not loop.should_stop():
+        query = loop.propose()
+        record = loop.record(oracle.collect(query))
+        if on_record is not None:
+            on_record(record)
+    return loop.records

@@ -1,0 +1,16 @@
+"""Shared fixtures: small real data (scikit-learn's bundled digits) for fast tests."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits
+from sklearn.model_selection import train_test_split
+
+
+@pytest.fixture(scope="session")
+def digits_split() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Digits features scaled to [0, 1], split 75/25 stratified with a fixed seed."""
+    data = load_digits()
+    X = (data.data / 16.0).astype(np.float64)
+    return tuple(train_test_split(X, data.target, test_size=0.25, stratify=data.target, random_state=0))  # type: ignore[return-value]

@@ -1,0 +1,94 @@
+"""The contract every registered strategy must keep (run over the whole registry)."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+
+from loopwise.errors import ConfigError
+from loopwise.strategies import History, StrategyInputs, available, make_strategy
+
+N_POOL, N_CLASSES, N_FEATURES = 120, 4, 5
+
+
+def _inputs(seed: int = 0) -> StrategyInputs:
+    rng = np.random.default_rng(seed)
+    candidates = np.sort(rng.choice(N_POOL, size=90, replace=False))
+    proba = rng.dirichlet(np.ones(N_CLASSES), size=len(candidates))
+    history = History()
+    history.append(1, rng.dirichlet(np.ones(N_CLASSES), size=N_POOL).astype(np.float32))
+    return StrategyInputs(
+        candidates=candidates,
+        proba=proba,
+        features=rng.normal(size=(len(candidates), N_FEATURES)),
+        embeddings=rng.normal(size=(len(candidates), N_FEATURES)).astype(np.float32),
+        labelled_embeddings=rng.normal(size=(30, N_FEATURES)).astype(np.float32),
+        committee=rng.dirichlet(np.ones(N_CLASSES), size=(5, len(candidates))),
+        history=history,
+    )
+
+
+@pytest.fixture(params=available())
+def strategy_name(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.mark.parametrize("batch_size", [1, 10, 90])
+def test_selects_the_right_number_of_distinct_candidates(strategy_name: str, batch_size: int) -> None:
+    inputs = _inputs()
+    sel = make_strategy(strategy_name).select(inputs, batch_size, np.random.default_rng(0))
+    assert sel.positions.shape == (batch_size,)
+    assert len(np.unique(sel.positions)) == batch_size
+    assert sel.positions.min() >= 0 and sel.positions.max() < len(inputs.candidates)
+    assert sel.scores.shape == (batch_size,)
+
+
+def test_seeded_reproducibility(strategy_name: str) -> None:
+    inputs = _inputs()
+    s = make_strategy(strategy_name)
+    a = s.select(inputs, 15, np.random.default_rng(7)).positions
+    b = s.select(inputs, 15, np.random.default_rng(7)).positions
+    assert np.array_equal(a, b)
+
+
+def test_inputs_are_not_mutated(strategy_name: str) -> None:
+    inputs = _inputs()
+    before = copy.deepcopy(inputs)
+    make_strategy(strategy_name).select(inputs, 12, np.random.default_rng(0))
+    for field in ("candidates", "proba", "features", "embeddings", "committee", "labelled_embeddings"):
+        assert np.array_equal(getattr(inputs, field), getattr(before, field)), field
+    assert np.array_equal(inputs.history.proba_by_loop[0], before.history.proba_by_loop[0])
+
+
+def test_chunked_equals_whole(strategy_name: str) -> None:
+    s = make_strategy(strategy_name)
+    if "chunk_size" not in s.get_params():
+        pytest.skip(f"{strategy_name} scores the batch as a whole")
+    inputs = _inputs()
+    whole = s.select(inputs, 20, np.random.default_rng(3))
+    chunked = make_strategy(strategy_name, chunk_size=7).select(inputs, 20, np.random.default_rng(3))
+    assert np.array_equal(whole.positions, chunked.positions)
+    assert np.allclose(whole.scores, chunked.scores)
+
+
+def test_requires_only_known_inputs(strategy_name: str) -> None:
+    from loopwise.strategies import KNOWN_REQUIREMENTS
+
+    assert set(make_strategy(strategy_name).requires) <= KNOWN_REQUIREMENTS
+
+
+def test_informative_strategies_prefer_uncertain_records() -> None:
+    inputs = _inputs()
+    confident = np.zeros_like(inputs.proba)
+    confident[:, 0] = 1.0
+    confident[5] = 1.0 / N_CLASSES  # one maximally uncertain candidate
+    sure = StrategyInputs(candidates=inputs.candidates, proba=confident, features=inputs.features)
+    for name in ("least_confidence", "margin", "entropy", "information_density"):
+        assert make_strategy(name).select(sure, 1, np.random.default_rng(0)).positions[0] == 5, name
+
+
+def test_unknown_strategy_lists_known_ones() -> None:
+    with pytest.raises(ConfigError, match="unknown strategy 'nope'; known strategies: .*margin"):
+        make_strategy("nope")
