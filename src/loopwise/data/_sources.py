@@ -1,0 +1,381 @@
+"""Readers: find a source by name or path and load it into a Dataset."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from loopwise.data._dataset import Dataset
+from loopwise.data._table import (
+    Locator,
+    TableHints,
+    check_unique_ids,
+    data_rows,
+    encode_labels,
+    parse_split,
+    read_ids,
+    table_to_dataset,
+)
+from loopwise.errors import DataError
+
+BUNDLED = ("digits", "breast_cancer", "wine")
+# Longest first, so 'x.csv.gz' is read as gzip CSV and not as an unknown '.gz'.
+SUFFIXES = (".csv.gz", ".tsv.gz", ".jsonl.gz", ".csv", ".tsv", ".jsonl", ".parquet", ".npz")
+# What a dataset folder (the shared layout) may hold, in the order they are looked for.
+FOLDER_FILES = ("data.csv.gz", "data.csv", "data.parquet", "data.jsonl", "data.npz")
+_ENV_ROOT = "LOOPWISE_DATASETS"
+_FALLBACK_ROOTS = ("../shared/datasets", "/work/shared/datasets")
+
+
+def shared_datasets_root(shared_root: str | os.PathLike[str] | None = None) -> Path | None:
+    """The shared datasets folder: ``shared_root``, else ``$LOOPWISE_DATASETS``, else the first that exists
+    of ``../shared/datasets`` (from the working directory) and ``/work/shared/datasets``."""
+    if shared_root is not None:
+        return Path(shared_root)
+    env = os.environ.get(_ENV_ROOT)
+    if env:
+        return Path(env)
+    for candidate in _FALLBACK_ROOTS:
+        if Path(candidate).is_dir():
+            return Path(candidate).resolve()
+    return None
+
+
+def shared_dataset_names(root: Path | None) -> list[str]:
+    """Names of the dataset folders (those with a ``meta.json``) under ``root``."""
+    if root is None or not root.is_dir():
+        return []
+    return sorted(p.name for p in root.iterdir() if (p / "meta.json").is_file())
+
+
+def load_dataset(
+    source: str | os.PathLike[str],
+    *,
+    label_column: str | None = None,
+    text_column: str | None = None,
+    id_column: str | None = None,
+    shared_root: str | os.PathLike[str] | None = None,
+) -> Dataset:
+    """Load a labelled pool from a bundled dataset, a shared dataset folder, or a file.
+
+    Parameters
+    ----------
+    source : str or path
+        * a bundled scikit-learn dataset: ``'digits'`` (an image task, pixels / 16),
+          ``'breast_cancer'``, ``'wine'`` (tabular);
+        * a shared dataset by bare name (``'sms_spam'``, ``'adult'``, ...), looked up
+          under ``shared_root`` (see :func:`shared_datasets_root`), or a dataset
+          folder by path (``data.csv.gz`` or ``data.npz`` plus ``meta.json``);
+        * a file: ``.csv``, ``.csv.gz``, ``.tsv``, ``.jsonl`` (one object a line),
+          ``.parquet`` or ``.npz`` (arrays ``X`` and ``y``; optional ``ids``,
+          ``label_names``, ``split``).
+
+        A bare name (no folder separator, no known suffix) is a dataset name first
+        and a local path only if no dataset has that name; write ``./wine`` to
+        mean a local folder called ``wine``.
+    label_column : str, optional
+        Column holding the class; default ``'label'``.
+    text_column : str, optional
+        Column holding free text. When not given, string columns whose values are
+        long (mean over 30 characters) or nearly all different are text, other
+        string and boolean columns categorical, and number columns numeric.
+    id_column : str, optional
+        Column holding record ids; default ``'id'`` when there is one, else ids
+        are the 0-based row positions. Ids are kept as written (``'007'``).
+    shared_root : str or path, optional
+        Folder of the shared datasets.
+
+    A ``split`` column (or ``.npz`` array) with values ``train``/``test`` is kept
+    as the source's own split.
+
+    Missing and bad values. Labels and ids must be present in every row, and ids
+    unique. Gaps in categorical and text columns are fine (imputed / empty text).
+    Infinite numbers are always refused. Missing numbers (empty cells, NaN) are
+    refused in user files, because silently imputing them hides data problems;
+    they are accepted only in a shared dataset folder whose ``meta.json``
+    declares ``missing_values`` > 0, where the default featurizer imputes them
+    with the column median. Every refusal is a :class:`~loopwise.errors.DataError`
+    naming the file, the row (1-based data row; ``line`` for JSONL, ``X[i]`` for
+    ``.npz``), the record id and the column.
+
+    ``.npz`` features: integer ``X`` in 0..255 is pixels and is divided by 255,
+    float ``X`` already in [0, 1] is kept; both give an image task with ``X``
+    flattened to ``N x D``. Any other numeric ``X`` is a tabular task whose
+    ``N x D`` matrix becomes numeric columns ``x0``, ``x1``, ...
+    """
+    text = os.fspath(source)
+    options = {"label_column": label_column, "text_column": text_column, "id_column": id_column}
+    root = shared_datasets_root(shared_root)
+    if _is_bare_name(text):
+        if text in BUNDLED:
+            given = [k for k, v in options.items() if v is not None]
+            if given:
+                raise DataError(f"{text!r} is a bundled dataset with fixed columns; {', '.join(given)} do not apply")
+            return _load_bundled(text)
+        if root is not None and (root / text / "meta.json").is_file():
+            return _load_folder(root / text, source=text, **options)
+        if not Path(text).exists():
+            raise DataError(
+                f"unknown dataset {text!r}: no such file or folder, and not a dataset name; {_known(root)}"
+            )
+    path = Path(text)
+    if not path.exists():
+        raise DataError(f"{text}: no such file or folder (working directory {Path.cwd()}); {_known(root)}")
+    if path.is_dir():
+        return _load_folder(path, source=text, **options)
+    return _load_file(path, source=text, **options)
+
+
+def _known(root: Path | None) -> str:
+    """The dataset names a user could have meant, for 'not found' messages."""
+    if root is None:
+        shared = f"no shared datasets folder was found (set ${_ENV_ROOT} or pass shared_root)"
+    else:
+        shared = f"shared datasets in {root}: {', '.join(shared_dataset_names(root)) or 'none'}"
+    return f"bundled datasets: {', '.join(BUNDLED)}; {shared}"
+
+
+def _is_bare_name(text: str) -> bool:
+    return "/" not in text and os.sep not in text and _suffix(text) is None
+
+
+def _suffix(name: str) -> str | None:
+    lower = name.lower()
+    return next((s for s in SUFFIXES if lower.endswith(s)), None)
+
+
+def _load_bundled(name: str) -> Dataset:
+    from sklearn import datasets
+
+    loader: Callable[..., object] = getattr(datasets, f"load_{name}")
+    bunch = loader(as_frame=name != "digits")
+    target = np.asarray(bunch.target, dtype=np.int64)  # type: ignore[attr-defined]
+    ids = np.arange(len(target)).astype(str)
+    names = [str(n) for n in bunch.target_names]  # type: ignore[attr-defined]
+    if name == "digits":
+        # 8x8 pixels holding 0..16 ink counts; /16 puts them on the [0, 1] image scale.
+        images = (np.asarray(bunch.data, dtype=np.float32) / 16.0).astype(np.float32)  # type: ignore[attr-defined]
+        return Dataset(name, name, "image", ids, None, images, target, names, None)
+    frame = bunch.data.reset_index(drop=True).astype(np.float64)  # type: ignore[attr-defined]
+    return Dataset(
+        name, name, "tabular", ids, frame, None, target, names, None, numeric_columns=list(frame.columns)
+    )
+
+
+def _load_folder(
+    folder: Path, *, source: str, label_column: str | None, text_column: str | None, id_column: str | None
+) -> Dataset:
+    meta_path = folder / "meta.json"
+    meta: dict[str, object] = {}
+    if meta_path.is_file():
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise DataError(f"{meta_path}: cannot read dataset metadata: {exc}") from None
+        if not isinstance(meta, dict):
+            raise DataError(f"{meta_path}: expected a JSON object")
+    data = next((folder / f for f in FOLDER_FILES if (folder / f).is_file()), None)
+    if data is None:
+        present = sorted(p.name for p in folder.iterdir())
+        raise DataError(
+            f"{folder}: not a dataset folder; expected one of {', '.join(FOLDER_FILES)}, found {present[:20]}"
+        )
+    name = str(meta.get("name") or folder.name)
+    names = meta.get("label_names")
+    label_names = [str(v) for v in names] if isinstance(names, list) else None
+    task = meta.get("task") if meta.get("task") in ("text", "tabular", "image") else None
+    features = meta.get("features") if isinstance(meta.get("features"), list) else []
+    kinds = {str(f.get("name")): f.get("type") for f in features if isinstance(f, dict)}  # type: ignore[union-attr]
+    missing = meta.get("missing_values")
+    hints = TableHints(
+        task=str(task) if task else None,
+        categorical=frozenset(c for c, t in kinds.items() if t == "categorical"),
+        numeric=frozenset(c for c, t in kinds.items() if t == "numeric"),
+        label_names=label_names,
+        allow_missing_numeric=isinstance(missing, (int, float)) and missing > 0,
+    )
+    return _load_file(
+        data,
+        source=source,
+        name=name,
+        hints=hints,
+        label_column=label_column,
+        text_column=text_column,
+        id_column=id_column,
+    )
+
+
+def _load_file(
+    path: Path,
+    *,
+    source: str,
+    label_column: str | None,
+    text_column: str | None,
+    id_column: str | None,
+    name: str | None = None,
+    hints: TableHints | None = None,
+) -> Dataset:
+    suffix = _suffix(path.name)
+    if suffix is None:
+        raise DataError(f"{path}: unsupported file type; loopwise reads {', '.join(SUFFIXES)}")
+    name = name or path.name[: -len(suffix)]
+    hints = hints or TableHints()
+    file = str(path)
+    if suffix == ".npz":
+        return _read_npz(path, name=name, source=source, hints=hints)
+    if suffix in (".jsonl", ".jsonl.gz"):
+        df, lines = _read_jsonl(path)
+        loc = Locator(file, lambda i: f"line {lines[i]}")
+    elif suffix == ".parquet":
+        df = _read_parquet(path)
+        loc = data_rows(file)
+    else:
+        # Ids, labels, text and declared categories are read as strings so that
+        # '007' stays '007' and codes that look numeric are not turned into numbers.
+        as_str = {"split", label_column or "label", id_column or "id", text_column, *hints.categorical}
+        if hints.task == "text":
+            as_str.add("text")
+        df = _read_csv(path, sep="\t" if suffix.startswith(".tsv") else ",", as_str={c for c in as_str if c})
+        loc = data_rows(file)
+    return table_to_dataset(
+        df,
+        name=name,
+        source=source,
+        loc=loc,
+        label_column=label_column,
+        text_column=text_column,
+        id_column=id_column,
+        hints=hints,
+    )
+
+
+def _read_csv(path: Path, *, sep: str, as_str: set[str]) -> pd.DataFrame:
+    try:
+        # low_memory=False reads each column in one go, so a column's type does not
+        # depend on how pandas happened to chunk a big file.
+        return pd.read_csv(path, sep=sep, dtype={c: str for c in as_str}, low_memory=False)
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path}: the file is empty (no header, no rows)") from None
+    except pd.errors.ParserError as exc:
+        raise DataError(f"{path}: malformed CSV: {str(exc).strip()}") from None
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path}: not UTF-8 text (byte {exc.start}): re-save the file as UTF-8") from None
+    except (OSError, ValueError) as exc:
+        raise DataError(f"{path}: cannot read as CSV: {exc}") from None
+
+
+def _read_jsonl(path: Path) -> tuple[pd.DataFrame, list[int]]:
+    """Rows and the 1-based line number of each; blank lines are skipped."""
+    records: list[dict[str, object]] = []
+    lines: list[int] = []
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    try:
+        with opener(path, "rt", encoding="utf-8") as fh:
+            for number, line in enumerate(fh, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise DataError(
+                        f"{path}, line {number}: malformed JSON ({exc.msg} at character {exc.colno})"
+                    ) from None
+                if not isinstance(record, dict):
+                    raise DataError(
+                        f"{path}, line {number}: expected one JSON object per line, got {type(record).__name__}"
+                    )
+                records.append(record)
+                lines.append(number)
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path}: not UTF-8 text (byte {exc.start}): re-save the file as UTF-8") from None
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read: {exc}") from None
+    if not records:
+        raise DataError(f"{path}: no records (the file holds no JSON objects)")
+    return pd.DataFrame.from_records(records), lines
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    try:
+        return pd.read_parquet(path)
+    except ImportError as exc:
+        raise DataError(f"{path}: reading Parquet needs pyarrow ({exc})") from None
+    except (OSError, ValueError, NotImplementedError) as exc:
+        # pyarrow's ArrowInvalid / ArrowIOError subclass ValueError / OSError.
+        raise DataError(f"{path}: cannot read as Parquet: {exc}") from None
+
+
+def _read_npz(path: Path, *, name: str, source: str, hints: TableHints) -> Dataset:
+    file = str(path)
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {key: npz[key] for key in npz.files}
+    except ValueError as exc:
+        hint = ""
+        if "pickle" in str(exc):
+            hint = "; save string arrays with a str dtype (np.array(names, dtype=str)), not as objects"
+        raise DataError(f"{file}: cannot read as .npz: {exc}{hint}") from None
+    except (OSError, zipfile.BadZipFile, EOFError) as exc:
+        raise DataError(f"{file}: cannot read as .npz: {exc}") from None
+    absent = [k for k in ("X", "y") if k not in arrays]
+    if absent:
+        raise DataError(
+            f"{file}: no array {' or '.join(absent)}; a .npz source needs X (features or images, one row "
+            f"per record) and y (labels); it holds {sorted(arrays) or 'no arrays'}"
+        )
+    X = arrays["X"]
+    if X.ndim < 2 or X.shape[0] == 0:
+        raise DataError(f"{file}: X must hold one row per record (N x D or N x H x W); got shape {X.shape}")
+    n = X.shape[0]
+    for key in ("y", "ids", "split"):
+        if key in arrays and arrays[key].shape != (n,):
+            raise DataError(f"{file}: {key} has shape {arrays[key].shape}; expected ({n},), one per row of X")
+    loc = Locator(file, lambda i: f"X[{i}]")
+    if "ids" in arrays:
+        ids = read_ids(pd.Series(arrays["ids"]), loc, "array 'ids'")
+    else:
+        ids = np.arange(n).astype(str)
+        check_unique_ids(ids, loc)
+    loc = Locator(file, loc.row, ids)
+
+    split = parse_split(pd.Series(arrays["split"]), loc, "array 'split'") if "split" in arrays else None
+    names = arrays.get("label_names", hints.label_names)
+    y_raw = pd.Series(arrays["y"])
+    codes = names is not None and np.issubdtype(arrays["y"].dtype, np.number)
+    y, label_names = encode_labels(
+        y_raw, loc, "array 'y'", None if names is None else [str(v) for v in np.asarray(names).tolist()], codes
+    )
+
+    flat = X.reshape(n, -1)
+    if flat.dtype == bool:
+        flat = flat.astype(np.uint8)
+    if not np.issubdtype(flat.dtype, np.number):
+        raise DataError(f"{file}: X must be numeric; got dtype {X.dtype}")
+    if np.issubdtype(flat.dtype, np.floating):
+        bad = ~np.isfinite(flat)
+        if bad.any():
+            row, col = (int(v) for v in np.argwhere(bad)[0])
+            kind = "a missing (NaN) value" if np.isnan(flat[row, col]) else "an infinite value"
+            raise DataError(
+                f"{loc.at(row)}, column {col}: {kind} in X ({int(bad.any(axis=1).sum())} rows affected); "
+                f"fill or drop them first"
+            )
+    lo, hi = (float(flat.min()), float(flat.max()))
+    if np.issubdtype(flat.dtype, np.integer) and lo >= 0 and hi <= 255:
+        images = flat.astype(np.float32) / np.float32(255.0)
+    elif np.issubdtype(flat.dtype, np.floating) and lo >= 0.0 and hi <= 1.0:
+        images = flat.astype(np.float32)
+    else:
+        frame = pd.DataFrame(flat.astype(np.float64), columns=[f"x{j}" for j in range(flat.shape[1])])
+        return Dataset(
+            name, source, "tabular", ids, frame, None, y, label_names, split, numeric_columns=list(frame.columns)
+        )
+    return Dataset(name, source, "image", ids, None, images, y, label_names, split)
+
