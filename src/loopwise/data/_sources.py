@@ -17,7 +17,6 @@ from loopwise.data._table import (
     Locator,
     TableHints,
     check_unique_ids,
-    data_rows,
     encode_labels,
     parse_split,
     read_ids,
@@ -30,6 +29,12 @@ BUNDLED = ("digits", "breast_cancer", "wine")
 SUFFIXES = (".csv.gz", ".tsv.gz", ".jsonl.gz", ".csv", ".tsv", ".jsonl", ".parquet", ".npz")
 # What a dataset folder (the shared layout) may hold, in the order they are looked for.
 FOLDER_FILES = ("data.csv.gz", "data.csv", "data.parquet", "data.jsonl", "data.npz")
+# pandas' default missing-value markers, applied to number and category columns only:
+# in ids, labels and text a literal "NA" or "None" is data (a class, a message).
+_NA_MARKERS = [
+    "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+    "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null",
+]  # fmt: skip
 _ENV_ROOT = "LOOPWISE_DATASETS"
 _FALLBACK_ROOTS = ("../shared/datasets", "/work/shared/datasets")
 
@@ -117,7 +122,9 @@ def load_dataset(
         if text in BUNDLED:
             given = [k for k, v in options.items() if v is not None]
             if given:
-                raise DataError(f"{text!r} is a bundled dataset with fixed columns; {', '.join(given)} do not apply")
+                raise DataError(
+                    f"{text!r} is a bundled dataset with fixed columns; {', '.join(given)} only apply to files"
+                )
             return _load_bundled(text)
         if root is not None and (root / text / "meta.json").is_file():
             return _load_folder(root / text, source=text, **options)
@@ -232,18 +239,23 @@ def _load_file(
         return _read_npz(path, name=name, source=source, hints=hints)
     if suffix in (".jsonl", ".jsonl.gz"):
         df, lines = _read_jsonl(path)
-        loc = Locator(file, lambda i: f"line {lines[i]}")
+        loc = Locator(file, unit="line", numbers=lines)
     elif suffix == ".parquet":
         df = _read_parquet(path)
-        loc = data_rows(file)
+        loc = Locator(file)
     else:
         # Ids, labels, text and declared categories are read as strings so that
         # '007' stays '007' and codes that look numeric are not turned into numbers.
-        as_str = {"split", label_column or "label", id_column or "id", text_column, *hints.categorical}
+        as_str = {"split", label_column or "label", id_column or "id", text_column}
         if hints.task == "text":
             as_str.add("text")
-        df = _read_csv(path, sep="\t" if suffix.startswith(".tsv") else ",", as_str={c for c in as_str if c})
-        loc = data_rows(file)
+        df = _read_csv(
+            path,
+            sep="\t" if suffix.startswith(".tsv") else ",",
+            verbatim={c for c in as_str if c},
+            categorical=set(hints.categorical),
+        )
+        loc = Locator(file)
     return table_to_dataset(
         df,
         name=name,
@@ -256,11 +268,18 @@ def _load_file(
     )
 
 
-def _read_csv(path: Path, *, sep: str, as_str: set[str]) -> pd.DataFrame:
+def _read_csv(path: Path, *, sep: str, verbatim: set[str], categorical: set[str]) -> pd.DataFrame:
+    """Read a CSV; ``verbatim`` columns (ids, labels, text) are strings where only an empty
+    cell is missing, ``categorical`` ones strings with the usual missing markers."""
     try:
+        columns = list(pd.read_csv(path, sep=sep, nrows=0).columns)
+        na_values = {c: [""] if c in verbatim else _NA_MARKERS for c in columns}
+        dtype = {c: str for c in columns if c in verbatim or c in categorical}
         # low_memory=False reads each column in one go, so a column's type does not
         # depend on how pandas happened to chunk a big file.
-        return pd.read_csv(path, sep=sep, dtype={c: str for c in as_str}, low_memory=False)
+        return pd.read_csv(
+            path, sep=sep, dtype=dtype, keep_default_na=False, na_values=na_values, low_memory=False
+        )
     except pd.errors.EmptyDataError:
         raise DataError(f"{path}: the file is empty (no header, no rows)") from None
     except pd.errors.ParserError as exc:
@@ -285,7 +304,7 @@ def _read_jsonl(path: Path) -> tuple[pd.DataFrame, list[int]]:
                     record = json.loads(line)
                 except json.JSONDecodeError as exc:
                     raise DataError(
-                        f"{path}, line {number}: malformed JSON ({exc.msg} at character {exc.colno})"
+                        f"{path}, line {number}: malformed JSON ({exc.msg}, at column {exc.colno})"
                     ) from None
                 if not isinstance(record, dict):
                     raise DataError(
@@ -337,13 +356,13 @@ def _read_npz(path: Path, *, name: str, source: str, hints: TableHints) -> Datas
     for key in ("y", "ids", "split"):
         if key in arrays and arrays[key].shape != (n,):
             raise DataError(f"{file}: {key} has shape {arrays[key].shape}; expected ({n},), one per row of X")
-    loc = Locator(file, lambda i: f"X[{i}]")
+    loc = Locator(file, unit="X[{}]", first=0)
     if "ids" in arrays:
         ids = read_ids(pd.Series(arrays["ids"]), loc, "array 'ids'")
     else:
         ids = np.arange(n).astype(str)
         check_unique_ids(ids, loc)
-    loc = Locator(file, loc.row, ids)
+    loc = loc.with_ids(ids)
 
     split = parse_split(pd.Series(arrays["split"]), loc, "array 'split'") if "split" in arrays else None
     names = arrays.get("label_names", hints.label_names)
@@ -363,9 +382,9 @@ def _read_npz(path: Path, *, name: str, source: str, hints: TableHints) -> Datas
         if bad.any():
             row, col = (int(v) for v in np.argwhere(bad)[0])
             kind = "a missing (NaN) value" if np.isnan(flat[row, col]) else "an infinite value"
+            n_bad = int(bad.any(axis=1).sum())
             raise DataError(
-                f"{loc.at(row)}, column {col}: {kind} in X ({int(bad.any(axis=1).sum())} rows affected); "
-                f"fill or drop them first"
+                f"{loc.at(row)}, column {col}: {kind} in X ({n_bad} of {n} rows affected); fill or drop them first"
             )
     lo, hi = (float(flat.min()), float(flat.max()))
     if np.issubdtype(flat.dtype, np.integer) and lo >= 0 and hi <= 255:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -23,11 +23,29 @@ _SHOW = 5  # how many offending values an error message lists
 
 @dataclass(frozen=True)
 class Locator:
-    """Says where a record sits in its source, in the terms the user would search for."""
+    """Says where a record sits in its source, in the terms the user would search for.
+
+    The default is a 1-based data row (the header not counted), as in a CSV or
+    Parquet file; JSONL passes its ``line`` numbers, ``.npz`` the ``X[{}]`` index.
+    """
 
     file: str
-    row: Callable[[int], str]
+    unit: str = "row"  # a word ('row', 'line') or a format with '{}' ('X[{}]')
+    first: int = 1  # the number of position 0
+    numbers: Sequence[int] | None = None  # explicit numbers, e.g. JSONL lines after skipped blanks
     ids: np.ndarray | None = None
+
+    def number(self, pos: int) -> int:
+        return int(self.numbers[pos]) if self.numbers is not None else pos + self.first
+
+    def rows(self, positions: Sequence[int]) -> str:
+        nums = [self.number(int(p)) for p in positions]
+        if "{}" in self.unit:
+            return ", ".join(self.unit.format(n) for n in nums)
+        return f"{self.unit}{'s' if len(nums) > 1 else ''} {', '.join(map(str, nums))}"
+
+    def row(self, pos: int) -> str:
+        return self.rows([pos])
 
     def at(self, pos: int) -> str:
         where = f"{self.file}, {self.row(pos)}"
@@ -35,10 +53,12 @@ class Locator:
             where += f" (record id {str(self.ids[pos])!r})"
         return where
 
+    def with_ids(self, ids: np.ndarray) -> Locator:
+        return replace(self, ids=ids)
 
-def data_rows(file: str, ids: np.ndarray | None = None) -> Locator:
-    """Locator for CSV/Parquet: 1-based data rows, the header not counted."""
-    return Locator(file, lambda i: f"row {i + 1}", ids)
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 @dataclass(frozen=True)
@@ -55,13 +75,19 @@ class TableHints:
 def as_strings(values: pd.Series) -> np.ndarray:
     """Values as str, writing whole floats as integers (a JSON ``1`` read as ``1.0`` is ``'1'``)."""
     if pdt.is_bool_dtype(values.dtype):
-        return values.astype(str).to_numpy(dtype=str)
+        return _str_array(values)
     if pdt.is_numeric_dtype(values.dtype):
         arr = values.to_numpy(dtype=np.float64, na_value=np.nan)
         whole = np.isfinite(arr) & (arr == np.round(arr)) & (np.abs(arr) < 2**53)
         if whole.all():
             return arr.astype(np.int64).astype(str)
-    return values.astype(str).to_numpy(dtype=str)
+    return _str_array(values)
+
+
+def _str_array(values: pd.Series) -> np.ndarray:
+    # Series.to_numpy(dtype=str) truncates to the first value's width in pandas 3
+    # ('red' -> 'r'); numpy sizes the array itself from the Python objects.
+    return np.asarray(values.to_numpy(dtype=object), dtype=str)
 
 
 def _missing(values: pd.Series) -> np.ndarray:
@@ -88,7 +114,7 @@ def read_ids(values: pd.Series, loc: Locator, what: str) -> np.ndarray:
         first = int(np.flatnonzero(miss)[0])
         raise DataError(
             f"{loc.file}, {loc.row(first)}: missing record id in {what} "
-            f"({int(miss.sum())} rows without an id); every record needs one"
+            f"({_count(int(miss.sum()), 'row')} without an id); every record needs one"
         )
     ids = as_strings(values)
     check_unique_ids(ids, loc)
@@ -103,11 +129,12 @@ def check_unique_ids(ids: np.ndarray, loc: Locator) -> None:
     for pos in np.flatnonzero(dup):
         rows.setdefault(str(ids[pos]), []).append(int(pos))
     shown = "; ".join(
-        f"{rid!r} ({', '.join(loc.row(p) for p in where[:_SHOW])}{', ...' if len(where) > _SHOW else ''})"
+        f"{rid!r} ({loc.rows(where[:_SHOW])}{', ...' if len(where) > _SHOW else ''})"
         for rid, where in list(rows.items())[:_SHOW]
     )
     raise DataError(
-        f"{loc.file}: duplicate record ids: {shown}; {len(rows)} ids appear more than once. Record ids must be unique"
+        f"{loc.file}: duplicate record ids: {shown}; {_count(len(rows), 'id')} appearing more than once. "
+        f"Record ids must be unique"
     )
 
 
@@ -128,7 +155,7 @@ def encode_labels(
     if miss.any():
         first = int(np.flatnonzero(miss)[0])
         raise DataError(
-            f"{loc.at(first)}: missing label in {what} ({int(miss.sum())} rows without a label); "
+            f"{loc.at(first)}: missing label in {what} ({_count(int(miss.sum()), 'row')} without a label); "
             f"every record needs its class, or drop the unlabelled rows"
         )
     if codes:
@@ -166,7 +193,7 @@ def encode_labels(
     present = np.unique(y)
     if len(present) < 2:
         raise DataError(
-            f"{loc.file}: {what} has a single class {names[int(present[0])]!r} ({len(y)} rows); "
+            f"{loc.file}: {what} has a single class {names[int(present[0])]!r} ({_count(len(y), 'row')}); "
             f"a classifier needs at least two classes"
         )
     return y, names
@@ -223,7 +250,7 @@ def _check_numeric(values: np.ndarray, column: str, loc: Locator, allow_missing:
         fix = "fill or drop the gaps; missing numbers are refused in user files (categorical and text gaps are fine)"
     raise DataError(
         f"{loc.at(first)}, column {column!r}: {kind} in a numeric column "
-        f"({int(bad.sum())} rows affected in this column); {fix}"
+        f"({_count(int(bad.sum()), 'row')} affected in this column); {fix}"
     )
 
 
@@ -290,7 +317,7 @@ def table_to_dataset(
         ids = read_ids(df[id_col], loc, f"id column {id_col!r}")
     else:
         ids = np.arange(len(df)).astype(str)
-    loc = Locator(loc.file, loc.row, ids)
+    loc = loc.with_ids(ids)
 
     split_col = "split" if "split" in columns and "split" not in roles else None
     split = parse_split(df[split_col], loc, "split column 'split'") if split_col else None
