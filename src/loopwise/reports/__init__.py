@@ -1,5 +1,6 @@
 """Reports over finished runs: learning-curve metrics, a terminal table, and HTML and JSON reports."""
 
+from loopwise.reports._json import load_json_report, write_json_report
 from loopwise.reports._results import LoopPoint, RunResult
 from loopwise.reports._summary import aulc, labels_to_reach, summarise
 from loopwise.reports._table import render_table
@@ -9,6 +10,8 @@ __all__ = [
     "RunResult",
     "aulc",
     "labels_to_reach",
+    "load_json_report",
     "render_table",
     "summarise",
+    "write_json_report",
 ]
