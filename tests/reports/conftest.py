@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pytest
 
-from loopwise.reports import LoopPoint, RunResult
+from loopwise.reports import LoopPoint, RunResult, write_html_report
 
 # Names a report must escape, not interpret: HTML, a script end tag, mathtext dollars, rich markup.
 LABEL_NAMES = ["<b>cat</b>", "dog & co", "</script><!--", "$x$ [red]bird"]
@@ -91,6 +91,14 @@ def build_results() -> list[RunResult]:
 def results() -> list[RunResult]:
     """A fresh copy of the two-strategy, three-seed results, free for a test to change."""
     return build_results()
+
+
+@pytest.fixture(scope="module")
+def report_page(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The HTML report of ``build_results()``, rendered once per module: figures take a while."""
+    path = tmp_path_factory.mktemp("html") / "nested" / "report.html"
+    write_html_report(build_results(), path, title="Pets & <friends>")
+    return path.read_text(encoding="utf-8")
 
 
 @pytest.fixture

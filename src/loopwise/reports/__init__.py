@@ -1,5 +1,6 @@
 """Reports over finished runs: learning-curve metrics, a terminal table, and HTML and JSON reports."""
 
+from loopwise.reports._html import render_html, write_html_report
 from loopwise.reports._json import load_json_report, write_json_report
 from loopwise.reports._results import LoopPoint, RunResult
 from loopwise.reports._summary import aulc, labels_to_reach, summarise
@@ -11,7 +12,9 @@ __all__ = [
     "aulc",
     "labels_to_reach",
     "load_json_report",
+    "render_html",
     "render_table",
     "summarise",
+    "write_html_report",
     "write_json_report",
 ]
