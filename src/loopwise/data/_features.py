@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -141,9 +142,9 @@ def _checked(X: object, ids: np.ndarray, source: str) -> np.ndarray | sp.csr_mat
                 # Locate the row of the first bad stored value, and let the shared
                 # check word the error from that one dense row.
                 row = int(np.searchsorted(out.indptr, int(np.flatnonzero(bad)[0]), side="right") - 1)
-                check_features(out[row].toarray(), ids[[row]], source)
+                check_features(out[row].toarray(), cast(Sequence[object], ids[[row]]), source)
             return out
         dense = np.asarray(X, dtype=np.float32)
     except (ValueError, TypeError) as exc:
         raise DataError(f"{source}: output is not a numeric matrix: {exc}") from exc
-    return check_features(dense, ids, source)
+    return check_features(dense, cast(Sequence[object], ids), source)

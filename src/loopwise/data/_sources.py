@@ -116,7 +116,7 @@ def load_dataset(
     ``N x D`` matrix becomes numeric columns ``x0``, ``x1``, ...
     """
     text = os.fspath(source)
-    options = {"label_column": label_column, "text_column": text_column, "id_column": id_column}
+    options: dict[str, str | None] = {"label_column": label_column, "text_column": text_column, "id_column": id_column}
     root = shared_datasets_root(shared_root)
     if _is_bare_name(text):
         if text in BUNDLED:
@@ -127,7 +127,9 @@ def load_dataset(
                 )
             return _load_bundled(text)
         if root is not None and (root / text / "meta.json").is_file():
-            return _load_folder(root / text, source=text, **options)
+            return _load_folder(
+                root / text, source=text, label_column=label_column, text_column=text_column, id_column=id_column
+            )
         if not Path(text).exists():
             raise DataError(
                 f"unknown dataset {text!r}: no such file or folder, and not a dataset name; {_known(root)}"
@@ -136,8 +138,8 @@ def load_dataset(
     if not path.exists():
         raise DataError(f"{text}: no such file or folder (working directory {Path.cwd()}); {_known(root)}")
     if path.is_dir():
-        return _load_folder(path, source=text, **options)
-    return _load_file(path, source=text, **options)
+        return _load_folder(path, source=text, label_column=label_column, text_column=text_column, id_column=id_column)
+    return _load_file(path, source=text, label_column=label_column, text_column=text_column, id_column=id_column)
 
 
 def _known(root: Path | None) -> str:
@@ -198,8 +200,10 @@ def _load_folder(
     names = meta.get("label_names")
     label_names = [str(v) for v in names] if isinstance(names, list) else None
     task = meta.get("task") if meta.get("task") in ("text", "tabular", "image") else None
-    features = meta.get("features") if isinstance(meta.get("features"), list) else []
-    kinds = {str(f.get("name")): f.get("type") for f in features if isinstance(f, dict)}  # type: ignore[union-attr]
+    features = meta.get("features")
+    kinds = {
+        str(f.get("name")): f.get("type") for f in (features if isinstance(features, list) else []) if isinstance(f, dict)
+    }
     missing = meta.get("missing_values")
     hints = TableHints(
         task=str(task) if task else None,

@@ -46,6 +46,7 @@ def split_pool_test(
         pool = positions[split == "train"]
         test = positions[split == "test"]
     else:
+        _check_both_sides(test_size, n)
         pool, test = _draw(positions, y, test_size, seed)
     if max_pool is not None and len(pool) > max_pool:
         pool = _draw(pool, y, max_pool, seed)[1]
@@ -69,6 +70,15 @@ def _check_size(label: str, value: object, n: int) -> None:
         ok, allowed = False, "a fraction or a row count"
     if not ok:
         raise ConfigError(f"{label} must be {allowed} for {n} rows; got {value!r}")
+
+
+def _check_both_sides(test_size: float | int, n: int) -> None:
+    # sklearn rounds the test side up; a fraction of very few rows can leave no pool.
+    n_test = int(test_size) if _is_int(test_size) else int(np.ceil(float(test_size) * n))
+    if n_test < 1 or n - n_test < 1:
+        raise ConfigError(
+            f"test_size={test_size!r} of {n} rows gives {n_test} test and {n - n_test} pool rows; both need at least one"
+        )
 
 
 def _draw(positions: np.ndarray, y: np.ndarray, size: float | int, seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -77,7 +77,7 @@ def as_strings(values: pd.Series) -> np.ndarray:
     if pdt.is_bool_dtype(values.dtype):
         return _str_array(values)
     if pdt.is_numeric_dtype(values.dtype):
-        arr = values.to_numpy(dtype=np.float64, na_value=np.nan)
+        arr = np.asarray(values.to_numpy(dtype=np.float64, na_value=np.nan))
         whole = np.isfinite(arr) & (arr == np.round(arr)) & (np.abs(arr) < 2**53)
         if whole.all():
             return arr.astype(np.int64).astype(str)
@@ -92,7 +92,7 @@ def _str_array(values: pd.Series) -> np.ndarray:
 
 def _missing(values: pd.Series) -> np.ndarray:
     """Missing cells: NaN/None, or strings that are empty or only whitespace."""
-    miss = values.isna().to_numpy(dtype=bool)
+    miss = np.asarray(values.isna().to_numpy(dtype=bool))
     if not pdt.is_numeric_dtype(values.dtype) and not pdt.is_bool_dtype(values.dtype):
         blank = values.astype(object).where(~miss, "").astype(str).str.strip().str.len() == 0
         miss = miss | blank.to_numpy(dtype=bool)
@@ -256,7 +256,7 @@ def _check_numeric(values: np.ndarray, column: str, loc: Locator, allow_missing:
 
 def _to_numeric(values: pd.Series, column: str, loc: Locator) -> np.ndarray:
     if pdt.is_numeric_dtype(values.dtype) and not pdt.is_bool_dtype(values.dtype):
-        return values.to_numpy(dtype=np.float64, na_value=np.nan)
+        return np.asarray(values.to_numpy(dtype=np.float64, na_value=np.nan))
     parsed = pd.to_numeric(values, errors="coerce")
     unparsed = parsed.isna().to_numpy() & ~_missing(values)
     if unparsed.any():
@@ -265,7 +265,7 @@ def _to_numeric(values: pd.Series, column: str, loc: Locator) -> np.ndarray:
             f"{loc.at(first)}, column {column!r}: {values.iloc[first]!r} is not a number, "
             f"but the column is declared numeric"
         )
-    return parsed.to_numpy(dtype=np.float64, na_value=np.nan)
+    return np.asarray(parsed.to_numpy(dtype=np.float64, na_value=np.nan))
 
 
 def _column_list(columns: Sequence[str]) -> str:
