@@ -6,11 +6,12 @@ import gzip
 import json
 import os
 import zipfile
-from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn import datasets as sk_datasets
 
 from loopwise.data._dataset import Dataset
 from loopwise.data._table import (
@@ -104,8 +105,8 @@ def load_dataset(
     unique. Gaps in categorical and text columns are fine (imputed / empty text).
     Infinite numbers are always refused. Missing numbers (empty cells, NaN) are
     refused in user files, because silently imputing them hides data problems;
-    they are accepted only in a shared dataset folder whose ``meta.json``
-    declares ``missing_values`` > 0, where the default featurizer imputes them
+    they are accepted only from a dataset folder (the shared layout) whose
+    ``meta.json`` declares ``missing_values`` > 0, where the default featurizer imputes them
     with the column median. Every refusal is a :class:`~loopwise.errors.DataError`
     naming the file, the row (1-based data row; ``line`` for JSONL, ``X[i]`` for
     ``.npz``), the record id and the column.
@@ -116,10 +117,10 @@ def load_dataset(
     ``N x D`` matrix becomes numeric columns ``x0``, ``x1``, ...
     """
     text = os.fspath(source)
-    options: dict[str, str | None] = {"label_column": label_column, "text_column": text_column, "id_column": id_column}
     root = shared_datasets_root(shared_root)
     if _is_bare_name(text):
         if text in BUNDLED:
+            options = {"label_column": label_column, "text_column": text_column, "id_column": id_column}
             given = [k for k, v in options.items() if v is not None]
             if given:
                 raise DataError(
@@ -161,18 +162,15 @@ def _suffix(name: str) -> str | None:
 
 
 def _load_bundled(name: str) -> Dataset:
-    from sklearn import datasets
-
-    loader: Callable[..., object] = getattr(datasets, f"load_{name}")
-    bunch = loader(as_frame=name != "digits")
-    target = np.asarray(bunch.target, dtype=np.int64)  # type: ignore[attr-defined]
+    bunch: Any = getattr(sk_datasets, f"load_{name}")(as_frame=name != "digits")
+    target = np.asarray(bunch.target, dtype=np.int64)
     ids = np.arange(len(target)).astype(str)
-    names = [str(n) for n in bunch.target_names]  # type: ignore[attr-defined]
+    names = [str(n) for n in bunch.target_names]
     if name == "digits":
         # 8x8 pixels holding 0..16 ink counts; /16 puts them on the [0, 1] image scale.
-        images = (np.asarray(bunch.data, dtype=np.float32) / 16.0).astype(np.float32)  # type: ignore[attr-defined]
+        images = np.asarray(bunch.data, dtype=np.float32) / np.float32(16.0)
         return Dataset(name, name, "image", ids, None, images, target, names, None)
-    frame = bunch.data.reset_index(drop=True).astype(np.float64)  # type: ignore[attr-defined]
+    frame = bunch.data.reset_index(drop=True).astype(np.float64)
     return Dataset(
         name, name, "tabular", ids, frame, None, target, names, None, numeric_columns=list(frame.columns)
     )
