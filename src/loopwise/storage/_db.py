@@ -1,0 +1,86 @@
+"""Engines for the store: URL handling, SQLite pragmas and transactions, sessions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import URL, Engine, create_engine, event, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.orm import sessionmaker
+from sqlalchemy.pool import StaticPool
+
+from loopwise.errors import ConfigError
+
+DEFAULT_URL = "sqlite:///loopwise.db"
+
+
+def parse_url(url: str | None) -> URL:
+    """Parse ``url`` (``None``: ``loopwise.db`` in the working directory); SQLite paths become absolute."""
+    text = DEFAULT_URL if url is None else url
+    try:
+        parsed = make_url(text)
+    except ArgumentError as exc:
+        raise ConfigError(
+            f"cannot parse the store URL {text!r}: expected an SQLAlchemy URL such as "
+            "'sqlite:///path/to/loopwise.db' or 'postgresql+psycopg://user:password@host/db'"
+        ) from exc
+    if is_sqlite_file(parsed):
+        # Absolute, so the store and its artifact folder stay put if the process changes directory.
+        parsed = parsed.set(database=str(Path(str(parsed.database)).expanduser().resolve()))
+    return parsed
+
+
+def is_sqlite(url: URL) -> bool:
+    return url.get_backend_name() == "sqlite"
+
+
+def is_sqlite_file(url: URL) -> bool:
+    database = url.database
+    return (
+        is_sqlite(url)
+        and bool(database)
+        and database != ":memory:"
+        and not str(database).startswith("file:")
+    )
+
+
+def make_engine(url: str | URL) -> Engine:
+    """An engine for ``url``; on SQLite every connection gets WAL, foreign keys and real transactions."""
+    parsed = make_url(url)
+    if not is_sqlite(parsed):
+        # pool_pre_ping: a long-lived server would otherwise hand out connections the database dropped.
+        return create_engine(parsed, pool_pre_ping=True)
+    kwargs: dict[str, Any] = {}
+    if not is_sqlite_file(parsed):
+        # An in-memory database lives in one connection; every session must share it.
+        kwargs = {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
+    engine = create_engine(parsed, **kwargs)
+    event.listen(engine, "connect", _on_sqlite_connect)
+    event.listen(engine, "begin", _on_sqlite_begin)
+    return engine
+
+
+def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # The sqlite3 module opens transactions lazily, only before DML, so a read followed by a write
+    # (check the loop index, then insert) would not be atomic. Take over and emit BEGIN ourselves.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        # WAL: readers (the annotation server, reports) do not block the writer, nor it them.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        # SQLite ignores foreign keys unless told so, per connection.
+        cursor.execute("PRAGMA foreign_keys=ON")
+        # Wait for a concurrent writer instead of failing at once with 'database is locked'.
+        cursor.execute("PRAGMA busy_timeout=30000")
+    finally:
+        cursor.close()
+
+
+def _on_sqlite_begin(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN")
+
+
+def make_sessionmaker(engine: Engine) -> sessionmaker:  # type: ignore[type-arg]
+    # expire_on_commit=False: rows are read into dataclasses inside the transaction anyway.
+    return sessionmaker(engine, expire_on_commit=False)
