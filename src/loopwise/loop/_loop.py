@@ -21,6 +21,7 @@ from loopwise.strategies import (
     FEATURES,
     HISTORY,
     KNOWN_REQUIREMENTS,
+    MC_SAMPLES,
     PROBA,
     History,
     Strategy,
@@ -163,6 +164,7 @@ class Loop:
             fields["proba"] = pool_proba[candidates]
         if FEATURES in requires:
             fields["features"] = self.pool.rows(candidates)
+            fields["labelled_features"] = self.pool.rows(self.pool.labelled_positions)
         if EMBEDDINGS in requires:
             embed = getattr(self.model, "embed", None)
             if embed is None:
@@ -172,6 +174,17 @@ class Loop:
             fields["labelled_embeddings"] = embeddings[self.pool.labelled_positions]
         if COMMITTEE in requires:
             fields["committee"] = self._committee(index, candidates)
+        if MC_SAMPLES in requires:
+            # Learners without their own posterior sampler fall back to the bagged committee: bootstrap
+            # replicas approximate draws from the posterior (Lakshminarayanan et al. 2017), one draw per member.
+            sampler = getattr(self.model, "predict_proba_samples", None)
+            if sampler is not None:
+                n_samples = int(getattr(self.strategy, "n_samples", self.committee_size))
+                mc_rng = loop_rng(self.seed, index, 3)  # stream 3: the next after _SELECT, _COMMITTEE, _STOP_SET
+                samples = sampler(self.pool.rows(candidates), n_samples, mc_rng)
+                fields["mc_samples"] = np.asarray(samples, dtype=np.float32)
+            else:
+                fields["mc_samples"] = fields["committee"] if "committee" in fields else self._committee(index, candidates)
         if HISTORY in requires:
             fields["history"] = self.history
         return StrategyInputs(**fields), pool_proba

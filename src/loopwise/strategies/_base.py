@@ -17,7 +17,8 @@ FEATURES = "features"
 EMBEDDINGS = "embeddings"
 COMMITTEE = "committee"
 HISTORY = "history"
-KNOWN_REQUIREMENTS = frozenset({PROBA, FEATURES, EMBEDDINGS, COMMITTEE, HISTORY})
+MC_SAMPLES = "mc_samples"
+KNOWN_REQUIREMENTS = frozenset({PROBA, FEATURES, EMBEDDINGS, COMMITTEE, HISTORY, MC_SAMPLES})
 
 
 class History:
@@ -51,7 +52,11 @@ class StrategyInputs:
     """What the loop computed for one selection; fields a strategy did not ask for are ``None``.
 
     Arrays are aligned with ``candidates`` (positions of unlabelled records in
-    the pool). ``committee`` is ``n_members x n_candidates x k``.
+    the pool). ``committee`` is ``n_members x n_candidates x k``;
+    ``mc_samples`` is ``n_samples x n_candidates x k`` (Monte-Carlo draws of
+    the predictive distribution). ``labelled_features`` and
+    ``labelled_embeddings`` are the rows of the labelled records, given with
+    ``features`` and ``embeddings`` respectively.
     """
 
     candidates: np.ndarray
@@ -61,6 +66,8 @@ class StrategyInputs:
     committee: np.ndarray | None = None
     history: History | None = None
     labelled_embeddings: np.ndarray | None = None
+    mc_samples: np.ndarray | None = None
+    labelled_features: Any = None
 
     def require(self, name: str) -> Any:
         value = getattr(self, name)
