@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
@@ -11,8 +12,8 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 import numpy as np
-from sqlalchemy import Engine, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Engine, func, insert, select, text, update
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -41,6 +42,16 @@ _T = TypeVar("_T")
 _IN_CHUNK = 900
 _MAX_EXTERNAL_ID = 512
 _ANALYZE_AFTER = 1000
+# WITH ORDINALITY keeps the input order, so record ids follow the order the caller gave.
+_PG_INSERT_RECORDS = text(
+    "INSERT INTO records (project_id, external_id, payload) "
+    "SELECT :project_id, t.external_id, CAST(t.payload AS JSON) "
+    "FROM unnest(CAST(:ids AS TEXT[]), CAST(:payloads AS TEXT[])) "
+    "WITH ORDINALITY AS t(external_id, payload, position) "
+    "ORDER BY t.position "
+    "ON CONFLICT (project_id, external_id) DO NOTHING "
+    "RETURNING id"
+)
 _FINAL_STATUSES = ("finished", "failed")
 _LIST_RUNS_HINT = "list the runs with `loopwise runs list`"
 
@@ -180,17 +191,9 @@ class Store:
                     )
                 clean_payloads.append(to_json(payload, f"payloads[{index}]"))
 
-        rows: list[dict[str, Any]] = []
-        for index, external_id in enumerate(ids):
-            row: dict[str, Any] = {"project_id": project_id, "external_id": external_id}
-            if clean_payloads is not None:
-                row["payload"] = clean_payloads[index]
-            rows.append(row)
         with self._sessions.begin() as session:
             self._project_row(session, project_id)
-            if not rows:
-                return 0
-            inserted = _insert_new_records(session, project_id, ids, rows)
+            inserted = _insert_new_records(session, project_id, ids, clean_payloads) if ids else 0
         if inserted >= _ANALYZE_AFTER and self._engine.dialect.name == "postgresql":
             # Until autovacuum runs, PostgreSQL plans as if the project had a handful of records
             # and scans them all for every id lookup (seconds per loop at 75k records).
@@ -497,24 +500,34 @@ class Store:
 
 
 def _insert_new_records(
-    session: Session, project_id: int, ids: list[str], rows: list[dict[str, Any]]
+    session: Session, project_id: int, ids: list[str], payloads: list[Any] | None
 ) -> int:
-    """Insert the rows whose external id is new to the project; return how many were new."""
-    dialect = session.get_bind().dialect.name
-    # The database skips the ids it has (race-free, no lookups); RETURNING counts the others.
-    # One executemany, not one ORM object per record: 75k records take a second or two.
+    """Insert the records whose external id is new to the project; return how many were new."""
+    connection = session.connection()
+    dialect = connection.dialect.name
     if dialect == "postgresql":
-        pg_statement = postgresql.insert(RecordRow).on_conflict_do_nothing(
-            index_elements=["project_id", "external_id"]
+        # One statement over two arrays: a third of the time of batched VALUES lists at 75k rows.
+        # The database skips the ids it has (race-free, no lookups); RETURNING counts the others.
+        if payloads is None:
+            texts: list[str | None] = [None] * len(ids)
+        else:
+            texts = [None if payload is None else json.dumps(payload) for payload in payloads]
+        result = connection.execute(
+            _PG_INSERT_RECORDS, {"project_id": project_id, "ids": ids, "payloads": texts}
         )
-        return len(session.connection().execute(pg_statement.returning(RecordRow.id), rows).all())
+        return len(result.all())
+    rows: list[dict[str, Any]] = [
+        {"project_id": project_id, "external_id": external_id} for external_id in ids
+    ]
+    if payloads is not None:
+        for row, payload in zip(rows, payloads, strict=True):
+            row["payload"] = payload
     if dialect == "sqlite":
-        sqlite_statement = sqlite.insert(RecordRow).on_conflict_do_nothing(
+        statement = sqlite.insert(RecordRow).on_conflict_do_nothing(
             index_elements=["project_id", "external_id"]
         )
-        return len(
-            session.connection().execute(sqlite_statement.returning(RecordRow.id), rows).all()
-        )
+        # executemany in batched VALUES lists, not one ORM object per record.
+        return len(connection.execute(statement.returning(RecordRow.id), rows).all())
     present: set[str] = set()
     for chunk in _chunks(ids, _IN_CHUNK):
         present.update(
@@ -526,7 +539,7 @@ def _insert_new_records(
         )
     new_rows = [row for row in rows if row["external_id"] not in present]
     if new_rows:
-        session.connection().execute(insert(RecordRow), new_rows)
+        connection.execute(insert(RecordRow), new_rows)
     return len(new_rows)
 
 

@@ -7,6 +7,7 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy import Connection
 
+from loopwise.storage._db import DEFAULT_URL, make_engine
 from loopwise.storage._models import Base
 
 config = context.config
@@ -15,6 +16,11 @@ target_metadata = Base.metadata
 # Only Alembic's command line reads alembic.ini; inside an application logging belongs to the application.
 if config.attributes.get("connection") is None and config.config_file_name is not None:
     fileConfig(config.config_file_name, disable_existing_loggers=False)
+
+# Alembic's command line takes the database as `-x url=...` (see alembic.ini next to this file).
+_x_url = context.get_x_argument(as_dictionary=True).get("url")
+if _x_url:
+    config.set_main_option("sqlalchemy.url", _x_url.replace("%", "%%"))
 
 
 def _run(connection: Connection) -> None:
@@ -46,13 +52,7 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    # Alembic's own command line (see alembic.ini next to this file): `-x url=...` or sqlalchemy.url.
-    url = context.get_x_argument(as_dictionary=True).get("url")
-    if url:
-        config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-    from loopwise.storage._db import make_engine
-
-    engine = make_engine(config.get_main_option("sqlalchemy.url") or "sqlite:///loopwise.db")
+    engine = make_engine(config.get_main_option("sqlalchemy.url") or DEFAULT_URL)
     try:
         with engine.begin() as connection:
             _run(connection)
