@@ -1,0 +1,226 @@
+"""Chunked distances and clustering over dense or sparse rows, so batch-aware strategies stay O(n) in memory."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.cluster.vq import kmeans2
+from scipy.sparse.linalg import svds
+
+from loopwise.strategies._base import StrategyInputs
+
+# Rows x columns of one block of a pairwise matrix when the caller gave no chunk size:
+# 2**22 float32 values (16 MiB) keeps a block in a few cache-friendly pieces and memory flat.
+_BLOCK_VALUES = 1 << 22
+_COLUMN_BLOCK = 2048
+
+Matrix = Any  # a dense 2-D float32 ndarray or a float32 CSR matrix
+
+
+def as_matrix(X: Any) -> Matrix:
+    """Rows as float32: a 2-D ndarray (no copy when already float32) or a CSR matrix."""
+    if sp.issparse(X):
+        return sp.csr_matrix(X, dtype=np.float32)
+    X = np.asarray(X, dtype=np.float32)
+    return X.reshape(X.shape[0], -1) if X.ndim != 2 else X
+
+
+def n_rows(X: Matrix) -> int:
+    return int(X.shape[0])
+
+
+def sq_norms(X: Matrix) -> np.ndarray:
+    """Squared Euclidean norm of each row (float32)."""
+    if sp.issparse(X):
+        return np.asarray(X.multiply(X).sum(axis=1), dtype=np.float32).ravel()
+    return np.einsum("ij,ij->i", X, X)
+
+
+def row(X: Matrix, i: int) -> np.ndarray:
+    """Row ``i`` as a dense 1-D float32 vector."""
+    if sp.issparse(X):
+        return np.asarray(X[i].toarray(), dtype=np.float32).ravel()
+    return np.asarray(X[i], dtype=np.float32)
+
+
+def dot(A: Matrix, B: Matrix) -> np.ndarray:
+    """``A @ B.T`` as a dense array, whichever of the two is sparse."""
+    if sp.issparse(A) or sp.issparse(B):
+        out = A @ B.T
+        return np.asarray(out.toarray() if sp.issparse(out) else out, dtype=np.float32)
+    return A @ B.T
+
+
+def matvec(X: Matrix, v: np.ndarray) -> np.ndarray:
+    """``X @ v`` as a dense 1-D vector."""
+    return np.asarray(X @ v, dtype=np.float32).ravel()
+
+
+def chunks(n: int, chunk_size: int | None, width: int = 1) -> Iterator[slice]:
+    """Row slices of ``chunk_size`` rows; ``None`` picks a size so a block of ``width`` columns stays ~16 MiB."""
+    step = chunk_size if chunk_size is not None else max(1, _BLOCK_VALUES // max(1, width))
+    for start in range(0, n, step):
+        yield slice(start, min(n, start + step))
+
+
+def check_chunk_size(chunk_size: int | None) -> None:
+    if chunk_size is not None and (not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1):
+        raise ValueError(f"chunk_size must be a positive integer or None, got {chunk_size!r}")
+
+
+def min_sq_distances(X: Matrix, C: Matrix, chunk_size: int | None = None, *, X_sq: np.ndarray | None = None) -> np.ndarray:
+    """Squared distance from each row of ``X`` to its nearest row of ``C``, never holding more than a block.
+
+    Uses ``||x||² + ||c||² - 2 x·c``. For dense rows the ``||c||²`` term rides
+    inside the product (an extra column of ones), and the block buffers are
+    reused, so each block costs one GEMM and one pass for the minimum.
+    """
+    return _nearest(X, C, chunk_size, X_sq, with_index=False)[1]
+
+
+def nearest(X: Matrix, C: Matrix, chunk_size: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Index of the nearest row of ``C`` for each row of ``X`` (first on ties), and its squared distance."""
+    return _nearest(X, C, chunk_size, None, with_index=True)
+
+
+def _nearest(
+    X: Matrix, C: Matrix, chunk_size: int | None, X_sq: np.ndarray | None, *, with_index: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    n, m = n_rows(X), n_rows(C)
+    out = np.full(n, np.inf, dtype=np.float32)
+    index = np.zeros(n if with_index else 0, dtype=np.int64)
+    if m == 0 or n == 0:
+        return index, out
+    X_sq = sq_norms(X) if X_sq is None else X_sq
+    C_sq = sq_norms(C)
+    dense = not sp.issparse(X) and not sp.issparse(C)
+    for cols in chunks(m, _COLUMN_BLOCK):
+        width = cols.stop - cols.start
+        step = chunk_size if chunk_size is not None else max(1, _BLOCK_VALUES // width)
+        if dense:
+            C_aug = np.hstack([-2.0 * C[cols], C_sq[cols, None]]).astype(np.float32)
+            X_aug = np.ones((min(step, n), X.shape[1] + 1), dtype=np.float32)
+            part = np.empty((min(step, n), width), dtype=np.float32)
+        best = np.empty(min(step, n), dtype=np.float32)
+        for rows in chunks(n, step):
+            size = rows.stop - rows.start
+            if dense:
+                X_aug[:size, :-1] = X[rows]
+                block = np.matmul(X_aug[:size], C_aug.T, out=part[:size])
+            else:
+                block = dot(X[rows], C[cols])
+                block *= -2.0
+                block += C_sq[None, cols]
+            if with_index:
+                arg = block.argmin(axis=1)
+                best[:size] = block[np.arange(size), arg]
+                better = best[:size] < out[rows]
+                index[rows][better] = arg[better] + cols.start
+            else:
+                block.min(axis=1, out=best[:size])
+            np.minimum(out[rows], best[:size], out=out[rows])
+    out += X_sq
+    np.maximum(out, 0.0, out=out)  # rounding can push a zero distance below zero
+    return index, out
+
+
+def sq_distances(A: Matrix, B: Matrix, A_sq: np.ndarray | None = None, B_sq: np.ndarray | None = None) -> np.ndarray:
+    """The full ``len(A) x len(B)`` matrix of squared distances (callers keep ``A`` to one block)."""
+    A_sq = sq_norms(A) if A_sq is None else A_sq
+    B_sq = sq_norms(B) if B_sq is None else B_sq
+    d = dot(A, B)
+    d *= -2.0
+    d += A_sq[:, None]
+    d += B_sq[None, :]
+    np.maximum(d, 0.0, out=d)
+    return d
+
+
+def sq_distances_to_row(X: Matrix, X_sq: np.ndarray, i: int, chunk_size: int | None = None) -> np.ndarray:
+    """Squared distances from every row of ``X`` to its row ``i``: one matrix-vector product, chunked."""
+    v = row(X, i)
+    v_sq = X_sq[i]
+    n = n_rows(X)
+    if chunk_size is None or chunk_size >= n:
+        d = matvec(X, v)
+        d *= -2.0
+        d += X_sq
+        d += v_sq
+    else:
+        d = np.empty(n, dtype=np.float32)
+        for rows in chunks(n, chunk_size):
+            part = matvec(X[rows], v)
+            part *= -2.0
+            part += X_sq[rows]
+            part += v_sq
+            d[rows] = part
+    np.maximum(d, 0.0, out=d)
+    return d
+
+
+def dense_view(X: Any, max_dims: int, rng: np.random.Generator) -> Callable[[Any], np.ndarray]:
+    """A map from rows to a dense float32 space where k-means and linkage can run.
+
+    Dense rows map to themselves. Sparse rows (TF-IDF) go through a truncated
+    SVD fitted on ``X`` (latent semantic analysis), so labelled rows can be
+    mapped into the same space as the candidates.
+    """
+    if not sp.issparse(X):
+        return as_matrix
+    A = sp.csr_matrix(X, dtype=np.float64)
+    k = max(1, min(max_dims, min(A.shape) - 1))
+    v0 = rng.uniform(-1, 1, min(A.shape))
+    _, _, vt = svds(A, k=k, v0=v0)
+    components = np.asarray(vt.T, dtype=np.float32)
+
+    def project(rows: Any) -> np.ndarray:
+        if n_rows(rows) == 0:
+            return np.empty((0, components.shape[1]), dtype=np.float32)
+        return np.asarray(sp.csr_matrix(rows, dtype=np.float32) @ components, dtype=np.float32)
+
+    return project
+
+
+def kmeans(Z: np.ndarray, n_clusters: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Centroids and labels from scipy's k-means with k-means++ seeding from ``rng``.
+
+    An empty cluster is kept (it simply owns no rows), so the warning scipy
+    gives for it is silenced.
+    """
+    n_clusters = max(1, min(int(n_clusters), Z.shape[0]))
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="One of the clusters is empty")
+        centroids, labels = kmeans2(np.asarray(Z, dtype=np.float64), n_clusters, minit="++", seed=rng)
+    return centroids.astype(np.float32), labels.astype(np.int64)
+
+
+def subsample(n: int, max_points: int, rng: np.random.Generator) -> np.ndarray:
+    """All ``n`` positions, or a sorted seeded sample of ``max_points`` of them."""
+    if n <= max_points:
+        return np.arange(n)
+    return np.sort(rng.choice(n, size=max_points, replace=False))
+
+
+USES = ("features", "embeddings")
+
+
+def check_use(use: str) -> str:
+    if use not in USES:
+        raise ValueError(f"use must be 'features' or 'embeddings', got {use!r}")
+    return use
+
+
+def vectors(inputs: StrategyInputs, use: str) -> tuple[Any, Any]:
+    """The candidates' rows and the labelled rows in the space ``use`` names.
+
+    A missing labelled set (inputs built by hand without it) counts as empty.
+    """
+    X = inputs.require(use)
+    labelled = inputs.labelled_features if use == "features" else inputs.labelled_embeddings
+    if labelled is None:
+        labelled = np.empty((0, *X.shape[1:]), dtype=np.float32)
+    return X, labelled
