@@ -23,10 +23,12 @@ def _inputs(seed: int = 0) -> StrategyInputs:
         candidates=candidates,
         proba=proba,
         features=rng.normal(size=(len(candidates), N_FEATURES)),
+        labelled_features=rng.normal(size=(30, N_FEATURES)),
         embeddings=rng.normal(size=(len(candidates), N_FEATURES)).astype(np.float32),
         labelled_embeddings=rng.normal(size=(30, N_FEATURES)).astype(np.float32),
         committee=rng.dirichlet(np.ones(N_CLASSES), size=(5, len(candidates))),
         history=history,
+        mc_samples=rng.dirichlet(np.ones(N_CLASSES), size=(8, len(candidates))),
     )
 
 
@@ -57,7 +59,8 @@ def test_inputs_are_not_mutated(strategy_name: str) -> None:
     inputs = _inputs()
     before = copy.deepcopy(inputs)
     make_strategy(strategy_name).select(inputs, 12, np.random.default_rng(0))
-    for field in ("candidates", "proba", "features", "embeddings", "committee", "labelled_embeddings"):
+    fields = ("candidates", "proba", "features", "embeddings", "committee", "labelled_embeddings", "labelled_features", "mc_samples")
+    for field in fields:
         assert np.array_equal(getattr(inputs, field), getattr(before, field)), field
     assert np.array_equal(inputs.history.proba_by_loop[0], before.history.proba_by_loop[0])
 

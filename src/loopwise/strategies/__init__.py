@@ -13,10 +13,18 @@ from loopwise.strategies._base import (
     StrategyInputs,
     score_in_chunks,
 )
+from loopwise.strategies._badge import Badge, badge, gradient_embedding
+from loopwise.strategies._bayesian import BALD, MeanSTD, VariationRatios, bald, mean_std, variation_ratio
+from loopwise.strategies._cluster_margin import ClusterMargin, average_linkage_labels, cluster_margin, round_robin
 from loopwise.strategies._committee import QueryByCommittee, kl_to_consensus, vote_entropy
 from loopwise.strategies._density import InformationDensity, cosine_density
+from loopwise.strategies._hybrid import WeightedHybrid, rank_normalise
+from loopwise.strategies._kcenter import KCenterGreedy, k_center_greedy
+from loopwise.strategies._probcover import ProbCover, coverage_graph, prob_cover, purity_radius
 from loopwise.strategies._random import RandomSampling
+from loopwise.strategies._ranked_batch import RankedBatch, ranked_batch
 from loopwise.strategies._registry import available, make_strategy, register
+from loopwise.strategies._typiclust import TypiClust, typicality, typiclust
 from loopwise.strategies._uncertainty import (
     EntropySampling,
     LeastConfidence,
@@ -26,10 +34,28 @@ from loopwise.strategies._uncertainty import (
     margin,
 )
 
-for _cls in (RandomSampling, LeastConfidence, MarginSampling, EntropySampling, QueryByCommittee, InformationDensity):
+for _cls in (
+    RandomSampling,
+    LeastConfidence,
+    MarginSampling,
+    EntropySampling,
+    QueryByCommittee,
+    InformationDensity,
+    KCenterGreedy,
+    Badge,
+    ClusterMargin,
+    TypiClust,
+    ProbCover,
+    RankedBatch,
+    BALD,
+    MeanSTD,
+    VariationRatios,
+    WeightedHybrid,
+):
     register(_cls)
 
 __all__ = [
+    "BALD",
     "COMMITTEE",
     "EMBEDDINGS",
     "FEATURES",
@@ -37,23 +63,48 @@ __all__ = [
     "KNOWN_REQUIREMENTS",
     "MC_SAMPLES",
     "PROBA",
+    "Badge",
+    "ClusterMargin",
     "EntropySampling",
     "History",
     "InformationDensity",
+    "KCenterGreedy",
     "LeastConfidence",
     "MarginSampling",
+    "MeanSTD",
+    "ProbCover",
     "QueryByCommittee",
     "RandomSampling",
+    "RankedBatch",
     "Strategy",
     "StrategyInputs",
+    "TypiClust",
+    "VariationRatios",
+    "WeightedHybrid",
     "available",
+    "average_linkage_labels",
+    "badge",
+    "bald",
+    "cluster_margin",
     "cosine_density",
+    "coverage_graph",
     "entropy",
+    "gradient_embedding",
+    "k_center_greedy",
     "kl_to_consensus",
     "least_confidence",
     "make_strategy",
     "margin",
+    "mean_std",
+    "prob_cover",
+    "purity_radius",
+    "rank_normalise",
+    "ranked_batch",
     "register",
+    "round_robin",
     "score_in_chunks",
+    "typicality",
+    "typiclust",
+    "variation_ratio",
     "vote_entropy",
 ]
