@@ -79,17 +79,28 @@ class GivenIds(Initializer):
         return np.asarray([index[i] for i in self.record_ids], dtype=np.int64)
 
 
-_KINDS: dict[str, type[Initializer]] = {c.__name__: c for c in (RandomInit, DiverseInit, GivenIds)}
-_ALIASES = {"random": "RandomInit", "diverse": "DiverseInit", "ids": "GivenIds"}
+# The cold-start initialisers subclass Initializer, so they can only be imported once it exists.
+from loopwise.loop._cold_start import ProbCoverInit, TypiClustInit  # noqa: E402
+
+_KINDS: dict[str, type[Initializer]] = {
+    c.__name__: c for c in (RandomInit, DiverseInit, GivenIds, TypiClustInit, ProbCoverInit)
+}
+_ALIASES = {
+    "random": "RandomInit",
+    "diverse": "DiverseInit",
+    "ids": "GivenIds",
+    "typiclust": "TypiClustInit",
+    "probcover": "ProbCoverInit",
+}
 
 
 def parse_initializer(spec: dict[str, Any] | str) -> Initializer:
-    """Rebuild an initializer from ``describe()`` output or a short name (random, diverse)."""
+    """Rebuild an initializer from ``describe()`` output or a short name (random, diverse, typiclust, probcover)."""
     if isinstance(spec, str):
         spec = {"kind": spec}
     spec = dict(spec)
     kind = _ALIASES.get(spec.get("kind", ""), spec.pop("kind", None))
     spec.pop("kind", None)
     if kind not in _KINDS:
-        raise ConfigError(f"unknown initialisation {kind!r}; known: random, diverse, ids")
+        raise ConfigError(f"unknown initialisation {kind!r}; known: {', '.join(_ALIASES)}")
     return _KINDS[kind](**spec)
