@@ -7,6 +7,8 @@ import pytest
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
+pytest_plugins = ["tests.dbfixtures"]
+
 
 @pytest.fixture(scope="session")
 def digits_split() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

@@ -323,6 +323,17 @@ class Store:
                 .execution_options(synchronize_session=False)
             )
 
+    def reopen_run(self, run_id: str) -> None:
+        """Mark a 'failed' run 'running' again so it can be resumed; a running run is left as it is."""
+        with self._sessions.begin() as session:
+            run = session.get(RunRow, run_id, with_for_update=True)
+            if run is None:
+                raise _run_not_found(run_id)
+            if run.status == "finished":
+                raise StoreError(f"run {run_id} has finished; only a failed or interrupted run can be resumed")
+            run.status = "running"
+            run.finished_at = None
+
     def get_run(self, run_id: str) -> RunInfo:
         with self._sessions() as session:
             runs = self._run_infos(session, RunRow.id == run_id)

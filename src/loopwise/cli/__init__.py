@@ -1,0 +1,1 @@
+"""The ``loopwise`` command line."""

@@ -1,0 +1,214 @@
+"""loopwise command line: simulate, resume, inspect runs, and write reports."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from loopwise.cli._common import DB_HELP, console, make_progress, open_store, resolve_db, user_errors
+from loopwise.errors import ConfigError
+from loopwise.experiments import RunProgress, load_results, resume_run, simulate
+from loopwise.experiments._config import DataSpec
+from loopwise.loop import RETRAIN_MODES, FixedSchedule, GeometricSchedule
+from loopwise.reports import render_table, summarise, write_html_report, write_json_report
+from loopwise.stopping import MaxLoops, Plateau, StabilizingPredictions, TargetMetric
+
+app = typer.Typer(
+    help="Active-learning loops that are recorded, resumable and reported.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+runs_app = typer.Typer(help="List and inspect stored runs.", no_args_is_help=True)
+app.add_typer(runs_app, name="runs")
+
+DbOption = Annotated[str | None, typer.Option("--db", help=DB_HELP)]
+
+
+def _stopping(target: float | None, max_loops: int | None, stable: float | None, plateau: int | None) -> dict | None:
+    criteria = []
+    if target is not None:
+        criteria.append(TargetMetric(target))
+    if max_loops is not None:
+        criteria.append(MaxLoops(max_loops))
+    if stable is not None:
+        criteria.append(StabilizingPredictions(threshold=stable, window=3))
+    if plateau is not None:
+        criteria.append(Plateau(window=plateau))
+    if not criteria:
+        return None
+    return {"kind": "AnyOf", "criteria": [c.describe() for c in criteria]}
+
+
+class _Bars:
+    """One rich progress bar per run, advanced as loops are committed."""
+
+    def __init__(self, progress) -> None:
+        self.progress = progress
+        self.tasks: dict[str, int] = {}
+
+    def on_loop(self, p: RunProgress) -> None:
+        if p.run_id not in self.tasks:
+            self.tasks[p.run_id] = self.progress.add_task(f"{p.label} [{p.run_id}]", total=p.budget, accuracy="-")
+        acc = "-" if p.accuracy is None else f"{p.accuracy:.3f}"
+        self.progress.update(self.tasks[p.run_id], completed=p.n_labelled, accuracy=acc)
+
+
+def _write_outputs(store, run_ids: list[str], json_out: Path | None, report_out: Path | None) -> None:
+    results = load_results(store, run_ids)
+    summary = summarise(results)
+    console.print(render_table(summary))
+    if json_out is not None:
+        write_json_report(results, json_out)
+        console.print(f"JSON written to [bold]{json_out}[/]")
+    if report_out is not None:
+        write_html_report(results, report_out)
+        console.print(f"HTML report written to [bold]{report_out}[/]")
+
+
+@app.command("simulate")
+def simulate_cmd(
+    data: Annotated[str, typer.Option("--data", help="Dataset: digits, breast_cancer, wine, a ../shared/datasets name, or a CSV/JSONL/Parquet/.npz path.")],
+    strategy: Annotated[list[str], typer.Option("--strategy", help="Querying strategy; repeat to compare several.")] = ["margin", "random"],  # noqa: B006
+    seeds: Annotated[int, typer.Option(help="Seeds per strategy (0..N-1).", min=1)] = 3,
+    initial: Annotated[int, typer.Option(help="Size of the loop-0 sample.", min=1)] = 10,
+    batch: Annotated[int, typer.Option(help="Records per loop after loop 0.", min=1)] = 10,
+    budget: Annotated[int, typer.Option(help="Total labels to buy, loop 0 included.", min=1)] = 300,
+    label_column: Annotated[str | None, typer.Option(help="Label column of a file (default: label).")] = None,
+    text_column: Annotated[str | None, typer.Option(help="Free-text column of a file.")] = None,
+    id_column: Annotated[str | None, typer.Option(help="Record-id column of a file (default: id if present).")] = None,
+    learner: Annotated[str, typer.Option(help="Built-in learner: logreg, tfidf_logreg (text), hgb (tabular).")] = "logreg",
+    init: Annotated[str, typer.Option(help="Loop-0 sample: random or diverse (k-means).")] = "random",
+    growth: Annotated[float, typer.Option(help="Geometric growth of the batch per loop (1.0 = fixed).", min=1.0)] = 1.0,
+    retrain: Annotated[str, typer.Option(help=f"Retraining mode: {', '.join(RETRAIN_MODES)}.")] = "scratch",
+    target_accuracy: Annotated[float | None, typer.Option(help="Stop once test accuracy reaches this.")] = None,
+    max_loops: Annotated[int | None, typer.Option(help="Stop after this many loops (loop 0 included).")] = None,
+    stable_kappa: Annotated[float | None, typer.Option(help="Stop when kappa between successive predictions stays >= this for 3 loops.")] = None,
+    plateau: Annotated[int | None, typer.Option(help="Stop when accuracy gains < 0.002 over this many loops.")] = None,
+    test_size: Annotated[float, typer.Option(help="Test fraction when the data has no split of its own.")] = 0.25,
+    max_pool: Annotated[int | None, typer.Option(help="Subsample the pool to this many records (stratified, seeded).")] = None,
+    max_test: Annotated[int | None, typer.Option(help="Subsample the test set to this many records.")] = None,
+    cost_per_label: Annotated[float, typer.Option(help="Cost of one label, for cost reports.")] = 1.0,
+    db: DbOption = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write figures for machines to this file.")] = None,
+    report: Annotated[Path | None, typer.Option("--report", help="Write the HTML report to this file.")] = None,
+) -> None:
+    """Run simulated active learning (a ground-truth oracle) for each strategy and seed, and compare them."""
+    with user_errors():
+        if retrain not in RETRAIN_MODES:
+            raise ConfigError(f"--retrain must be one of {', '.join(RETRAIN_MODES)}; got {retrain!r}")
+        schedule = (
+            FixedSchedule(initial, batch, budget)
+            if growth == 1.0
+            else GeometricSchedule(initial, batch, growth, budget)
+        )
+        spec = DataSpec(
+            source=data,
+            label_column=label_column,
+            text_column=text_column,
+            id_column=id_column,
+            test_size=test_size,
+            max_pool=max_pool,
+            max_test=max_test,
+        )
+        from loopwise.strategies import make_strategy
+
+        for name in strategy:
+            make_strategy(name)  # an unknown name fails before any data is loaded
+        with open_store(db) as store, make_progress() as progress:
+            bars = _Bars(progress)
+            run_ids = simulate(
+                store,
+                spec,
+                strategy,
+                seeds,
+                schedule,
+                learner=learner,
+                initializer=init,
+                stopping=_stopping(target_accuracy, max_loops, stable_kappa, plateau),
+                retrain=retrain,
+                cost_per_label=cost_per_label,
+                on_loop=bars.on_loop,
+            )
+        with open_store(db) as store:
+            _write_outputs(store, run_ids, json_out, report)
+        console.print(f"{len(run_ids)} runs stored in [bold]{resolve_db(db)}[/]: {' '.join(run_ids)}")
+
+
+@app.command("resume")
+def resume_cmd(run_id: str, db: DbOption = None) -> None:
+    """Continue a run that was interrupted (even by kill -9) from its last committed loop."""
+    with user_errors(), open_store(db) as store:
+        with make_progress() as progress:
+            resume_run(store, run_id, on_loop=_Bars(progress).on_loop)
+        run = store.get_run(run_id)
+        console.print(f"run {run_id} {run.status}: {run.n_loops} loops")
+
+
+@app.command("report")
+def report_cmd(
+    run_ids: Annotated[list[str], typer.Argument(help="Run ids to put in one report.")],
+    out: Annotated[Path, typer.Option("--out", help="HTML file to write.")] = Path("report.html"),
+    json_out: Annotated[Path | None, typer.Option("--json", help="Also write the figures as JSON.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Write one self-contained HTML report (and optionally JSON) for the given runs."""
+    with user_errors(), open_store(db) as store:
+        _write_outputs(store, list(run_ids), json_out, out)
+
+
+@runs_app.command("list")
+def runs_list(db: DbOption = None) -> None:
+    """List stored runs, oldest first."""
+    with user_errors(), open_store(db) as store:
+        table = Table("run", "project", "name", "status", "loops", "labels", "accuracy", "created")
+        for run in store.list_runs():
+            loops = store.loops(run.id)
+            last = loops[-1] if loops else None
+            table.add_row(
+                run.id,
+                run.project_name,
+                run.name or "",
+                run.status,
+                str(run.n_loops),
+                str(last.n_labelled) if last else "0",
+                f"{last.metrics.get('accuracy', float('nan')):.3f}" if last else "-",
+                str(run.created_at)[:19],
+            )
+        console.print(table)
+
+
+@runs_app.command("show")
+def runs_show(run_id: str, db: DbOption = None) -> None:
+    """Show a run's config and its loops."""
+    with user_errors(), open_store(db) as store:
+        run = store.get_run(run_id)
+        console.print(f"[bold]run {run.id}[/] ({run.name}) on {run.project_name}: {run.status}")
+        console.print_json(json.dumps(run.config))
+        table = Table("loop", "strategy", "labels", "accuracy", "macro F1", "infer s", "select s", "train s", "cost")
+        for loop in store.loops(run_id):
+            t = loop.timings
+            table.add_row(
+                str(loop.loop_index),
+                loop.strategy,
+                str(loop.n_labelled),
+                f"{loop.metrics.get('accuracy', float('nan')):.3f}",
+                f"{loop.metrics.get('macro_f1', float('nan')):.3f}",
+                f"{t.get('infer', 0):.3f}",
+                f"{t.get('select', 0):.3f}",
+                f"{t.get('train', 0):.3f}",
+                f"{loop.label_cost:g}",
+            )
+        console.print(table)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,44 @@
+"""Build a Loop from a RunConfig and prepared data; the one place configs become objects."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from loopwise.core import Pool
+from loopwise.evaluation import evaluate
+from loopwise.experiments._config import RunConfig
+from loopwise.experiments._prepare import PreparedData
+from loopwise.learners import as_learner, make_estimator
+from loopwise.loop import Loop, parse_initializer, parse_schedule
+from loopwise.stopping import parse_stopping
+from loopwise.strategies import make_strategy
+
+
+def build_learner(config: RunConfig, n_classes: int, learner: Any = None) -> Any:
+    """The run's learner: a library model by name, or the object the caller passed."""
+    return as_learner(learner if learner is not None else make_estimator(config.learner, seed=config.seed), n_classes)
+
+
+def build_loop(config: RunConfig, data: PreparedData, learner: Any = None) -> Loop:
+    """A fresh Loop for ``config``; raises ConfigError before anything is stored if it cannot run."""
+    return Loop(
+        Pool.new(data.pool_ids, data.X_pool),
+        build_learner(config, data.n_classes, learner),
+        make_strategy(config.strategy, **config.strategy_params),
+        parse_schedule(config.schedule),
+        seed=config.seed,
+        initializer=parse_initializer(config.initializer),
+        stopping=parse_stopping(config.stopping) if config.stopping else None,
+        retrain=config.retrain,
+        X_test=data.X_test,
+        y_test=data.y_test,
+        evaluate=evaluate,
+        stop_set_size=config.stop_set_size,
+    )
+
+
+def full_pool_accuracy(config: RunConfig, data: PreparedData, learner: Any = None) -> float:
+    """Accuracy of the run's learner trained on the whole labelled pool: the 100% reference."""
+    model = build_learner(config, data.n_classes, learner)
+    model.fit(data.X_pool, data.y_pool)
+    return float(evaluate(data.y_test, model.predict_proba(data.X_test))["accuracy"])

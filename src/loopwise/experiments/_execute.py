@@ -1,0 +1,218 @@
+"""Run simulated experiments against a store, one committed loop at a time, and resume them."""
+
+from __future__ import annotations
+
+import pickle
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from loopwise.core import LoopRecord
+from loopwise.errors import StoreError
+from loopwise.experiments._build import build_loop, full_pool_accuracy
+from loopwise.experiments._config import DataSpec, RunConfig
+from loopwise.experiments._prepare import PreparedData, prepare_data
+from loopwise.labeling import SimulatedOracle
+from loopwise.loop import Loop, Schedule, run_simulation
+from loopwise.storage import LoopWrite, Store
+
+
+@dataclass(frozen=True)
+class RunProgress:
+    """What a progress display needs after each loop."""
+
+    run_id: str
+    label: str
+    loop_index: int
+    n_labelled: int
+    budget: int
+    accuracy: float | None
+
+
+ProgressFn = Callable[[RunProgress], None]
+
+
+def _checkpoint(model: Any) -> bytes | None:
+    """Pickle the trained model for resume; models that cannot be pickled are retrained instead."""
+    try:
+        return pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
+    except (pickle.PicklingError, AttributeError, TypeError):
+        return None
+
+
+def _loop_write(record: LoopRecord, loop: Loop, label_names: Sequence[str], cost_per_label: float) -> LoopWrite:
+    arrays = {
+        "positions": record.positions,
+        "labels": record.labels,
+        "stop_predictions": record.stop_predictions,
+        "scores": np.asarray(record.scores if record.scores is not None else [], dtype=np.float64),
+    }
+    if record.pool_proba is not None:
+        arrays["pool_proba"] = record.pool_proba
+    return LoopWrite(
+        loop_index=record.loop_index,
+        strategy=record.strategy,
+        selected_ids=[str(i) for i in record.ids],
+        labels=[label_names[int(v)] for v in record.labels],
+        n_labelled=record.n_labelled,
+        metrics=record.metrics,
+        timings=record.timings,
+        label_cost=cost_per_label * len(record.ids),
+        arrays=arrays,
+        model=_checkpoint(loop.model),
+    )
+
+
+class _Persister:
+    """Commits each loop before the next starts, and reports progress."""
+
+    def __init__(self, store: Store, run_id: str, loop: Loop, data: PreparedData, cost: float, on_loop: ProgressFn | None, label: str) -> None:
+        self.store, self.run_id, self.loop, self.data, self.cost = store, run_id, loop, data, cost
+        self.on_loop, self.label = on_loop, label
+
+    def __call__(self, record: LoopRecord) -> None:
+        self.store.record_loop(self.run_id, _loop_write(record, self.loop, self.data.label_names, self.cost))
+        if self.on_loop is not None:
+            self.on_loop(
+                RunProgress(
+                    run_id=self.run_id,
+                    label=self.label,
+                    loop_index=record.loop_index,
+                    n_labelled=record.n_labelled,
+                    budget=self.loop.schedule.budget,
+                    accuracy=record.metrics.get("accuracy"),
+                )
+            )
+
+
+def simulate(
+    store: Store,
+    data: DataSpec | PreparedData,
+    strategies: Sequence[str],
+    seeds: int | Sequence[int],
+    schedule: Schedule,
+    *,
+    learner: str = "logreg",
+    model: Any = None,
+    strategy_params: dict[str, dict[str, Any]] | None = None,
+    initializer: dict[str, Any] | str = "random",
+    stopping: dict[str, Any] | None = None,
+    retrain: str = "scratch",
+    cost_per_label: float = 1.0,
+    on_loop: ProgressFn | None = None,
+    on_run: Callable[[str, RunConfig], None] | None = None,
+) -> list[str]:
+    """Run every strategy with every seed on the same data; returns the run ids.
+
+    Everything that can be checked is checked before the first write: the data
+    loads, the strategies exist, the budget fits the pool, and loop 0 of each
+    run trains and scores in memory before its run is created. So bad input
+    leaves the store as it was. ``model`` is a custom learner (any classifier or
+    ``CallbackLearner``); resuming such a run needs the same object again.
+    """
+    prepared = data if isinstance(data, PreparedData) else prepare_data(data, learner)
+    seed_list = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
+    init_spec = {"kind": initializer} if isinstance(initializer, str) else dict(initializer)
+    comparison = uuid.uuid4().hex[:12]
+    configs = [
+        RunConfig(
+            data=prepared.spec,
+            strategy=name,
+            seed=seed,
+            schedule=schedule.describe(),
+            learner=learner if model is None else f"custom:{type(model).__name__}",
+            strategy_params=(strategy_params or {}).get(name, {}),
+            initializer=init_spec,
+            stopping=stopping,
+            retrain=retrain,
+            comparison=comparison,
+        )
+        for name in strategies
+        for seed in seed_list
+    ]
+    for config in configs:
+        config.cost_per_label = cost_per_label
+    loops = [build_loop(config, prepared, model) for config in configs]  # validates every config
+    reference = full_pool_accuracy(configs[0], prepared, model) if configs else None
+    oracle = SimulatedOracle(prepared.y_pool)
+    project_id: int | None = None
+    run_ids: list[str] = []
+    for config, loop in zip(configs, loops, strict=True):
+        config.full_pool_accuracy = reference
+        first = loop.record(oracle.collect(loop.propose()))  # in memory: a failing learner writes nothing
+        if project_id is None:
+            project_id = _project_for(store, prepared, cost_per_label)
+        run_id = store.create_run(project_id, config.to_dict(), name=config.label)
+        run_ids.append(run_id)
+        if on_run is not None:
+            on_run(run_id, config)
+        persist = _Persister(store, run_id, loop, prepared, cost_per_label, on_loop, config.label)
+        persist(first)
+        _finish(store, run_id, loop, oracle, persist)
+    return run_ids
+
+
+def _project_for(store: Store, data: PreparedData, cost_per_label: float) -> int:
+    ds = data.dataset
+    project = store.get_or_create_project(ds.name, ds.task, data.label_names, cost_per_label=cost_per_label)
+    store.add_records(project.id, [str(i) for i in ds.ids])
+    return project.id
+
+
+def _finish(store: Store, run_id: str, loop: Loop, oracle: SimulatedOracle, persist: _Persister) -> None:
+    try:
+        run_simulation(loop, oracle, on_record=persist)
+    except BaseException:
+        # Completed loops stay committed; the run is marked so `loopwise resume` can continue it.
+        # A hard kill never gets here and leaves the run 'running', which resume also accepts.
+        store.finish_run(run_id, status="failed")
+        raise
+    store.finish_run(run_id, status="finished")
+
+
+def _stored_records(store: Store, run_id: str, data: PreparedData) -> list[LoopRecord]:
+    """Rebuild the LoopRecords of a run's committed loops from rows and artifacts."""
+    position_of = {rid: i for i, rid in enumerate(data.pool_ids.tolist())}
+    records = []
+    for info in store.loops(run_id):
+        arrays = store.load_arrays(info.artifact_hash)
+        positions = np.asarray([position_of[i] for i in info.selected_ids], dtype=np.int64)
+        stored_positions = arrays["positions"]
+        if not np.array_equal(positions, stored_positions):
+            raise StoreError(f"run {run_id} loop {info.loop_index}: the data no longer matches the stored selection")
+        records.append(
+            LoopRecord(
+                loop_index=info.loop_index,
+                strategy=info.strategy,
+                positions=positions,
+                ids=data.pool_ids[positions],
+                labels=arrays["labels"],
+                n_labelled=info.n_labelled,
+                metrics=info.metrics,
+                timings=info.timings,
+                stop_predictions=arrays["stop_predictions"],
+                pool_proba=arrays.get("pool_proba"),
+                scores=arrays["scores"],
+            )
+        )
+    return records
+
+
+def resume_run(store: Store, run_id: str, *, model: Any = None, on_loop: ProgressFn | None = None) -> str:
+    """Continue a run from its last committed loop; same seed, same selections as an uninterrupted run."""
+    info = store.get_run(run_id)
+    if info.status == "finished":
+        raise StoreError(f"run {run_id} has already finished ({info.n_loops} loops); nothing to resume")
+    config = RunConfig.from_dict(info.config)
+    data = prepare_data(config.data, config.learner)
+    loop = build_loop(config, data, model)
+    records = _stored_records(store, run_id, data)
+    checkpoint = store.load_model(run_id, records[-1].loop_index) if records else None
+    loop.restore(records, pickle.loads(checkpoint) if checkpoint is not None else None)
+    store.reopen_run(run_id)
+    persist = _Persister(store, run_id, loop, data, config.cost_per_label, on_loop, config.label)
+    _finish(store, run_id, loop, SimulatedOracle(data.y_pool), persist)
+    return run_id

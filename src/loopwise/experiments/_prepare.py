@@ -1,0 +1,56 @@
+"""Turn a data spec into the arrays a run needs: pool and test features, labels, ids."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from loopwise.data import Dataset, featurize, load_dataset, split_pool_test
+from loopwise.experiments._config import DataSpec
+
+
+@dataclass
+class PreparedData:
+    """A dataset split into pool and test, featurised once and shared by every run on it."""
+
+    spec: DataSpec
+    dataset: Dataset
+    pool_ids: np.ndarray
+    X_pool: Any
+    y_pool: np.ndarray
+    X_test: Any
+    y_test: np.ndarray
+
+    @property
+    def label_names(self) -> list[str]:
+        return list(self.dataset.label_names)
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.dataset.label_names)
+
+
+def prepare_data(spec: DataSpec, learner: str = "logreg") -> PreparedData:
+    """Load, split and featurise; a raw-text learner (``tfidf_logreg``) gets the texts themselves."""
+    dataset = load_dataset(
+        spec.source, label_column=spec.label_column, text_column=spec.text_column, id_column=spec.id_column
+    )
+    pool, test = split_pool_test(
+        dataset, test_size=spec.test_size, seed=spec.split_seed, max_pool=spec.max_pool, max_test=spec.max_test
+    )
+    if learner == "tfidf_logreg" and dataset.text_columns:
+        texts = dataset.frame[dataset.text_columns].astype(str).agg(" ".join, axis=1).to_numpy()
+        X_pool, X_test = texts[pool], texts[test]
+    else:
+        X_pool, X_test = featurize(dataset, pool, test)
+    return PreparedData(
+        spec=spec,
+        dataset=dataset,
+        pool_ids=np.asarray(dataset.ids)[pool].astype(str),
+        X_pool=X_pool,
+        y_pool=np.asarray(dataset.y)[pool],
+        X_test=X_test,
+        y_test=np.asarray(dataset.y)[test],
+    )
