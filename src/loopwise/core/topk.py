@@ -19,7 +19,7 @@ def top_k(scores: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
     if k >= n:
         k = n
     # Random tie-breaking key: lexsort on (random key, -score) after the partition.
-    tiebreak = rng.random(n)
+    tiebreak: np.ndarray = np.asarray(rng.random(n))
     if k < n:
         # Everything strictly above the k-th value wins; the boundary value is
         # shared among tied candidates by the random key.

@@ -40,7 +40,7 @@ def prepare_data(spec: DataSpec, learner: str = "logreg") -> PreparedData:
     pool, test = split_pool_test(
         dataset, test_size=spec.test_size, seed=spec.split_seed, max_pool=spec.max_pool, max_test=spec.max_test
     )
-    if learner == "tfidf_logreg" and dataset.text_columns:
+    if learner == "tfidf_logreg" and dataset.text_columns and dataset.frame is not None:
         texts = dataset.frame[dataset.text_columns].astype(str).agg(" ".join, axis=1).to_numpy()
         X_pool, X_test = texts[pool], texts[test]
     else:

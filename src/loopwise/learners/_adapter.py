@@ -63,7 +63,7 @@ class EstimatorLearner:
         same_classes = (
             previous is not None
             and not isinstance(previous, DummyClassifier)
-            and np.array_equal(getattr(previous, "classes_", None), np.unique(y))
+            and np.array_equal(np.asarray(getattr(previous, "classes_", [])), np.unique(y))
         )
         if not same_classes:
             # A warm start cannot reuse coefficients when the class set grew; start that fit afresh.

@@ -108,5 +108,5 @@ def score_in_chunks(fn: Any, array: np.ndarray, chunk_size: int | None) -> np.nd
     """Apply a row-wise scoring function chunk by chunk; equals ``fn(array)``."""
     n = array.shape[0]
     if chunk_size is None or chunk_size >= n:
-        return fn(array)
+        return np.asarray(fn(array))
     return np.concatenate([fn(array[i : i + chunk_size]) for i in range(0, n, chunk_size)])

@@ -10,7 +10,7 @@ from loopwise.strategies._base import PROBA, Strategy, StrategyInputs, score_in_
 def least_confidence(proba: np.ndarray) -> np.ndarray:
     """``1 - max_c p(c|x)``: high when the most likely class is not very likely."""
     proba = np.asarray(proba)
-    return 1.0 - proba.max(axis=1)
+    return np.asarray(1.0 - proba.max(axis=1))
 
 
 def margin(proba: np.ndarray) -> np.ndarray:
@@ -19,7 +19,7 @@ def margin(proba: np.ndarray) -> np.ndarray:
     if proba.shape[1] < 2:
         return np.zeros(proba.shape[0], dtype=proba.dtype)
     top2 = np.partition(proba, proba.shape[1] - 2, axis=1)[:, -2:]
-    return 1.0 - (top2[:, 1] - top2[:, 0])
+    return np.asarray(1.0 - (top2[:, 1] - top2[:, 0]))
 
 
 def entropy(proba: np.ndarray) -> np.ndarray:
@@ -27,7 +27,7 @@ def entropy(proba: np.ndarray) -> np.ndarray:
     proba = np.asarray(proba)
     with np.errstate(divide="ignore", invalid="ignore"):
         logp = np.where(proba > 0, np.log(np.where(proba > 0, proba, 1.0)), 0.0)
-    return -(proba * logp).sum(axis=1)
+    return np.asarray(-(proba * logp).sum(axis=1))
 
 
 class _UncertaintySampling(Strategy):
