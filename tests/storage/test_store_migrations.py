@@ -12,6 +12,7 @@ from sqlalchemy import create_engine, inspect
 from loopwise.errors import StoreError
 from loopwise.storage import Store
 from loopwise.storage import _migrate
+from loopwise.storage._annotation_models import ANNOTATION_TABLES
 from loopwise.storage._db import make_engine
 from loopwise.storage._models import Base
 
@@ -31,7 +32,8 @@ def test_open_creates_every_table_at_head(store_url: str, tmp_path: Path) -> Non
     with Store.open(store_url, artifacts_dir=tmp_path / "a") as store:
         engine = create_engine(store.url)
         try:
-            assert set(inspect(engine).get_table_names()) == TABLES | {"alembic_version"}
+            annotation = {table.__tablename__ for table in ANNOTATION_TABLES}
+            assert set(inspect(engine).get_table_names()) == TABLES | annotation | {"alembic_version"}
             assert _migrate.current_revision(engine) == _migrate.head_revision()
         finally:
             engine.dispose()

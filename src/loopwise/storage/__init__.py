@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
+from ._annotation_store import AnnotationRepository, ConflictError
 from ._store import Store
 from ._types import LabelInfo, LoopInfo, LoopWrite, ProjectInfo, RunInfo
 
-__all__ = ["LabelInfo", "LoopInfo", "LoopWrite", "ProjectInfo", "RunInfo", "Store"]
+__all__ = ["AnnotationRepository", "ConflictError", "LabelInfo", "LoopInfo", "LoopWrite", "ProjectInfo", "RunInfo", "Store"]

@@ -1,0 +1,105 @@
+"""ORM rows of the annotation server: project settings, members, passwords, queue state, events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ._models import Base, utcnow
+
+PROJECT_STATUSES = ("active", "stopped")
+RECORD_ROLES = ("pool", "test")
+RECORD_STATES = ("open", "done", "flagged")
+EVENT_KINDS = ("label", "skip", "flag", "undo")
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> str:
+    allowed = ", ".join(f"'{value}'" for value in values)
+    return f"{column} IN ({allowed})"
+
+
+class AnnotationProjectRow(Base):
+    """A project served to annotators: its settings and the run its loops and labels belong to."""
+
+    __tablename__ = "annotation_projects"
+    __table_args__ = (CheckConstraint(_one_of("status", PROJECT_STATUSES), name="status"),)
+
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), primary_key=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id"))
+    instructions: Mapped[str] = mapped_column(Text, default="")
+    settings: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ProjectMemberRow(Base):
+    __tablename__ = "project_members"
+
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), primary_key=True)
+    annotator_id: Mapped[int] = mapped_column(ForeignKey("annotators.id"), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AnnotatorPasswordRow(Base):
+    """A salted scrypt hash; the API token hash lives in ``annotators.token_hash``."""
+
+    __tablename__ = "annotator_passwords"
+
+    annotator_id: Mapped[int] = mapped_column(ForeignKey("annotators.id"), primary_key=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AnnotationRecordRow(Base):
+    """Queue state of one record: its rank (lower is served first), how many labels it has, its state."""
+
+    __tablename__ = "annotation_records"
+    __table_args__ = (
+        CheckConstraint(_one_of("role", RECORD_ROLES), name="role"),
+        CheckConstraint(_one_of("state", RECORD_STATES), name="state"),
+        # The queue walks open records of a project in rank order.
+        Index(None, "project_id", "state", "rank"),
+    )
+
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id"), primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    role: Mapped[str] = mapped_column(String(8), default="pool")
+    gold: Mapped[str | None] = mapped_column(String(255))
+    rank: Mapped[int] = mapped_column(Integer)
+    score: Mapped[float | None] = mapped_column(Float)
+    n_labels: Mapped[int] = mapped_column(Integer, default=0)
+    state: Mapped[str] = mapped_column(String(16), default="open")
+
+
+class AnnotationEventRow(Base):
+    """Append-only log of what annotators did: label, skip, flag, and undo of a label."""
+
+    __tablename__ = "annotation_events"
+    __table_args__ = (
+        CheckConstraint(_one_of("kind", EVENT_KINDS), name="kind"),
+        UniqueConstraint("undoes_id"),
+        Index(None, "record_id", "annotator_id"),
+        Index(None, "project_id", "annotator_id", "kind"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id"))
+    annotator_id: Mapped[int] = mapped_column(ForeignKey("annotators.id"))
+    kind: Mapped[str] = mapped_column(String(8))
+    label_id: Mapped[int | None] = mapped_column(ForeignKey("labels.id"))
+    undoes_id: Mapped[int | None] = mapped_column(ForeignKey("annotation_events.id"))
+    reason: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+ANNOTATION_TABLES = (
+    AnnotationProjectRow,
+    ProjectMemberRow,
+    AnnotatorPasswordRow,
+    AnnotationRecordRow,
+    AnnotationEventRow,
+)

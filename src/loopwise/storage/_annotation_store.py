@@ -1,0 +1,906 @@
+"""AnnotationRepository: the database work of the annotation server (users, projects, queue, labels).
+
+Every method runs in its own transaction and returns plain dataclasses. Writes are serialised: on
+SQLite by one in-process lock (SQLite has a single writer anyway, and its busy handler sleeps for
+milliseconds when writers collide), on PostgreSQL by locking the project's settings row, so two
+annotators asking for the next record at the same moment can never be handed the same one.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+from sqlalchemy import delete, exists, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, aliased
+
+from loopwise.errors import ConfigError, DataError, LoopwiseError, NotFoundError
+
+from ._annotation_models import (
+    AnnotationEventRow,
+    AnnotationProjectRow,
+    AnnotationRecordRow,
+    AnnotatorPasswordRow,
+    ProjectMemberRow,
+)
+from ._json import to_json
+from ._models import ROLES, TASKS, AnnotatorRow, AssignmentRow, LabelRow, ProjectRow, RecordRow, RunRow
+from ._store import Store
+
+# The value of the label row that an undo appends: labels are append-only, so taking a label back
+# is a new row that supersedes it. It can never be a class name (see check_label_names).
+RETRACTED = "<retracted>"
+_CHUNK = 500
+_MAX_EXTERNAL_ID = 512
+
+
+class ConflictError(LoopwiseError, RuntimeError):
+    """The request clashes with the current state: the record is held, labelled, or flagged."""
+
+
+@dataclass(frozen=True, slots=True)
+class UserInfo:
+    id: int
+    name: str
+    role: str
+    created_at: datetime
+    has_password: bool
+    has_token: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AnnotationProjectInfo:
+    id: int
+    name: str
+    task: str
+    label_names: list[str]
+    instructions: str
+    settings: dict[str, Any]
+    status: str
+    run_id: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class QueueRecord:
+    """A record as an annotator sees it, with the lease that reserves it for them."""
+
+    record_id: int
+    external_id: str
+    payload: dict[str, Any] | None
+    role: str
+    state: str
+    n_labels: int
+    lease_expires_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class LabelAck:
+    label_id: int
+    event_id: int
+    record_id: int
+    external_id: str
+    value: str
+    annotator: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CurrentLabel:
+    record_id: int
+    external_id: str
+    annotator: str
+    value: str
+    label_id: int
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    n_pool: int
+    n_test: int
+    n_done: int
+    n_open: int
+    n_flagged: int
+    n_labels: int
+    n_skips: int
+    n_held: int
+    labels_per_annotator: dict[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotRecord:
+    record_id: int
+    external_id: str
+    payload: dict[str, Any] | None
+    role: str
+    gold: str | None
+    state: str
+    n_labels: int
+    rank: int
+
+
+def check_label_names(label_names: Sequence[str]) -> list[str]:
+    if isinstance(label_names, str) or not isinstance(label_names, Sequence) or not label_names:
+        raise ConfigError(f"label_names must be a non-empty list of class names, got {label_names!r}")
+    names = [str(name).strip() for name in label_names]
+    for index, name in enumerate(names):
+        if not name or len(name) > 255:
+            raise ConfigError(f"label_names[{index}] must be 1 to 255 characters, got {label_names[index]!r}")
+        if name == RETRACTED:
+            raise ConfigError(f"{RETRACTED!r} is reserved (it marks an undone label); choose another class name")
+    if len(set(names)) != len(names):
+        raise ConfigError(f"label_names lists a class more than once: {names}")
+    return names
+
+
+class AnnotationRepository:
+    """Database work of the annotation server, over a :class:`Store`'s engine.
+
+    The store keeps doing what it does (projects, runs, loops, artifacts); this adds what people
+    labelling need. ORM rows stay inside; callers get dataclasses.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._engine = store._engine
+        self._sessions = store._sessions
+        self._sqlite = self._engine.dialect.name == "sqlite"
+        self._write_lock = threading.RLock()
+
+    @property
+    def dialect(self) -> str:
+        return self._engine.dialect.name
+
+    # -- transactions ------------------------------------------------------------------------------
+
+    @contextmanager
+    def _write(self, project_id: int | None = None) -> Iterator[Session]:
+        """A write transaction; with ``project_id`` it is serialised with every other writer of it."""
+        with self._write_lock if self._sqlite else _nolock():
+            with self._sessions.begin() as session:
+                if project_id is not None and not self._sqlite:
+                    locked = session.scalar(
+                        select(AnnotationProjectRow.project_id)
+                        .where(AnnotationProjectRow.project_id == project_id)
+                        .with_for_update()
+                    )
+                    if locked is None:
+                        raise NotFoundError(f"no annotation project with id {project_id}")
+                yield session
+
+    @contextmanager
+    def serialized(self) -> Iterator[None]:
+        """Hold the in-process write lock (SQLite) around a store call such as ``record_loop``."""
+        with self._write_lock if self._sqlite else _nolock():
+            yield
+
+    # -- users -----------------------------------------------------------------------------------
+
+    def create_user(self, name: str, role: str, password_hash: str | None = None) -> UserInfo:
+        if not isinstance(name, str) or not name.strip() or len(name) > 255:
+            raise ConfigError(f"a user name must be 1 to 255 characters, got {name!r}")
+        if role not in ROLES:
+            raise ConfigError(f"role must be one of {', '.join(ROLES)}; got {role!r}")
+        now = _now()
+        try:
+            with self._write() as session:
+                row = AnnotatorRow(name=name.strip(), role=role, token_hash=None, created_at=now)
+                session.add(row)
+                session.flush()
+                if password_hash is not None:
+                    session.add(AnnotatorPasswordRow(annotator_id=row.id, password_hash=password_hash, updated_at=now))
+                return UserInfo(row.id, row.name, row.role, _utc(row.created_at), password_hash is not None, False)
+        except IntegrityError:
+            raise ConflictError(f"a user called {name.strip()!r} already exists") from None
+
+    def get_user(self, user_id: int) -> UserInfo:
+        with self._sessions() as session:
+            users = self._users(session, AnnotatorRow.id == user_id)
+        if not users:
+            raise NotFoundError(f"no user with id {user_id}")
+        return users[0]
+
+    def list_users(self) -> list[UserInfo]:
+        with self._sessions() as session:
+            return self._users(session)
+
+    def count_admins(self) -> int:
+        with self._sessions() as session:
+            return int(session.scalar(select(func.count()).where(AnnotatorRow.role == "admin")) or 0)
+
+    def user_with_password(self, name: str) -> tuple[UserInfo, str | None] | None:
+        with self._sessions() as session:
+            found = session.execute(
+                select(AnnotatorRow.id, AnnotatorPasswordRow.password_hash)
+                .outerjoin(AnnotatorPasswordRow, AnnotatorPasswordRow.annotator_id == AnnotatorRow.id)
+                .where(AnnotatorRow.name == name)
+            ).first()
+            if found is None:
+                return None
+            return self._users(session, AnnotatorRow.id == found[0])[0], found[1]
+
+    def user_by_token_hash(self, token_hash: str) -> UserInfo | None:
+        with self._sessions() as session:
+            users = self._users(session, AnnotatorRow.token_hash == token_hash)
+        return users[0] if users else None
+
+    def set_token_hash(self, user_id: int, token_hash: str | None) -> None:
+        with self._write() as session:
+            touched = session.execute(
+                update(AnnotatorRow).where(AnnotatorRow.id == user_id).values(token_hash=token_hash)
+            )
+            if touched.rowcount == 0:  # type: ignore[attr-defined]
+                raise NotFoundError(f"no user with id {user_id}")
+
+    def set_password_hash(self, user_id: int, password_hash: str) -> None:
+        with self._write() as session:
+            if session.get(AnnotatorRow, user_id) is None:
+                raise NotFoundError(f"no user with id {user_id}")
+            row = session.get(AnnotatorPasswordRow, user_id)
+            if row is None:
+                session.add(AnnotatorPasswordRow(annotator_id=user_id, password_hash=password_hash, updated_at=_now()))
+            else:
+                row.password_hash = password_hash
+                row.updated_at = _now()
+
+    @staticmethod
+    def _users(session: Session, *where: Any) -> list[UserInfo]:
+        has_password = (
+            exists().where(AnnotatorPasswordRow.annotator_id == AnnotatorRow.id).correlate(AnnotatorRow)
+        )
+        rows = session.execute(
+            select(AnnotatorRow, has_password.label("has_password")).where(*where).order_by(AnnotatorRow.id)
+        )
+        return [
+            UserInfo(row.id, row.name, row.role, _utc(row.created_at), bool(pw), row.token_hash is not None)
+            for row, pw in rows
+        ]
+
+    # -- projects --------------------------------------------------------------------------------
+
+    def create_project(
+        self,
+        name: str,
+        task: str,
+        label_names: Sequence[str],
+        instructions: str,
+        settings: dict[str, Any],
+        cost_per_label: float = 1.0,
+    ) -> AnnotationProjectInfo:
+        """A new project with its run (the one its loops and human labels are recorded in)."""
+        if not isinstance(name, str) or not name.strip() or len(name) > 255:
+            raise ConfigError(f"a project name must be 1 to 255 characters, got {name!r}")
+        if task not in TASKS:
+            raise ConfigError(f"task must be one of {', '.join(TASKS)}; got {task!r}")
+        labels = check_label_names(label_names)
+        clean = to_json(dict(settings), "settings")
+        now = _now()
+        try:
+            with self._write() as session:
+                if session.scalar(select(ProjectRow.id).where(ProjectRow.name == name)) is not None:
+                    raise ConflictError(f"a project called {name!r} already exists")
+                project = ProjectRow(
+                    name=name, task=task, label_names=labels, cost_per_label=float(cost_per_label), created_at=now
+                )
+                session.add(project)
+                session.flush()
+                run_id = uuid.uuid4().hex[:12]
+                config = {"kind": "annotation", "project": name, **clean}
+                session.add(
+                    RunRow(
+                        id=run_id, project_id=project.id, name="annotation", config=config,
+                        status="running", created_at=now,
+                    )
+                )
+                session.flush()
+                session.add(
+                    AnnotationProjectRow(
+                        project_id=project.id, run_id=run_id, instructions=instructions or "",
+                        settings=clean, status="active", created_at=now,
+                    )
+                )
+        except IntegrityError:
+            raise ConflictError(f"a project called {name!r} already exists") from None
+        return self.get_project(project.id)
+
+    def get_project(self, project_id: int) -> AnnotationProjectInfo:
+        with self._sessions() as session:
+            found = self._projects(session, ProjectRow.id == project_id)
+        if not found:
+            raise NotFoundError(f"no project with id {project_id}")
+        return found[0]
+
+    def list_projects(self, member_id: int | None = None) -> list[AnnotationProjectInfo]:
+        """Every annotation project, or only those ``member_id`` belongs to."""
+        with self._sessions() as session:
+            if member_id is None:
+                return self._projects(session)
+            member = exists().where(
+                ProjectMemberRow.project_id == ProjectRow.id, ProjectMemberRow.annotator_id == member_id
+            )
+            return self._projects(session, member)
+
+    def update_project(
+        self,
+        project_id: int,
+        *,
+        instructions: str | None = None,
+        settings: dict[str, Any] | None = None,
+        status: str | None = None,
+    ) -> AnnotationProjectInfo:
+        with self._write(project_id) as session:
+            row = session.get(AnnotationProjectRow, project_id)
+            if row is None:
+                raise NotFoundError(f"no project with id {project_id}")
+            if instructions is not None:
+                row.instructions = instructions
+            if settings is not None:
+                row.settings = to_json(dict(settings), "settings")
+            if status is not None:
+                if status not in ("active", "stopped"):
+                    raise ConfigError(f"status must be 'active' or 'stopped', got {status!r}")
+                row.status = status
+        return self.get_project(project_id)
+
+    @staticmethod
+    def _projects(session: Session, *where: Any) -> list[AnnotationProjectInfo]:
+        rows = session.execute(
+            select(ProjectRow, AnnotationProjectRow)
+            .join(AnnotationProjectRow, AnnotationProjectRow.project_id == ProjectRow.id)
+            .where(*where)
+            .order_by(ProjectRow.id)
+        )
+        return [
+            AnnotationProjectInfo(
+                id=p.id, name=p.name, task=p.task, label_names=list(p.label_names),
+                instructions=a.instructions, settings=dict(a.settings), status=a.status,
+                run_id=a.run_id, created_at=_utc(p.created_at),
+            )
+            for p, a in rows
+        ]
+
+    # -- members ---------------------------------------------------------------------------------
+
+    def add_member(self, project_id: int, user_id: int) -> None:
+        with self._write(project_id) as session:
+            if session.get(AnnotatorRow, user_id) is None:
+                raise NotFoundError(f"no user with id {user_id}")
+            if session.get(ProjectMemberRow, (project_id, user_id)) is None:
+                session.add(ProjectMemberRow(project_id=project_id, annotator_id=user_id, created_at=_now()))
+
+    def remove_member(self, project_id: int, user_id: int) -> None:
+        with self._write(project_id) as session:
+            session.execute(
+                delete(ProjectMemberRow).where(
+                    ProjectMemberRow.project_id == project_id, ProjectMemberRow.annotator_id == user_id
+                )
+            )
+
+    def list_members(self, project_id: int) -> list[UserInfo]:
+        with self._sessions() as session:
+            member = exists().where(
+                ProjectMemberRow.project_id == project_id, ProjectMemberRow.annotator_id == AnnotatorRow.id
+            )
+            return self._users(session, member)
+
+    def is_member(self, project_id: int, user_id: int) -> bool:
+        with self._sessions() as session:
+            return session.get(ProjectMemberRow, (project_id, user_id)) is not None
+
+    # -- records ---------------------------------------------------------------------------------
+
+    def add_records(
+        self,
+        project_id: int,
+        external_ids: Sequence[str],
+        payloads: Sequence[dict[str, Any] | None],
+        *,
+        roles: Sequence[str] | None = None,
+        gold: Sequence[str | None] | None = None,
+        seed: int = 0,
+    ) -> int:
+        """Add new records to a project's queue (external ids it has are skipped); returns how many.
+
+        New pool records join the end of the queue in a seeded random order until the next retrain
+        ranks them; test records (with a ``gold`` label) are kept for evaluation and never queued.
+        """
+        ids = [str(i) for i in external_ids]
+        n = len(ids)
+        if len(payloads) != n or (roles is not None and len(roles) != n) or (gold is not None and len(gold) != n):
+            raise DataError("external_ids, payloads, roles and gold must have one entry per record")
+        for index, external_id in enumerate(ids):
+            if not external_id or len(external_id) > _MAX_EXTERNAL_ID:
+                raise DataError(f"record {index}: an id must be 1 to {_MAX_EXTERNAL_ID} characters, got {external_id!r}")
+        if len(set(ids)) != n:
+            raise DataError("the imported records repeat an id; ids must be unique")
+        role_list = list(roles) if roles is not None else ["pool"] * n
+        gold_list = list(gold) if gold is not None else [None] * n
+        clean = [to_json(p, f"payloads[{i}]") for i, p in enumerate(payloads)]
+        with self._write(project_id) as session:
+            project = session.get(ProjectRow, project_id)
+            if project is None:
+                raise NotFoundError(f"no project with id {project_id}")
+            for index, (role, value) in enumerate(zip(role_list, gold_list, strict=True)):
+                if role not in ("pool", "test"):
+                    raise DataError(f"record {ids[index]!r}: role must be 'pool' or 'test', got {role!r}")
+                if role == "test" and value not in project.label_names:
+                    raise DataError(
+                        f"test record {ids[index]!r}: its label {value!r} is not one of {project.label_names}"
+                    )
+            present: set[str] = set()
+            for chunk in _chunks(ids, _CHUNK):
+                present.update(
+                    session.scalars(
+                        select(RecordRow.external_id).where(
+                            RecordRow.project_id == project_id, RecordRow.external_id.in_(chunk)
+                        )
+                    )
+                )
+            new = [i for i in range(n) if ids[i] not in present]
+            if not new:
+                return 0
+            inserted = session.execute(
+                insert(RecordRow).returning(RecordRow.id, sort_by_parameter_order=True),
+                [{"project_id": project_id, "external_id": ids[i], "payload": clean[i]} for i in new],
+            ).scalars().all()
+            start = int(
+                session.scalar(
+                    select(func.coalesce(func.max(AnnotationRecordRow.rank), -1)).where(
+                        AnnotationRecordRow.project_id == project_id
+                    )
+                )
+            ) + 1
+            order = np.random.default_rng([seed, project_id, start]).permutation(len(new))
+            session.execute(
+                insert(AnnotationRecordRow),
+                [
+                    {
+                        "record_id": record_id,
+                        "project_id": project_id,
+                        "role": role_list[i],
+                        "gold": gold_list[i] if role_list[i] == "test" else None,
+                        "rank": start + int(position),
+                        "score": None,
+                        "n_labels": 0,
+                        # Test records are never queued: 'done' keeps them out of the queue's walk.
+                        "state": "open" if role_list[i] == "pool" else "done",
+                    }
+                    for record_id, i, position in zip(inserted, new, order, strict=True)
+                ],
+            )
+        return len(new)
+
+    def get_record(self, project_id: int, record_id: int) -> QueueRecord:
+        with self._sessions() as session:
+            found = session.execute(
+                select(RecordRow, AnnotationRecordRow)
+                .join(AnnotationRecordRow, AnnotationRecordRow.record_id == RecordRow.id)
+                .where(RecordRow.id == record_id, AnnotationRecordRow.project_id == project_id)
+            ).first()
+        if found is None:
+            raise NotFoundError(f"project {project_id} has no record {record_id}")
+        record, state = found
+        return _queue_record(record, state, None)
+
+    def list_records(self, project_id: int, offset: int = 0, limit: int = 50) -> tuple[list[QueueRecord], int]:
+        with self._sessions() as session:
+            base = (
+                select(RecordRow, AnnotationRecordRow)
+                .join(AnnotationRecordRow, AnnotationRecordRow.record_id == RecordRow.id)
+                .where(AnnotationRecordRow.project_id == project_id)
+            )
+            count = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+            rows = session.execute(base.order_by(RecordRow.id).offset(offset).limit(limit)).all()
+        return [_queue_record(r, s, None) for r, s in rows], int(count)
+
+    # -- the queue -------------------------------------------------------------------------------
+
+    def lease_next(self, project_id: int, user_id: int, k: int, lease_seconds: float) -> QueueRecord | None:
+        """The annotator's current lease, else the best-ranked record they may take, leased to them."""
+        now = _now()
+        expires = now + timedelta(seconds=lease_seconds)
+        in_project = select(AnnotationRecordRow.record_id).where(AnnotationRecordRow.project_id == project_id)
+        with self._write(project_id) as session:
+            session.execute(
+                delete(AssignmentRow).where(
+                    AssignmentRow.annotator_id == user_id,
+                    AssignmentRow.expires_at <= now,
+                    AssignmentRow.record_id.in_(in_project),
+                )
+            )
+            current = session.execute(
+                select(AssignmentRow.id, AssignmentRow.record_id)
+                .join(AnnotationRecordRow, AnnotationRecordRow.record_id == AssignmentRow.record_id)
+                .where(AssignmentRow.annotator_id == user_id, AnnotationRecordRow.project_id == project_id)
+                .order_by(AssignmentRow.id)
+                .limit(1)
+            ).first()
+            if current is not None:
+                session.execute(update(AssignmentRow).where(AssignmentRow.id == current[0]).values(expires_at=expires))
+                record_id = current[1]
+            else:
+                chosen = session.scalar(self._candidate_query(project_id, user_id, k, now))
+                if chosen is None:
+                    return None
+                record_id = chosen
+                # Someone's lapsed lease on it is over: drop it so holders are counted right.
+                session.execute(
+                    delete(AssignmentRow).where(AssignmentRow.record_id == record_id, AssignmentRow.expires_at <= now)
+                )
+                session.execute(
+                    insert(AssignmentRow), [{"record_id": record_id, "annotator_id": user_id, "expires_at": expires}]
+                )
+            record, state = session.execute(
+                select(RecordRow, AnnotationRecordRow)
+                .join(AnnotationRecordRow, AnnotationRecordRow.record_id == RecordRow.id)
+                .where(RecordRow.id == record_id)
+            ).one()
+            return _queue_record(record, state, expires)
+
+    @staticmethod
+    def _candidate_query(project_id: int, user_id: int, k: int, now: datetime) -> Any:
+        queue = AnnotationRecordRow
+        held = (
+            select(func.count())
+            .select_from(AssignmentRow)
+            .where(AssignmentRow.record_id == queue.record_id, AssignmentRow.expires_at > now)
+            .correlate(queue)
+            .scalar_subquery()
+        )
+        seen = (
+            exists()
+            .where(
+                AnnotationEventRow.record_id == queue.record_id,
+                AnnotationEventRow.annotator_id == user_id,
+                AnnotationEventRow.kind.in_(("label", "skip")),
+            )
+            .correlate(queue)
+        )
+        return (
+            select(queue.record_id)
+            .where(queue.project_id == project_id, queue.state == "open", queue.n_labels + held < k, ~seen)
+            .order_by(queue.rank, queue.record_id)
+            .limit(1)
+        )
+
+    def submit_label(
+        self, project_id: int, record_id: int, user: UserInfo, value: str, k: int
+    ) -> LabelAck:
+        """Append a human label; refused if another annotator holds the record or it has its k labels."""
+        now = _now()
+        with self._write(project_id) as session:
+            project = session.get(ProjectRow, project_id)
+            settings = session.get(AnnotationProjectRow, project_id)
+            state = self._queue_row(session, project_id, record_id)
+            if project is None or settings is None:
+                raise NotFoundError(f"no project with id {project_id}")
+            if value not in project.label_names:
+                raise DataError(f"label {value!r} is not a class of this project; classes: {project.label_names}")
+            if state.role != "pool":
+                raise ConflictError(f"record {record_id} is a test record; it is not labelled here")
+            if state.state == "flagged":
+                raise ConflictError(f"record {record_id} is flagged; it takes no labels")
+            if self._current_label_event(session, record_id, user.id) is not None:
+                raise ConflictError(f"you have already labelled record {record_id}; undo it to change it")
+            lease = session.execute(
+                select(AssignmentRow.id, AssignmentRow.expires_at).where(
+                    AssignmentRow.record_id == record_id, AssignmentRow.annotator_id == user.id
+                )
+            ).first()
+            others = session.scalar(
+                select(func.count()).where(
+                    AssignmentRow.record_id == record_id,
+                    AssignmentRow.annotator_id != user.id,
+                    AssignmentRow.expires_at > now,
+                )
+            ) or 0
+            if lease is None or _utc(lease[1]) <= now:
+                # No live lease: take the label only if the record still has room for it.
+                if state.n_labels + others >= k:
+                    raise ConflictError(
+                        f"record {record_id} is held by another annotator or has its labels; ask for the next record"
+                    )
+            elif state.n_labels >= k:
+                raise ConflictError(f"record {record_id} already has its {k} label(s)")
+            head = session.scalar(
+                select(func.max(LabelRow.id)).where(
+                    LabelRow.record_id == record_id,
+                    LabelRow.run_id == settings.run_id,
+                    LabelRow.annotator == user.name,
+                )
+            )
+            label_id = session.execute(
+                insert(LabelRow).returning(LabelRow.id),
+                [
+                    {
+                        "record_id": record_id, "run_id": settings.run_id, "value": value, "source": "human",
+                        "annotator": user.name, "created_at": now, "supersedes_id": head,
+                    }
+                ],
+            ).scalar_one()
+            event_id = self._event(session, project_id, record_id, user.id, "label", now, label_id=label_id)
+            n_labels = state.n_labels + 1
+            session.execute(
+                update(AnnotationRecordRow)
+                .where(AnnotationRecordRow.record_id == record_id)
+                .values(n_labels=n_labels, state="done" if n_labels >= k else "open")
+            )
+            session.execute(
+                delete(AssignmentRow).where(AssignmentRow.record_id == record_id, AssignmentRow.annotator_id == user.id)
+            )
+            external_id = session.scalar(select(RecordRow.external_id).where(RecordRow.id == record_id))
+        return LabelAck(label_id, event_id, record_id, str(external_id), value, user.name, now)
+
+    def skip(self, project_id: int, record_id: int, user_id: int) -> None:
+        """Give a record back; this annotator will not be served it again, others will."""
+        now = _now()
+        with self._write(project_id) as session:
+            self._queue_row(session, project_id, record_id)
+            self._event(session, project_id, record_id, user_id, "skip", now)
+            session.execute(
+                delete(AssignmentRow).where(AssignmentRow.record_id == record_id, AssignmentRow.annotator_id == user_id)
+            )
+
+    def flag(self, project_id: int, record_id: int, user_id: int, reason: str) -> None:
+        """Mark a record as not relevant or corrupt: nobody is served it and training leaves it out."""
+        now = _now()
+        with self._write(project_id) as session:
+            self._queue_row(session, project_id, record_id)
+            self._event(session, project_id, record_id, user_id, "flag", now, reason=reason[:255])
+            session.execute(
+                update(AnnotationRecordRow).where(AnnotationRecordRow.record_id == record_id).values(state="flagged")
+            )
+            session.execute(delete(AssignmentRow).where(AssignmentRow.record_id == record_id))
+
+    def undo_last_label(self, project_id: int, user: UserInfo, k: int, lease_seconds: float) -> QueueRecord:
+        """Take back the annotator's latest label and lease its record back to them to label again."""
+        now = _now()
+        expires = now + timedelta(seconds=lease_seconds)
+        undone = aliased(AnnotationEventRow)
+        with self._write(project_id) as session:
+            last = session.execute(
+                select(AnnotationEventRow.id, AnnotationEventRow.record_id, AnnotationEventRow.label_id)
+                .where(
+                    AnnotationEventRow.project_id == project_id,
+                    AnnotationEventRow.annotator_id == user.id,
+                    AnnotationEventRow.kind == "label",
+                    ~exists().where(undone.undoes_id == AnnotationEventRow.id),
+                )
+                .order_by(AnnotationEventRow.id.desc())
+                .limit(1)
+            ).first()
+            if last is None:
+                raise ConflictError("you have no label to undo in this project")
+            event_id, record_id, label_id = last
+            settings = session.get(AnnotationProjectRow, project_id)
+            assert settings is not None
+            retraction = session.execute(
+                insert(LabelRow).returning(LabelRow.id),
+                [
+                    {
+                        "record_id": record_id, "run_id": settings.run_id, "value": RETRACTED, "source": "human",
+                        "annotator": user.name, "created_at": now, "supersedes_id": label_id,
+                    }
+                ],
+            ).scalar_one()
+            self._event(session, project_id, record_id, user.id, "undo", now, label_id=retraction, undoes_id=event_id)
+            state = self._queue_row(session, project_id, record_id)
+            n_labels = max(0, state.n_labels - 1)
+            values: dict[str, Any] = {"n_labels": n_labels}
+            if state.state == "done":
+                values["state"] = "open" if n_labels < k else "done"
+            session.execute(
+                update(AnnotationRecordRow).where(AnnotationRecordRow.record_id == record_id).values(**values)
+            )
+            in_project = select(AnnotationRecordRow.record_id).where(AnnotationRecordRow.project_id == project_id)
+            session.execute(
+                delete(AssignmentRow).where(
+                    AssignmentRow.annotator_id == user.id, AssignmentRow.record_id.in_(in_project)
+                )
+            )
+            session.execute(
+                insert(AssignmentRow), [{"record_id": record_id, "annotator_id": user.id, "expires_at": expires}]
+            )
+            record, state = session.execute(
+                select(RecordRow, AnnotationRecordRow)
+                .join(AnnotationRecordRow, AnnotationRecordRow.record_id == RecordRow.id)
+                .where(RecordRow.id == record_id)
+            ).one()
+            return _queue_record(record, state, expires)
+
+    @staticmethod
+    def _queue_row(session: Session, project_id: int, record_id: int) -> AnnotationRecordRow:
+        row = session.get(AnnotationRecordRow, record_id)
+        if row is None or row.project_id != project_id:
+            # Same answer whether the record is missing or in another project: ids are not leaked.
+            raise NotFoundError(f"project {project_id} has no record {record_id}")
+        return row
+
+    @staticmethod
+    def _current_label_event(session: Session, record_id: int, user_id: int) -> int | None:
+        undone = aliased(AnnotationEventRow)
+        return session.scalar(
+            select(AnnotationEventRow.id).where(
+                AnnotationEventRow.record_id == record_id,
+                AnnotationEventRow.annotator_id == user_id,
+                AnnotationEventRow.kind == "label",
+                ~exists().where(undone.undoes_id == AnnotationEventRow.id),
+            )
+        )
+
+    @staticmethod
+    def _event(
+        session: Session,
+        project_id: int,
+        record_id: int,
+        user_id: int,
+        kind: str,
+        now: datetime,
+        *,
+        label_id: int | None = None,
+        undoes_id: int | None = None,
+        reason: str | None = None,
+    ) -> int:
+        return int(
+            session.execute(
+                insert(AnnotationEventRow).returning(AnnotationEventRow.id),
+                [
+                    {
+                        "project_id": project_id, "record_id": record_id, "annotator_id": user_id, "kind": kind,
+                        "label_id": label_id, "undoes_id": undoes_id, "reason": reason, "created_at": now,
+                    }
+                ],
+            ).scalar_one()
+        )
+
+    # -- reading labels and progress -------------------------------------------------------------
+
+    def current_labels(self, project_id: int) -> list[CurrentLabel]:
+        """Every label in force (not undone) on the project's records, oldest first."""
+        undone = aliased(AnnotationEventRow)
+        with self._sessions() as session:
+            rows = session.execute(
+                select(
+                    AnnotationEventRow.record_id, RecordRow.external_id, AnnotatorRow.name, LabelRow.value,
+                    LabelRow.id, LabelRow.created_at,
+                )
+                .join(LabelRow, LabelRow.id == AnnotationEventRow.label_id)
+                .join(RecordRow, RecordRow.id == AnnotationEventRow.record_id)
+                .join(AnnotatorRow, AnnotatorRow.id == AnnotationEventRow.annotator_id)
+                .where(
+                    AnnotationEventRow.project_id == project_id,
+                    AnnotationEventRow.kind == "label",
+                    ~exists().where(undone.undoes_id == AnnotationEventRow.id),
+                )
+                .order_by(AnnotationEventRow.id)
+            )
+            return [CurrentLabel(r, str(e), str(a), str(v), int(i), _utc(c)) for r, e, a, v, i, c in rows]
+
+    def label_ids(self, project_id: int) -> list[tuple[int, str, str]]:
+        """(label id, value, annotator) of every label row of the project's run: the audit trail."""
+        settings = self.get_project(project_id)
+        with self._sessions() as session:
+            rows = session.execute(
+                select(LabelRow.id, LabelRow.value, LabelRow.annotator)
+                .where(LabelRow.run_id == settings.run_id)
+                .order_by(LabelRow.id)
+            )
+            return [(int(i), str(v), str(a)) for i, v, a in rows]
+
+    def progress(self, project_id: int) -> Progress:
+        now = _now()
+        with self._sessions() as session:
+            by_state = dict(
+                session.execute(
+                    select(AnnotationRecordRow.state, func.count())
+                    .where(AnnotationRecordRow.project_id == project_id, AnnotationRecordRow.role == "pool")
+                    .group_by(AnnotationRecordRow.state)
+                ).all()
+            )
+            n_test = session.scalar(
+                select(func.count()).where(
+                    AnnotationRecordRow.project_id == project_id, AnnotationRecordRow.role == "test"
+                )
+            ) or 0
+            n_labels = session.scalar(
+                select(func.coalesce(func.sum(AnnotationRecordRow.n_labels), 0)).where(
+                    AnnotationRecordRow.project_id == project_id
+                )
+            ) or 0
+            n_skips = session.scalar(
+                select(func.count()).where(
+                    AnnotationEventRow.project_id == project_id, AnnotationEventRow.kind == "skip"
+                )
+            ) or 0
+            n_held = session.scalar(
+                select(func.count())
+                .select_from(AssignmentRow)
+                .join(AnnotationRecordRow, AnnotationRecordRow.record_id == AssignmentRow.record_id)
+                .where(AnnotationRecordRow.project_id == project_id, AssignmentRow.expires_at > now)
+            ) or 0
+        per_annotator: dict[str, int] = {}
+        for label in self.current_labels(project_id):
+            per_annotator[label.annotator] = per_annotator.get(label.annotator, 0) + 1
+        n_pool = sum(int(v) for v in by_state.values())
+        return Progress(
+            n_pool=n_pool, n_test=int(n_test), n_done=int(by_state.get("done", 0)),
+            n_open=int(by_state.get("open", 0)), n_flagged=int(by_state.get("flagged", 0)),
+            n_labels=int(n_labels), n_skips=int(n_skips), n_held=int(n_held), labels_per_annotator=per_annotator,
+        )
+
+    # -- learning --------------------------------------------------------------------------------
+
+    def snapshot(self, project_id: int) -> list[SnapshotRecord]:
+        """Every record of the project with its queue state, in record id order (for training)."""
+        with self._sessions() as session:
+            rows = session.execute(
+                select(RecordRow, AnnotationRecordRow)
+                .join(AnnotationRecordRow, AnnotationRecordRow.record_id == RecordRow.id)
+                .where(AnnotationRecordRow.project_id == project_id)
+                .order_by(RecordRow.id)
+            )
+            return [
+                SnapshotRecord(r.id, r.external_id, r.payload, s.role, s.gold, s.state, s.n_labels, s.rank)
+                for r, s in rows
+            ]
+
+    def apply_ranking(
+        self, project_id: int, record_ids: Sequence[int], ranks: Sequence[int], scores: Sequence[float | None]
+    ) -> None:
+        """Write a new queue order, a chunk per transaction so annotators' requests interleave."""
+        rows = [
+            {"record_id": int(r), "rank": int(k), "score": None if s is None or not np.isfinite(s) else float(s)}
+            for r, k, s in zip(record_ids, ranks, scores, strict=True)
+        ]
+        for chunk in _chunks(rows, _CHUNK):
+            with self._write(project_id) as session:
+                session.execute(update(AnnotationRecordRow), list(chunk))
+
+
+@contextmanager
+def _nolock() -> Iterator[None]:
+    yield
+
+
+def _queue_record(record: RecordRow, state: AnnotationRecordRow, expires: datetime | None) -> QueueRecord:
+    return QueueRecord(
+        record_id=record.id, external_id=record.external_id, payload=record.payload, role=state.role,
+        state=state.state, n_labels=state.n_labels, lease_expires_at=expires,
+    )
+
+
+def _chunks(values: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+__all__ = [
+    "RETRACTED",
+    "AnnotationProjectInfo",
+    "AnnotationRepository",
+    "ConflictError",
+    "CurrentLabel",
+    "LabelAck",
+    "Progress",
+    "QueueRecord",
+    "SnapshotRecord",
+    "UserInfo",
+]
