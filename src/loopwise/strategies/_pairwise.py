@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.cluster.vq import kmeans2
 from scipy.sparse.linalg import svds
 
 from loopwise.strategies._base import StrategyInputs
@@ -185,17 +183,44 @@ def dense_view(X: Any, max_dims: int, rng: np.random.Generator) -> Callable[[Any
     return project
 
 
-def kmeans(Z: np.ndarray, n_clusters: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Centroids and labels from scipy's k-means with k-means++ seeding from ``rng``.
+def kmeans(Z: np.ndarray, n_clusters: int, rng: np.random.Generator, n_iter: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """Centroids and labels of Lloyd's k-means after k-means++ seeding drawn from ``rng`` (Arthur & Vassilvitskii 2007).
 
-    An empty cluster is kept (it simply owns no rows), so the warning scipy
-    gives for it is silenced.
+    Written here rather than taken from ``scipy.cluster.vq.kmeans2``: scipy's
+    k-means++ recomputes the distances to every earlier centre at each step
+    (quadratic in k), which takes minutes for hundreds of clusters. Seeding
+    keeps one min-distance vector (one matrix-vector product per centre) and
+    each Lloyd step is one chunked nearest-centroid pass. An emptied cluster
+    keeps its centroid and owns no rows.
     """
-    n_clusters = max(1, min(int(n_clusters), Z.shape[0]))
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="One of the clusters is empty")
-        centroids, labels = kmeans2(np.asarray(Z, dtype=np.float64), n_clusters, minit="++", seed=rng)
-    return centroids.astype(np.float32), labels.astype(np.int64)
+    Z = as_matrix(Z)
+    n = Z.shape[0]
+    n_clusters = max(1, min(int(n_clusters), n))
+    Z_sq = sq_norms(Z)
+    centres = np.empty(n_clusters, dtype=np.int64)
+    centres[0] = rng.integers(n)
+    min_sq = sq_distances_to_row(Z, Z_sq, int(centres[0])).astype(np.float64)
+    for j in range(1, n_clusters):
+        weights = np.cumsum(min_sq)
+        if weights[-1] > 0:
+            c = min(int(np.searchsorted(weights, rng.random() * weights[-1], side="right")), n - 1)
+        else:  # fewer distinct rows than clusters: duplicates of a centre
+            c = int(rng.integers(n))
+        centres[j] = c
+        np.minimum(min_sq, sq_distances_to_row(Z, Z_sq, c), out=min_sq)
+    centroids = np.array(Z[centres], dtype=np.float32)
+    labels = np.full(n, -1, dtype=np.int64)
+    for _ in range(n_iter):
+        new_labels = nearest(Z, centroids)[0]
+        if np.array_equal(new_labels, labels):
+            break
+        labels = new_labels
+        counts = np.bincount(labels, minlength=n_clusters)
+        owner = sp.csr_matrix((np.ones(n, dtype=np.float64), (labels, np.arange(n))), shape=(n_clusters, n))
+        sums = np.asarray(owner @ np.asarray(Z, dtype=np.float64))
+        filled = counts > 0
+        centroids[filled] = (sums[filled] / counts[filled, None]).astype(np.float32)
+    return centroids, labels
 
 
 def subsample(n: int, max_points: int, rng: np.random.Generator) -> np.ndarray:

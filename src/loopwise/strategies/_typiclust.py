@@ -77,10 +77,10 @@ def _typiclust(
     members, typ = [], []
     for c in range(n_clusters):
         idx = by_cluster[starts[c] : starts[c + 1]]
-        t = typicality(Z[idx], n_neighbors, chunk_size)
-        order = np.argsort(-t, kind="stable")
+        values = typicality(Z[idx], n_neighbors, chunk_size)
+        order = np.argsort(-values, kind="stable")
         members.append(idx[order])
-        typ.append(t[order])
+        typ.append(values[order])
     taken = np.zeros(n_clusters, dtype=np.int64)
     picks = np.empty(k, dtype=np.int64)
     scores = np.empty(k, dtype=np.float64)
