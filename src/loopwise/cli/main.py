@@ -26,6 +26,7 @@ app = typer.Typer(
 runs_app = typer.Typer(help="List and inspect stored runs.", no_args_is_help=True)
 app.add_typer(runs_app, name="runs")
 # Command groups that live in their own modules are registered below, one line each.
+from loopwise.cli._serve import serve_cmd as _serve_cmd; app.command("serve")(_serve_cmd)  # noqa: E402, E702
 
 DbOption = Annotated[str | None, typer.Option("--db", help=DB_HELP)]
 

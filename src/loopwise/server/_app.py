@@ -1,0 +1,82 @@
+"""The FastAPI application: JSON API under /api, annotation UI pages, static files."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+from loopwise.server._errors import install_error_handlers
+from loopwise.server._learning import LearningWorker
+from loopwise.server._limits import BodyLimitMiddleware
+from loopwise.server._services import Services
+from loopwise.server._settings import ServerSettings
+from loopwise.server.routes import auth, pages, projects, queue, records, users
+from loopwise.storage import AnnotationRepository, Store
+
+HERE = Path(__file__).resolve().parent
+log = logging.getLogger("loopwise.server")
+UPLOAD_SUFFIXES = ("/import/upload",)
+
+
+def create_app(settings: ServerSettings | None = None, *, store: Store | None = None, **overrides: Any) -> FastAPI:
+    """The app over the store at ``settings.db`` (or the given open ``store``, which the caller closes)."""
+    settings = settings or ServerSettings(**overrides)
+    own_store = store is None
+    opened = store or Store.open(settings.db, artifacts_dir=settings.artifacts_dir)
+    repo = AnnotationRepository(opened)
+    worker = LearningWorker(repo, Path(opened.artifacts_dir) / "media", subprocess=settings.train_in_subprocess)
+    services = Services(repo, settings, worker)
+    generated = services.ensure_admin()
+    if generated is not None:
+        # Shown once, like a Jupyter token: the store keeps only its hash.
+        print(f"loopwise: created user {settings.admin_name!r} (admin) with password: {generated}", flush=True)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        worker.start()
+        try:
+            yield
+        finally:
+            worker.stop()
+            if own_store:
+                opened.close()
+
+    app = FastAPI(
+        title="loopwise annotation server",
+        version="0.1.0",
+        description="Serve each annotator the next most useful record; retrain in the background.",
+        lifespan=lifespan,
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    app.state.services = services
+    app.state.settings = settings
+    install_error_handlers(app)
+    for module in (auth, users, projects, queue, records):
+        app.include_router(module.router, prefix="/api")
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie="loopwise_session",
+        max_age=settings.session_max_age,
+        same_site="lax",
+        https_only=settings.cookie_secure,
+    )
+    # Outermost, so an oversized body is refused before anything reads it.
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_body=settings.max_body_bytes,
+        max_upload=settings.max_upload_bytes,
+        upload_suffixes=UPLOAD_SUFFIXES,
+    )
+    return app

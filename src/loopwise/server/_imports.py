@@ -1,0 +1,275 @@
+"""Read imported records: CSV, JSONL, Parquet, or images from a folder or zip; confine server-side paths."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import math
+import os
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any, BinaryIO
+
+import numpy as np
+import pandas as pd
+
+from loopwise.errors import DataError
+from loopwise.server._errors import ForbiddenError, TooLargeError
+
+TABLE_SUFFIXES = (".csv", ".tsv", ".jsonl", ".parquet")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp")
+MEDIA_FORMATS = {"PNG": "png", "JPEG": "jpeg", "GIF": "gif", "BMP": "bmp", "WEBP": "webp"}
+MAX_IMAGES = 200_000
+MAX_IMAGE_PIXELS = 50_000_000
+
+
+@dataclass
+class ImportedRecords:
+    external_ids: list[str] = field(default_factory=list)
+    payloads: list[dict[str, Any]] = field(default_factory=list)
+    roles: list[str] = field(default_factory=list)
+    gold: list[str | None] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.external_ids)
+
+
+def confine(import_dir: Path, relative: str) -> Path:
+    """``relative`` resolved under ``import_dir``; anything that would leave it is refused.
+
+    Absolute paths, ``..`` and symbolic links pointing outside all fail the same check: the fully
+    resolved path must still lie inside the resolved import folder.
+    """
+    root = Path(import_dir).expanduser().resolve()
+    if "\x00" in relative or os.path.isabs(relative) or PurePosixPath(relative).is_absolute():
+        raise ForbiddenError(f"import paths are relative to the import folder; {relative!r} is absolute")
+    target = (root / relative).resolve()
+    if target != root and not target.is_relative_to(root):
+        raise ForbiddenError(f"import path {relative!r} leaves the import folder")
+    if not target.exists():
+        raise DataError(f"{relative}: no such file or folder in the import folder")
+    return target
+
+
+def read_path(
+    path: Path, *, task: str, media_dir: Path, id_column: str | None, label_column: str, split_column: str,
+    label_names: list[str], max_zip_bytes: int,
+) -> ImportedRecords:
+    if path.is_dir():
+        if task != "image":
+            raise DataError(f"{path.name}: a folder imports images; give a CSV, JSONL or Parquet file for a {task} project")
+        return _images(_walk_folder(path), media_dir)
+    name = path.name.lower()
+    with path.open("rb") as handle:
+        return read_upload(
+            handle, name, task=task, media_dir=media_dir, id_column=id_column, label_column=label_column,
+            split_column=split_column, label_names=label_names, max_zip_bytes=max_zip_bytes,
+        )
+
+
+def read_upload(
+    handle: BinaryIO, filename: str, *, task: str, media_dir: Path, id_column: str | None, label_column: str,
+    split_column: str, label_names: list[str], max_zip_bytes: int,
+) -> ImportedRecords:
+    name = filename.lower()
+    if name.endswith(".zip"):
+        if task != "image":
+            raise DataError("a zip file imports images; this project is not an image project")
+        return _images(_walk_zip(handle, max_zip_bytes), media_dir)
+    if task == "image":
+        raise DataError("an image project imports a folder or a zip of images")
+    if name.endswith((".csv", ".tsv")):
+        frame = _read_table(lambda: pd.read_csv(handle, sep="\t" if name.endswith(".tsv") else ",", dtype=object, keep_default_na=False, na_values=[""]), filename)
+        frame = frame.apply(_numbers)
+    elif name.endswith(".jsonl"):
+        frame = _read_jsonl(handle, filename)
+    elif name.endswith(".parquet"):
+        frame = _read_table(lambda: pd.read_parquet(io.BytesIO(handle.read())), filename)
+    else:
+        raise DataError(f"{filename}: unsupported file type; import {', '.join(TABLE_SUFFIXES)}, a .zip, or a folder of images")
+    return _rows(frame, filename, task, id_column, label_column, split_column, label_names)
+
+
+def _read_table(read: Any, filename: str) -> pd.DataFrame:
+    try:
+        return read()
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{filename}: the file is empty") from None
+    except (ValueError, OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise DataError(f"{filename}: cannot read: {exc}") from None
+
+
+def _read_jsonl(handle: BinaryIO, filename: str) -> pd.DataFrame:
+    rows = []
+    for number, raw in enumerate(handle, start=1):
+        line = raw.decode("utf-8", errors="strict").strip() if raw else ""
+        if not line:
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{filename}, line {number}: malformed JSON ({exc.msg})") from None
+        if not isinstance(row, dict):
+            raise DataError(f"{filename}, line {number}: expected a JSON object")
+        rows.append(row)
+    if not rows:
+        raise DataError(f"{filename}: no records")
+    return pd.DataFrame.from_records(rows)
+
+
+def _numbers(column: pd.Series) -> pd.Series:
+    """A CSV column of numbers becomes numeric; anything else stays text (ids like '007' stay text)."""
+    converted = pd.to_numeric(column, errors="coerce")
+    present = column.notna()
+    if present.any() and converted[present].notna().all():
+        as_text = column[present].astype(str)
+        if not as_text.str.match(r"^0\d").any():
+            return converted
+    return column
+
+
+def _rows(
+    frame: pd.DataFrame, filename: str, task: str, id_column: str | None, label_column: str, split_column: str,
+    label_names: list[str],
+) -> ImportedRecords:
+    if frame.empty:
+        raise DataError(f"{filename}: no records")
+    columns = [str(c) for c in frame.columns]
+    frame.columns = columns
+    id_col = id_column or ("id" if "id" in columns else None)
+    if id_column is not None and id_column not in columns:
+        raise DataError(f"{filename}: no id column {id_column!r}; columns: {columns}")
+    out = ImportedRecords()
+    records = frame.to_dict(orient="records")
+    for position, row in enumerate(records):
+        external_id = str(row.get(id_col) if id_col else position)
+        if id_col and (row.get(id_col) is None or _missing(row.get(id_col))):
+            raise DataError(f"{filename}, record {position + 1}: the id column {id_col!r} is empty")
+        split = row.get(split_column)
+        label = row.get(label_column)
+        role = "test" if isinstance(split, str) and split.strip().lower() == "test" else "pool"
+        gold: str | None = None
+        if role == "test":
+            if label is None or _missing(label):
+                raise DataError(f"{filename}, record {external_id!r}: a test record needs a label in {label_column!r}")
+            gold = str(label)
+            if gold not in label_names:
+                raise DataError(f"{filename}, record {external_id!r}: test label {gold!r} is not one of {label_names}")
+        payload = {
+            key: _json_value(value)
+            for key, value in row.items()
+            if key not in (id_col, split_column, label_column)
+        }
+        out.external_ids.append(external_id)
+        out.payloads.append(payload)
+        out.roles.append(role)
+        out.gold.append(gold)
+    return out
+
+
+def _missing(value: Any) -> bool:
+    return isinstance(value, float) and math.isnan(value)
+
+
+def _json_value(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return None if not math.isfinite(float(value)) else float(value)
+    if isinstance(value, (np.bool_, bool)):
+        return bool(value)
+    if isinstance(value, (str, int)):
+        return value
+    if isinstance(value, np.ndarray):
+        return [_json_value(v) for v in value.tolist()]
+    if isinstance(value, (list, tuple)):
+        return [_json_value(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _json_value(v) for k, v in value.items()}
+    return str(value)
+
+
+# -- images -------------------------------------------------------------------------------------
+
+
+def _walk_folder(folder: Path) -> Iterator[tuple[str, bytes]]:
+    root = folder.resolve()
+    count = 0
+    for path in sorted(root.rglob("*")):
+        # A link could point anywhere on the machine: only real files inside the folder are read.
+        if path.is_symlink() or not path.is_file() or path.suffix.lower() not in IMAGE_SUFFIXES:
+            continue
+        if not path.resolve().is_relative_to(root):
+            continue
+        count += 1
+        if count > MAX_IMAGES:
+            raise DataError(f"{folder.name}: more than {MAX_IMAGES} images; import them in parts")
+        yield path.relative_to(root).as_posix(), path.read_bytes()
+
+
+def _walk_zip(handle: BinaryIO, max_bytes: int) -> Iterator[tuple[str, bytes]]:
+    with tempfile.SpooledTemporaryFile(max_size=64 << 20) as spool:
+        while chunk := handle.read(1 << 20):
+            spool.write(chunk)
+        spool.seek(0)
+        try:
+            archive = zipfile.ZipFile(spool)
+        except zipfile.BadZipFile:
+            raise DataError("the upload is not a readable zip file") from None
+        with archive:
+            members = [m for m in archive.infolist() if not m.is_dir() and PurePosixPath(m.filename).suffix.lower() in IMAGE_SUFFIXES]
+            if len(members) > MAX_IMAGES:
+                raise DataError(f"the zip holds more than {MAX_IMAGES} images; import them in parts")
+            total = 0
+            for member in sorted(members, key=lambda m: m.filename):
+                # Names are only used as record ids, never as paths to write to, so '../x' cannot escape;
+                # still, refuse them as ids so exports stay clean.
+                parts = PurePosixPath(member.filename).parts
+                if member.filename.startswith("/") or ".." in parts:
+                    continue
+                total += member.file_size
+                if total > max_bytes:
+                    raise TooLargeError(f"the zip unpacks to more than {max_bytes} bytes")
+                with archive.open(member) as source:
+                    data = source.read(member.file_size + 1)
+                if len(data) > member.file_size:
+                    raise DataError(f"{member.filename}: the zip entry is larger than it declares")
+                yield member.filename, data
+
+
+def _images(files: Iterator[tuple[str, bytes]], media_dir: Path) -> ImportedRecords:
+    from PIL import Image, UnidentifiedImageError
+
+    Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+    media_dir.mkdir(parents=True, exist_ok=True)
+    out = ImportedRecords()
+    for name, data in files:
+        try:
+            with Image.open(io.BytesIO(data)) as image:
+                fmt = MEDIA_FORMATS.get(str(image.format))
+                width, height = image.size
+                image.verify()
+        except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
+            raise DataError(f"{name}: not a readable image") from None
+        if fmt is None:
+            raise DataError(f"{name}: image format not supported; use PNG, JPEG, GIF, BMP or WebP")
+        digest = hashlib.sha256(data).hexdigest()
+        stored = f"{digest}.{fmt}"
+        target = media_dir / stored
+        if not target.exists():
+            tmp = target.with_suffix(".tmp")
+            tmp.write_bytes(data)
+            os.replace(tmp, target)
+        out.external_ids.append(name[:512])
+        out.payloads.append({"image": stored, "filename": name, "width": width, "height": height})
+        out.roles.append("pool")
+        out.gold.append(None)
+    if not out.external_ids:
+        raise DataError(f"no images found; expected files ending in {', '.join(IMAGE_SUFFIXES)}")
+    return out

@@ -1,0 +1,362 @@
+"""Services: what the API does, in terms of the store. Routes call these; these call storage."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from loopwise.errors import ConfigError, DataError
+from loopwise.learners import LIBRARY
+from loopwise.server import _schemas as s
+from loopwise.server._errors import AuthError, ForbiddenError
+from loopwise.server._imports import confine, read_path, read_upload
+from loopwise.server._learning import LearningWorker
+from loopwise.server._security import hash_password, new_token, token_hash, verify_password
+from loopwise.server._settings import ServerSettings
+from loopwise.stopping import parse_stopping
+from loopwise.storage import AnnotationRepository
+from loopwise.storage._annotation_store import AnnotationProjectInfo, CurrentLabel, QueueRecord, UserInfo
+from loopwise.strategies import make_strategy
+
+log = logging.getLogger("loopwise.server")
+
+
+class Services:
+    """One per app: the repository, the learning worker and the settings, shared by every request."""
+
+    def __init__(self, repo: AnnotationRepository, settings: ServerSettings, worker: LearningWorker) -> None:
+        self.repo = repo
+        self.settings = settings
+        self.worker = worker
+        self.media_dir = Path(repo.store.artifacts_dir) / "media"
+
+    # -- users -----------------------------------------------------------------------------------
+
+    def ensure_admin(self) -> str | None:
+        """Create the first admin if the store has none; returns a generated password to print, if any."""
+        if self.repo.count_admins() > 0:
+            return None
+        import secrets
+
+        password = self.settings.admin_password or secrets.token_urlsafe(12)
+        self.repo.create_user(self.settings.admin_name, "admin", hash_password(password))
+        return None if self.settings.admin_password else password
+
+    def login(self, body: s.LoginCreate) -> UserInfo:
+        found = self.repo.user_with_password(body.name)
+        stored = found[1] if found else None
+        if not verify_password(body.password, stored) or found is None:
+            raise AuthError("wrong user name or password")
+        return found[0]
+
+    def user_for_token(self, token: str) -> UserInfo:
+        user = self.repo.user_by_token_hash(token_hash(token))
+        if user is None:
+            raise AuthError("invalid API token")
+        return user
+
+    def user(self, user_id: int) -> UserInfo:
+        return self.repo.get_user(user_id)
+
+    def list_users(self, actor: UserInfo) -> list[UserInfo]:
+        require_admin(actor)
+        return self.repo.list_users()
+
+    def create_user(self, actor: UserInfo, body: s.UserCreate) -> UserInfo:
+        require_admin(actor)
+        return self.repo.create_user(body.name, body.role, hash_password(body.password) if body.password else None)
+
+    def set_password(self, actor: UserInfo, user_id: int, body: s.UserUpdate) -> UserInfo:
+        if actor.id != user_id:
+            require_admin(actor)
+        self.repo.set_password_hash(user_id, hash_password(body.password))
+        return self.repo.get_user(user_id)
+
+    def new_token(self, actor: UserInfo, user_id: int) -> tuple[str, UserInfo]:
+        """A fresh API token for ``user_id`` (it replaces the old one), returned once."""
+        if actor.id != user_id:
+            require_admin(actor)
+        token = new_token()
+        self.repo.set_token_hash(user_id, token_hash(token))
+        return token, self.repo.get_user(user_id)
+
+    # -- projects --------------------------------------------------------------------------------
+
+    def project(self, actor: UserInfo, project_id: int) -> AnnotationProjectInfo:
+        """The project, if ``actor`` may see it; otherwise 'not found', so ids of others' projects leak nothing."""
+        project = self.repo.get_project(project_id)
+        if actor.role != "admin" and not self.repo.is_member(project_id, actor.id):
+            from loopwise.errors import NotFoundError
+
+            raise NotFoundError(f"no project with id {project_id}")
+        return project
+
+    def list_projects(self, actor: UserInfo) -> list[AnnotationProjectInfo]:
+        return self.repo.list_projects(None if actor.role == "admin" else actor.id)
+
+    def create_project(self, actor: UserInfo, body: s.ProjectCreate) -> AnnotationProjectInfo:
+        require_admin(actor)
+        settings = s.ProjectSettings.model_validate(body.model_dump(include=set(s.ProjectSettings.model_fields)))
+        check_settings(settings, body.task)
+        return self.repo.create_project(
+            body.name, body.task, body.label_names, body.instructions, settings.model_dump(), body.cost_per_label
+        )
+
+    def update_project(self, actor: UserInfo, project_id: int, body: s.ProjectUpdate) -> AnnotationProjectInfo:
+        require_admin(actor)
+        project = self.repo.get_project(project_id)
+        changes = body.model_dump(exclude_unset=True)
+        instructions = changes.pop("instructions", None)
+        status = changes.pop("status", None)
+        settings = None
+        if changes:
+            settings = s.ProjectSettings.model_validate({**project.settings, **changes})
+            check_settings(settings, project.task)
+        updated = self.repo.update_project(
+            project_id, instructions=instructions, status=status,
+            settings=None if settings is None else settings.model_dump(),
+        )
+        if status == "active":
+            self.worker.schedule(project_id)
+        return updated
+
+    def add_member(self, actor: UserInfo, project_id: int, user_id: int) -> list[UserInfo]:
+        require_admin(actor)
+        self.repo.get_project(project_id)
+        self.repo.add_member(project_id, user_id)
+        return self.repo.list_members(project_id)
+
+    def remove_member(self, actor: UserInfo, project_id: int, user_id: int) -> list[UserInfo]:
+        require_admin(actor)
+        self.repo.remove_member(project_id, user_id)
+        return self.repo.list_members(project_id)
+
+    def members(self, actor: UserInfo, project_id: int) -> list[UserInfo]:
+        self.project(actor, project_id)
+        return self.repo.list_members(project_id)
+
+    def import_upload(self, actor: UserInfo, project_id: int, handle: BinaryIO, filename: str, id_column: str | None) -> s.ImportPublic:
+        require_admin(actor)
+        project = self.repo.get_project(project_id)
+        records = read_upload(
+            handle, filename, task=project.task, media_dir=self.media_dir, id_column=id_column or None,
+            label_column="label", split_column="split", label_names=project.label_names,
+            max_zip_bytes=self.settings.max_zip_bytes,
+        )
+        return self._add(project, records)
+
+    def import_path(self, actor: UserInfo, project_id: int, body: s.ImportPath) -> s.ImportPublic:
+        require_admin(actor)
+        project = self.repo.get_project(project_id)
+        path = confine(self.settings.import_dir, body.path)
+        records = read_path(
+            path, task=project.task, media_dir=self.media_dir, id_column=body.id_column,
+            label_column=body.label_column, split_column=body.split_column, label_names=project.label_names,
+            max_zip_bytes=self.settings.max_zip_bytes,
+        )
+        return self._add(project, records)
+
+    def _add(self, project: AnnotationProjectInfo, records: Any) -> s.ImportPublic:
+        added = self.repo.add_records(
+            project.id, records.external_ids, records.payloads, roles=records.roles, gold=records.gold,
+            seed=int(project.settings.get("seed", 0)),
+        )
+        return s.ImportPublic(n_read=len(records), n_added=added, n_test=sum(r == "test" for r in records.roles))
+
+    # -- records and the queue -------------------------------------------------------------------
+
+    def record(self, actor: UserInfo, project_id: int, record_id: int) -> QueueRecord:
+        self.project(actor, project_id)
+        return self.repo.get_record(project_id, record_id)
+
+    def list_records(self, actor: UserInfo, project_id: int, offset: int, limit: int) -> tuple[list[QueueRecord], int]:
+        require_admin(actor)
+        self.repo.get_project(project_id)
+        return self.repo.list_records(project_id, offset, limit)
+
+    def media_path(self, actor: UserInfo, project_id: int, record_id: int) -> Path:
+        import re
+
+        record = self.record(actor, project_id, record_id)
+        name = str((record.payload or {}).get("image", ""))
+        if not re.fullmatch(r"[0-9a-f]{64}\.(png|jpeg|gif|bmp|webp)", name):
+            from loopwise.errors import NotFoundError
+
+            raise NotFoundError(f"record {record_id} has no image")
+        return self.media_dir / name
+
+    def next_record(self, actor: UserInfo, project_id: int) -> tuple[QueueRecord | None, str | None]:
+        project = self.project(actor, project_id)
+        if project.status != "active":
+            return None, "the project is stopped: its stopping rule fired or an admin paused it"
+        k = int(project.settings.get("labels_per_record", 1))
+        record = self.repo.lease_next(project_id, actor.id, k, float(project.settings.get("lease_seconds", 600)))
+        return record, None if record is not None else "no record is waiting for you: everything is labelled or held"
+
+    def label(self, actor: UserInfo, project_id: int, record_id: int, value: str) -> Any:
+        project = self.project(actor, project_id)
+        k = int(project.settings.get("labels_per_record", 1))
+        ack = self.repo.submit_label(project_id, record_id, actor, value, k)
+        self.worker.label_added(project_id, _retrain_every(project.settings))
+        return ack
+
+    def skip(self, actor: UserInfo, project_id: int, record_id: int) -> None:
+        self.project(actor, project_id)
+        self.repo.skip(project_id, record_id, actor.id)
+
+    def flag(self, actor: UserInfo, project_id: int, record_id: int, reason: str) -> None:
+        self.project(actor, project_id)
+        self.repo.flag(project_id, record_id, actor.id, reason)
+
+    def undo(self, actor: UserInfo, project_id: int) -> QueueRecord:
+        project = self.project(actor, project_id)
+        k = int(project.settings.get("labels_per_record", 1))
+        return self.repo.undo_last_label(project_id, actor, k, float(project.settings.get("lease_seconds", 600)))
+
+    # -- dashboard and export --------------------------------------------------------------------
+
+    def progress(self, actor: UserInfo, project_id: int) -> s.ProgressPublic:
+        self.project(actor, project_id)
+        p = self.repo.progress(project_id)
+        return s.ProgressPublic(
+            n_pool=p.n_pool, n_test=p.n_test, n_done=p.n_done, n_open=p.n_open, n_flagged=p.n_flagged,
+            n_labels=p.n_labels, n_skips=p.n_skips, n_held=p.n_held, n_mine=p.labels_per_annotator.get(actor.name, 0),
+        )
+
+    def stats(self, actor: UserInfo, project_id: int) -> s.StatsPublic:
+        project = self.project(actor, project_id)
+        progress = self.progress(actor, project_id)
+        labels = self.repo.current_labels(project_id)
+        per_annotator = Counter(label.annotator for label in labels)
+        loops = [
+            s.LoopPublic(
+                loop_index=loop.loop_index, n_labelled=loop.n_labelled, strategy=loop.strategy,
+                metrics={k: v for k, v in loop.metrics.items() if k in ("accuracy", "macro_f1", "log_loss", "evaluation", "note")},
+                timings=loop.timings, created_at=loop.created_at,
+            )
+            for loop in self.repo.store.loops(project.run_id)
+        ]
+        evaluation = next((loop.metrics.get("evaluation") for loop in reversed(loops) if loop.metrics.get("evaluation")), None)
+        return s.StatsPublic(
+            progress=progress, labels_per_annotator=dict(per_annotator), loops=loops, evaluation=evaluation,
+            agreement=agreement(labels, project.label_names), training=self.worker.training(project_id),
+        )
+
+    def export(self, actor: UserInfo, project_id: int, fmt: str) -> tuple[str, str, Iterator[str]]:
+        """(media type, file name, chunks) of the project's labels in ``fmt``."""
+        require_admin(actor)
+        project = self.repo.get_project(project_id)
+        labels = self.repo.current_labels(project_id)
+        stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in project.name)[:64] or "project"
+        if fmt == "csv":
+            return "text/csv", f"{stem}.csv", _csv(labels)
+        records = {r.record_id: r for r in self.repo.snapshot(project_id)}
+        if fmt == "jsonl":
+            return "application/x-ndjson", f"{stem}.jsonl", _jsonl(labels, records)
+        if fmt == "labelstudio":
+            return "application/json", f"{stem}.labelstudio.json", _label_studio(project, labels, records)
+        raise ConfigError(f"export format must be csv, jsonl or labelstudio; got {fmt!r}")
+
+
+def require_admin(user: UserInfo) -> None:
+    if user.role != "admin":
+        raise ForbiddenError("only an admin can do this")
+
+
+def check_settings(settings: s.ProjectSettings, task: str) -> None:
+    if settings.learner not in LIBRARY:
+        raise ConfigError(f"unknown learner {settings.learner!r}; known learners: {', '.join(sorted(LIBRARY))}")
+    if settings.learner == "tfidf_logreg":
+        raise ConfigError("tfidf_logreg takes raw texts; text projects are featurised with TF-IDF already, use logreg")
+    make_strategy(settings.strategy, **settings.strategy_params)
+    if settings.stopping is not None:
+        parse_stopping(settings.stopping)
+
+
+def _retrain_every(settings: dict[str, Any]) -> int:
+    return int(settings.get("retrain_every") or settings.get("batch_size") or 20)
+
+
+def agreement(labels: list[CurrentLabel], label_names: list[str]) -> s.AgreementPublic:
+    """Observed pairwise agreement and Fleiss' kappa over records with two or more labels."""
+    by_record: dict[int, list[str]] = {}
+    for label in labels:
+        by_record.setdefault(label.record_id, []).append(label.value)
+    multi = [values for values in by_record.values() if len(values) >= 2]
+    if not multi:
+        return s.AgreementPublic(n_records=0, percent=None, kappa=None)
+    per_record = []
+    totals: Counter[str] = Counter()
+    for values in multi:
+        counts = Counter(values)
+        n = len(values)
+        per_record.append(sum(c * (c - 1) for c in counts.values()) / (n * (n - 1)))
+        totals.update(values)
+    observed = sum(per_record) / len(per_record)
+    n_all = sum(totals.values())
+    expected = sum((c / n_all) ** 2 for c in totals.values())
+    kappa = None if expected >= 1.0 else (observed - expected) / (1.0 - expected)
+    return s.AgreementPublic(n_records=len(multi), percent=observed, kappa=kappa)
+
+
+def _csv(labels: list[CurrentLabel]) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["id", "label", "annotator", "created_at"])
+    for label in labels:
+        writer.writerow([label.external_id, label.value, label.annotator, label.created_at.isoformat()])
+    yield buffer.getvalue()
+
+
+def _jsonl(labels: list[CurrentLabel], records: dict[int, Any]) -> Iterator[str]:
+    grouped: dict[int, list[CurrentLabel]] = {}
+    for label in labels:
+        grouped.setdefault(label.record_id, []).append(label)
+    for record_id, record in records.items():
+        if record.role != "pool":
+            continue
+        row = {
+            "id": record.external_id,
+            "data": record.payload,
+            "flagged": record.state == "flagged",
+            "labels": [
+                {"label": lab.value, "annotator": lab.annotator, "created_at": lab.created_at.isoformat()}
+                for lab in grouped.get(record_id, [])
+            ],
+        }
+        yield json.dumps(row, ensure_ascii=False) + "\n"
+
+
+def _label_studio(project: AnnotationProjectInfo, labels: list[CurrentLabel], records: dict[int, Any]) -> Iterator[str]:
+    """Label Studio's JSON export: one task per record, one annotation (a 'choices' result) per label."""
+    to_name = {"text": "text", "image": "image"}.get(project.task, "table")
+    grouped: dict[int, list[CurrentLabel]] = {}
+    for label in labels:
+        grouped.setdefault(label.record_id, []).append(label)
+    tasks = []
+    for record_id, record in records.items():
+        if record.role != "pool":
+            continue
+        annotations = [
+            {
+                "id": lab.label_id,
+                "completed_by": {"email": lab.annotator},
+                "created_at": lab.created_at.isoformat(),
+                "was_cancelled": False,
+                "result": [
+                    {"from_name": "label", "to_name": to_name, "type": "choices", "value": {"choices": [lab.value]}}
+                ],
+            }
+            for lab in grouped.get(record_id, [])
+        ]
+        tasks.append({"id": record_id, "data": {"external_id": record.external_id, **(record.payload or {})}, "annotations": annotations})
+    yield json.dumps(tasks, ensure_ascii=False, indent=1)
+
+
+__all__ = ["Services", "agreement", "check_settings", "require_admin", "DataError"]

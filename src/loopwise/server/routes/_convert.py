@@ -1,0 +1,38 @@
+"""Storage dataclasses to API schemas."""
+
+from __future__ import annotations
+
+from loopwise.server import _schemas as s
+from loopwise.storage._annotation_store import AnnotationProjectInfo, LabelAck, QueueRecord, UserInfo
+
+
+def user_public(user: UserInfo) -> s.UserPublic:
+    return s.UserPublic(
+        id=user.id, name=user.name, role=user.role, created_at=user.created_at,
+        has_password=user.has_password, has_token=user.has_token,
+    )
+
+
+def project_public(project: AnnotationProjectInfo) -> s.ProjectPublic:
+    return s.ProjectPublic(
+        id=project.id, name=project.name, task=project.task, label_names=project.label_names,
+        instructions=project.instructions, settings=s.ProjectSettings.model_validate(project.settings),
+        status=project.status, run_id=project.run_id, created_at=project.created_at,
+    )
+
+
+def record_public(project_id: int, record: QueueRecord) -> s.RecordPublic:
+    media = None
+    if record.payload and "image" in record.payload:
+        media = f"/api/projects/{project_id}/records/{record.record_id}/media"
+    return s.RecordPublic(
+        id=record.record_id, external_id=record.external_id, payload=record.payload, role=record.role,
+        state=record.state, n_labels=record.n_labels, lease_expires_at=record.lease_expires_at, media_url=media,
+    )
+
+
+def label_public(ack: LabelAck) -> s.LabelPublic:
+    return s.LabelPublic(
+        id=ack.label_id, record_id=ack.record_id, external_id=ack.external_id, value=ack.value,
+        annotator=ack.annotator, created_at=ack.created_at,
+    )

@@ -1,0 +1,67 @@
+"""HTML pages: Jinja templates that load plain JavaScript, which talks to the JSON API like any client."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from loopwise.errors import LoopwiseError
+from loopwise.server._deps import SessionDep
+
+router = APIRouter(include_in_schema=False)
+# Jinja2Templates turns autoescaping on for .html: every value is escaped unless marked safe, and
+# nothing here is marked safe.
+templates = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")
+
+
+def _signed_in(request: Request, services: SessionDep) -> object | None:
+    user_id = request.session.get("uid")
+    if user_id is None:
+        return None
+    try:
+        return services.user(int(user_id))
+    except LoopwiseError:
+        return None
+
+
+def _page(request: Request, services: SessionDep, template: str, **context: object) -> Response:
+    user = _signed_in(request, services)
+    if user is None:
+        return RedirectResponse("/login", status_code=303)
+    return templates.TemplateResponse(request, template, {"user": user, **context})
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request) -> Response:
+    return templates.TemplateResponse(request, "login.html", {"user": None})
+
+
+@router.get("/", response_class=HTMLResponse)
+def projects_page(request: Request, services: SessionDep) -> Response:
+    return _page(request, services, "projects.html")
+
+
+@router.get("/users", response_class=HTMLResponse)
+def users_page(request: Request, services: SessionDep) -> Response:
+    return _page(request, services, "users.html")
+
+
+@router.get("/projects/{project_id}", response_class=HTMLResponse)
+def project_page(project_id: int, request: Request, services: SessionDep) -> Response:
+    user = _signed_in(request, services)
+    if user is None:
+        return RedirectResponse("/login", status_code=303)
+    project = services.project(user, project_id)  # type: ignore[arg-type]
+    return templates.TemplateResponse(request, "project.html", {"user": user, "project": project})
+
+
+@router.get("/projects/{project_id}/annotate", response_class=HTMLResponse)
+def annotate_page(project_id: int, request: Request, services: SessionDep) -> Response:
+    user = _signed_in(request, services)
+    if user is None:
+        return RedirectResponse("/login", status_code=303)
+    project = services.project(user, project_id)  # type: ignore[arg-type]
+    return templates.TemplateResponse(request, "annotate.html", {"user": user, "project": project})

@@ -1,0 +1,98 @@
+"""Projects: create, configure, import records, members, dashboard figures, export."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, File, Form, UploadFile
+from fastapi.responses import StreamingResponse
+
+from loopwise.server import _schemas as s
+from loopwise.server._deps import CurrentUser, SessionDep
+from loopwise.server._services import require_admin
+from loopwise.server.routes._convert import project_public, user_public
+
+router = APIRouter(prefix="/projects", tags=["projects"])
+
+
+@router.get("", response_model=s.Page[s.ProjectPublic])
+def list_projects(services: SessionDep, user: CurrentUser) -> s.Page[s.ProjectPublic]:
+    projects = [project_public(p) for p in services.list_projects(user)]
+    return s.Page(data=projects, count=len(projects))
+
+
+@router.post("", response_model=s.ProjectPublic, status_code=201)
+def create_project(body: s.ProjectCreate, services: SessionDep, user: CurrentUser) -> s.ProjectPublic:
+    return project_public(services.create_project(user, body))
+
+
+@router.get("/{project_id}", response_model=s.ProjectPublic)
+def get_project(project_id: int, services: SessionDep, user: CurrentUser) -> s.ProjectPublic:
+    return project_public(services.project(user, project_id))
+
+
+@router.patch("/{project_id}", response_model=s.ProjectPublic)
+def update_project(project_id: int, body: s.ProjectUpdate, services: SessionDep, user: CurrentUser) -> s.ProjectPublic:
+    return project_public(services.update_project(user, project_id, body))
+
+
+@router.get("/{project_id}/members", response_model=s.Page[s.UserPublic])
+def members(project_id: int, services: SessionDep, user: CurrentUser) -> s.Page[s.UserPublic]:
+    found = [user_public(u) for u in services.members(user, project_id)]
+    return s.Page(data=found, count=len(found))
+
+
+@router.post("/{project_id}/members", response_model=s.Page[s.UserPublic], status_code=201)
+def add_member(project_id: int, body: s.MemberCreate, services: SessionDep, user: CurrentUser) -> s.Page[s.UserPublic]:
+    found = [user_public(u) for u in services.add_member(user, project_id, body.user_id)]
+    return s.Page(data=found, count=len(found))
+
+
+@router.delete("/{project_id}/members/{user_id}", response_model=s.Page[s.UserPublic])
+def remove_member(project_id: int, user_id: int, services: SessionDep, user: CurrentUser) -> s.Page[s.UserPublic]:
+    found = [user_public(u) for u in services.remove_member(user, project_id, user_id)]
+    return s.Page(data=found, count=len(found))
+
+
+@router.post("/{project_id}/import/upload", response_model=s.ImportPublic, status_code=201)
+def import_upload(
+    project_id: int,
+    services: SessionDep,
+    user: CurrentUser,
+    file: UploadFile = File(description="CSV, TSV, JSONL, Parquet, or a zip of images"),
+    id_column: str = Form(""),
+) -> s.ImportPublic:
+    return services.import_upload(user, project_id, file.file, file.filename or "", id_column or None)
+
+
+@router.post("/{project_id}/import/path", response_model=s.ImportPublic, status_code=201)
+def import_path(project_id: int, body: s.ImportPath, services: SessionDep, user: CurrentUser) -> s.ImportPublic:
+    return services.import_path(user, project_id, body)
+
+
+@router.get("/{project_id}/progress", response_model=s.ProgressPublic)
+def progress(project_id: int, services: SessionDep, user: CurrentUser) -> s.ProgressPublic:
+    return services.progress(user, project_id)
+
+
+@router.get("/{project_id}/stats", response_model=s.StatsPublic)
+def stats(project_id: int, services: SessionDep, user: CurrentUser) -> s.StatsPublic:
+    return services.stats(user, project_id)
+
+
+@router.post("/{project_id}/retrain", response_model=s.Message, status_code=202)
+def retrain(project_id: int, services: SessionDep, user: CurrentUser) -> s.Message:
+    require_admin(user)
+    services.project(user, project_id)
+    services.worker.schedule(project_id)
+    return s.Message(detail="retraining scheduled")
+
+
+@router.get("/{project_id}/export")
+def export(
+    project_id: int, services: SessionDep, user: CurrentUser, format: Literal["csv", "jsonl", "labelstudio"] = "csv"
+) -> StreamingResponse:
+    media_type, filename, chunks = services.export(user, project_id, format)
+    return StreamingResponse(
+        chunks, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )

@@ -1,0 +1,42 @@
+"""The queue: next record under a lease, label, skip, flag, undo."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from loopwise.server import _schemas as s
+from loopwise.server._deps import CurrentUser, SessionDep
+from loopwise.server.routes._convert import label_public, record_public
+
+router = APIRouter(prefix="/projects/{project_id}", tags=["queue"])
+
+
+@router.post("/queue/next", response_model=s.QueueItemPublic)
+def next_record(project_id: int, services: SessionDep, user: CurrentUser) -> s.QueueItemPublic:
+    """The highest-ranked record nobody holds, leased to you (the same one again until you answer it)."""
+    record, reason = services.next_record(user, project_id)
+    return s.QueueItemPublic(record=None if record is None else record_public(project_id, record), reason=reason)
+
+
+@router.post("/queue/undo", response_model=s.QueueItemPublic)
+def undo(project_id: int, services: SessionDep, user: CurrentUser) -> s.QueueItemPublic:
+    """Take back your last label; its record is leased back to you."""
+    return s.QueueItemPublic(record=record_public(project_id, services.undo(user, project_id)))
+
+
+@router.post("/records/{record_id}/label", response_model=s.LabelPublic, status_code=201)
+def label(project_id: int, record_id: int, body: s.LabelCreate, services: SessionDep, user: CurrentUser) -> s.LabelPublic:
+    """Record your label; once this answers, the label is committed to the store."""
+    return label_public(services.label(user, project_id, record_id, body.value))
+
+
+@router.post("/records/{record_id}/skip", response_model=s.Message)
+def skip(project_id: int, record_id: int, services: SessionDep, user: CurrentUser) -> s.Message:
+    services.skip(user, project_id, record_id)
+    return s.Message(detail="skipped")
+
+
+@router.post("/records/{record_id}/flag", response_model=s.Message)
+def flag(project_id: int, record_id: int, body: s.FlagCreate, services: SessionDep, user: CurrentUser) -> s.Message:
+    services.flag(user, project_id, record_id, body.reason)
+    return s.Message(detail="flagged: excluded from the queue and from training")

@@ -1,0 +1,38 @@
+"""Users: admins create annotators and admins; anyone can get an API token for themselves."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from loopwise.server import _schemas as s
+from loopwise.server._deps import CurrentUser, SessionDep
+from loopwise.server.routes._convert import user_public
+
+router = APIRouter(prefix="/users", tags=["users"])
+
+
+@router.get("", response_model=s.Page[s.UserPublic])
+def list_users(services: SessionDep, user: CurrentUser) -> s.Page[s.UserPublic]:
+    users = [user_public(u) for u in services.list_users(user)]
+    return s.Page(data=users, count=len(users))
+
+
+@router.post("", response_model=s.UserPublic, status_code=201)
+def create_user(body: s.UserCreate, services: SessionDep, user: CurrentUser) -> s.UserPublic:
+    return user_public(services.create_user(user, body))
+
+
+@router.get("/me", response_model=s.UserPublic)
+def me(user: CurrentUser) -> s.UserPublic:
+    return user_public(user)
+
+
+@router.patch("/{user_id}", response_model=s.UserPublic)
+def update_user(user_id: int, body: s.UserUpdate, services: SessionDep, user: CurrentUser) -> s.UserPublic:
+    return user_public(services.set_password(user, user_id, body))
+
+
+@router.post("/{user_id}/token", response_model=s.TokenPublic, status_code=201)
+def new_token(user_id: int, services: SessionDep, user: CurrentUser) -> s.TokenPublic:
+    token, owner = services.new_token(user, user_id)
+    return s.TokenPublic(token=token, user=user_public(owner))

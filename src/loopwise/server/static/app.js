@@ -1,0 +1,302 @@
+// loopwise annotation UI: plain JavaScript over the JSON API. Record content is only ever put into
+// the page with textContent or attributes, never as HTML, so a record cannot inject markup.
+"use strict";
+
+const state = { csrf: null, user: null };
+
+async function loadSession() {
+  const response = await fetch("/api/session", { credentials: "same-origin", headers: { Accept: "application/json" } });
+  if (response.status === 401) { state.csrf = null; state.user = null; return null; }
+  const data = await response.json();
+  state.csrf = data.csrf_token;
+  state.user = data.user;
+  return data;
+}
+
+async function api(method, path, body) {
+  const headers = { Accept: "application/json" };
+  const options = { method, headers, credentials: "same-origin" };
+  if (method !== "GET") {
+    if (!state.csrf) await loadSession();
+    if (state.csrf) headers["X-CSRF-Token"] = state.csrf;
+  }
+  if (body instanceof FormData) options.body = body;
+  else if (body !== undefined) { headers["Content-Type"] = "application/json"; options.body = JSON.stringify(body); }
+  const response = await fetch(path, options);
+  if (response.status === 401 && !path.endsWith("/login")) { window.location.href = "/login"; throw new Error("signed out"); }
+  const text = await response.text();
+  let data = null;
+  try { data = text ? JSON.parse(text) : null; } catch (e) { data = { detail: text }; }
+  if (!response.ok) {
+    const detail = data && data.detail !== undefined ? data.detail : response.statusText;
+    throw new Error(typeof detail === "string" ? detail : JSON.stringify(detail));
+  }
+  return data;
+}
+
+function el(tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value === null || value === undefined) continue;
+    if (key === "text") node.textContent = String(value);
+    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else node.setAttribute(key, String(value));
+  }
+  for (const child of children) node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  return node;
+}
+
+function say(message) { const box = document.getElementById("status"); if (box) box.textContent = message || ""; }
+function fmt(value, digits = 3) { return value === null || value === undefined ? "–" : Number(value).toFixed(digits); }
+
+// -- pages -----------------------------------------------------------------------------------
+
+const pages = {
+  async login() {
+    document.getElementById("login-form").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const form = new FormData(event.target);
+      try {
+        const session = await api("POST", "/api/login", { name: form.get("name"), password: form.get("password") });
+        state.csrf = session.csrf_token;
+        window.location.href = "/";
+      } catch (error) { say(error.message); }
+    });
+  },
+
+  async projects() {
+    const body = document.querySelector("#projects tbody");
+    const page = await api("GET", "/api/projects");
+    body.replaceChildren(...page.data.map((p) => el("tr", {},
+      el("td", {}, el("a", { href: `/projects/${p.id}`, text: p.name })),
+      el("td", { text: p.task }), el("td", { text: p.status }),
+      el("td", {}, el("a", { class: "button", href: `/projects/${p.id}/annotate`, text: "Label" })))));
+    const form = document.getElementById("project-form");
+    if (!form) return;
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const data = new FormData(form);
+      const number = (name) => (data.get(name) ? Number(data.get(name)) : null);
+      const payload = {
+        name: data.get("name"), task: data.get("task"), instructions: data.get("instructions") || "",
+        label_names: String(data.get("label_names")).split(",").map((s) => s.trim()).filter(Boolean),
+        learner: data.get("learner"), strategy: data.get("strategy") || "margin",
+        batch_size: number("batch_size") || 20, retrain_every: number("retrain_every"),
+        labels_per_record: number("labels_per_record") || 1,
+        stopping: number("budget") ? { kind: "LabelBudget", budget: number("budget") } : null,
+      };
+      try {
+        const project = await api("POST", "/api/projects", payload);
+        const file = data.get("file");
+        if (file && file.size) {
+          const upload = new FormData();
+          upload.append("file", file);
+          const result = await api("POST", `/api/projects/${project.id}/import/upload`, upload);
+          say(`imported ${result.n_added} records`);
+        }
+        window.location.href = `/projects/${project.id}`;
+      } catch (error) { say(error.message); }
+    });
+  },
+
+  async users() {
+    const body = document.querySelector("#users tbody");
+    const out = document.getElementById("token-out");
+    async function refresh() {
+      const page = await api("GET", "/api/users");
+      body.replaceChildren(...page.data.map((u) => el("tr", {},
+        el("td", { text: u.name }), el("td", { text: u.role }), el("td", { text: u.has_password ? "set" : "–" }),
+        el("td", { text: u.has_token ? "issued" : "–" }),
+        el("td", {}, el("button", { type: "button", text: "New API token", onclick: async () => {
+          try {
+            const token = await api("POST", `/api/users/${u.id}/token`);
+            out.textContent = `Token for ${token.user.name} (shown once): ${token.token}`;
+            refresh();
+          } catch (error) { say(error.message); }
+        } })))));
+    }
+    document.getElementById("user-form").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const data = new FormData(event.target);
+      try {
+        await api("POST", "/api/users", { name: data.get("name"), role: data.get("role"), password: data.get("password") || null });
+        event.target.reset();
+        refresh();
+      } catch (error) { say(error.message); }
+    });
+    refresh();
+  },
+
+  async project() {
+    const id = document.body.dataset.projectId;
+    async function refresh() {
+      const stats = await api("GET", `/api/projects/${id}/stats`);
+      const p = stats.progress;
+      const figures = [["records", p.n_pool], ["done", p.n_done], ["open", p.n_open], ["flagged", p.n_flagged],
+        ["labels", p.n_labels], ["skips", p.n_skips], ["held now", p.n_held], ["test records", p.n_test],
+        ["training", stats.training ? "running" : "idle"]];
+      document.getElementById("progress-figures").replaceChildren(...figures.flatMap(([k, v]) => [el("dt", { text: k }), el("dd", { text: v })]));
+      document.getElementById("progress-bar").style.width = `${p.n_pool ? (100 * p.n_done) / p.n_pool : 0}%`;
+      document.querySelector("#per-annotator tbody").replaceChildren(...Object.entries(stats.labels_per_annotator)
+        .map(([name, n]) => el("tr", {}, el("td", { text: name }), el("td", { text: n }))));
+      const a = stats.agreement;
+      document.getElementById("agreement").replaceChildren(el("dt", { text: "records with 2+ labels" }), el("dd", { text: a.n_records }),
+        el("dt", { text: "pairwise agreement" }), el("dd", { text: a.percent === null ? "–" : `${(100 * a.percent).toFixed(1)}%` }),
+        el("dt", { text: "Fleiss' kappa" }), el("dd", { text: fmt(a.kappa) }));
+      document.querySelector("#loops tbody").replaceChildren(...stats.loops.map((l) => el("tr", {},
+        el("td", { text: l.loop_index }), el("td", { text: l.n_labelled }), el("td", { text: l.strategy }),
+        el("td", { text: fmt(l.metrics.accuracy) }), el("td", { text: fmt(l.metrics.macro_f1) }), el("td", { text: fmt(l.timings.train, 2) }))));
+      const caption = stats.evaluation === "test" ? "accuracy on the test set" : stats.evaluation === "cv" ? "accuracy by cross-validation on the labels (no test set)" : "no loop yet";
+      document.getElementById("curve-caption").textContent = caption;
+      drawCurve(document.getElementById("curve"), stats.loops.filter((l) => l.metrics.accuracy !== undefined && l.metrics.accuracy !== null));
+    }
+    const memberForm = document.getElementById("member-form");
+    if (memberForm) {
+      const showMembers = async () => {
+        const members = await api("GET", `/api/projects/${id}/members`);
+        document.getElementById("members").replaceChildren(...members.data.map((u) => el("li", {}, `${u.name} (${u.role}) `,
+          el("button", { type: "button", text: "remove", onclick: async () => { await api("DELETE", `/api/projects/${id}/members/${u.id}`); showMembers(); } }))));
+        const users = await api("GET", "/api/users");
+        document.getElementById("member-user").replaceChildren(...users.data.map((u) => el("option", { value: u.id, text: u.name })));
+      };
+      memberForm.addEventListener("submit", async (event) => {
+        event.preventDefault();
+        try { await api("POST", `/api/projects/${id}/members`, { user_id: Number(new FormData(memberForm).get("user_id")) }); showMembers(); } catch (error) { say(error.message); }
+      });
+      document.getElementById("import-form").addEventListener("submit", async (event) => {
+        event.preventDefault();
+        try {
+          const result = await api("POST", `/api/projects/${id}/import/upload`, new FormData(event.target));
+          say(`imported ${result.n_added} of ${result.n_read} records`);
+          refresh();
+        } catch (error) { say(error.message); }
+      });
+      showMembers();
+    }
+    await refresh();
+    setInterval(() => refresh().catch(() => {}), 5000);
+  },
+
+  async annotate() {
+    const id = document.body.dataset.projectId;
+    const task = document.body.dataset.task;
+    const textField = document.body.dataset.textField || "text";
+    const project = await api("GET", `/api/projects/${id}`);
+    let current = null;
+    let chain = Promise.resolve();
+    const run = (action) => { chain = chain.then(action).catch((error) => say(error.message)); return chain; };
+
+    document.getElementById("labels").replaceChildren(...project.label_names.map((name, i) =>
+      el("button", { type: "button", "data-label": name, onclick: () => run(() => label(name)) },
+        i < 9 ? el("kbd", { text: i + 1 }) : "", ` ${name}`)));
+
+    function show(record, reason) {
+      current = record;
+      const body = document.getElementById("record-body");
+      const meta = document.getElementById("record-meta");
+      if (!record) { meta.textContent = ""; body.replaceChildren(el("p", { class: "muted", id: "queue-empty", text: reason || "Nothing to label." })); return; }
+      meta.textContent = `record ${record.external_id}`;
+      meta.dataset.recordId = record.id;
+      const payload = record.payload || {};
+      if (task === "image" && record.media_url) {
+        body.replaceChildren(el("img", { id: "record-image", src: record.media_url, alt: `record ${record.external_id}` }));
+      } else if (task === "text") {
+        const text = payload[textField] === undefined || payload[textField] === null ? "" : String(payload[textField]);
+        const rest = Object.entries(payload).filter(([k]) => k !== textField);
+        body.replaceChildren(el("div", { class: "text", id: "record-text", text }),
+          el("p", { class: "muted", text: `${text.length} characters` }), fieldsTable(rest));
+      } else {
+        body.replaceChildren(fieldsTable(Object.entries(payload)));
+      }
+    }
+
+    function fieldsTable(entries) {
+      return el("table", { id: "record-fields" }, el("tbody", {}, ...entries.map(([k, v]) =>
+        el("tr", {}, el("th", { text: k }), el("td", { text: typeof v === "object" && v !== null ? JSON.stringify(v) : v })))));
+    }
+
+    async function progress() {
+      const p = await api("GET", `/api/projects/${id}/progress`);
+      document.getElementById("n-done").textContent = p.n_done;
+      document.getElementById("n-pool").textContent = p.n_pool;
+      document.getElementById("n-mine").textContent = p.n_mine;
+      document.getElementById("n-skips").textContent = p.n_skips;
+    }
+
+    async function next() {
+      const item = await api("POST", `/api/projects/${id}/queue/next`);
+      show(item.record, item.reason);
+      say("");
+      await progress();
+    }
+
+    async function label(name) {
+      if (!current) return;
+      await api("POST", `/api/projects/${id}/records/${current.id}/label`, { value: name });
+      await next();
+    }
+
+    async function skip() {
+      if (!current) return;
+      await api("POST", `/api/projects/${id}/records/${current.id}/skip`);
+      await next();
+    }
+
+    async function flag(reason) {
+      if (!current) return;
+      await api("POST", `/api/projects/${id}/records/${current.id}/flag`, { reason });
+      await next();
+    }
+
+    async function undo() {
+      const item = await api("POST", `/api/projects/${id}/queue/undo`);
+      show(item.record, item.reason);
+      say("Last label undone; label this record again.");
+      await progress();
+    }
+
+    document.getElementById("skip").addEventListener("click", () => run(skip));
+    document.getElementById("undo").addEventListener("click", () => run(undo));
+    document.getElementById("flag-irrelevant").addEventListener("click", () => run(() => flag("not_relevant")));
+    document.getElementById("flag-corrupt").addEventListener("click", () => run(() => flag("corrupt")));
+    document.addEventListener("keydown", (event) => {
+      if (event.ctrlKey || event.metaKey || event.altKey) return;
+      if (event.target instanceof HTMLInputElement || event.target instanceof HTMLTextAreaElement) return;
+      if (/^[1-9]$/.test(event.key)) {
+        const name = project.label_names[Number(event.key) - 1];
+        if (name !== undefined) { event.preventDefault(); run(() => label(name)); }
+      } else if (event.key === "s") { event.preventDefault(); run(skip); }
+      else if (event.key === "u") { event.preventDefault(); run(undo); }
+    });
+    await run(next);
+    document.body.dataset.ready = "1";
+  },
+};
+
+function drawCurve(container, loops) {
+  const ns = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("class", "curve");
+  svg.setAttribute("viewBox", "0 0 400 220");
+  if (!loops.length) { container.replaceChildren(el("p", { class: "muted", text: "The curve appears after the first retrain." })); return; }
+  const xs = loops.map((l) => l.n_labelled);
+  const maxX = Math.max(...xs, 1);
+  const x = (v) => 40 + (350 * v) / maxX;
+  const y = (v) => 200 - 180 * v;
+  const add = (tag, attrs, text) => { const n = document.createElementNS(ns, tag); for (const [k, v] of Object.entries(attrs)) n.setAttribute(k, String(v)); if (text !== undefined) n.textContent = text; svg.append(n); return n; };
+  add("line", { x1: 40, y1: 200, x2: 390, y2: 200 });
+  add("line", { x1: 40, y1: 20, x2: 40, y2: 200 });
+  add("text", { x: 4, y: 24 }, "1.0");
+  add("text", { x: 4, y: 204 }, "0.0");
+  add("text", { x: 340, y: 216 }, `${maxX} labels`);
+  add("polyline", { points: loops.map((l) => `${x(l.n_labelled)},${y(l.metrics.accuracy)}`).join(" ") });
+  for (const l of loops) add("circle", { cx: x(l.n_labelled), cy: y(l.metrics.accuracy), r: 3 }).append(document.createElementNS(ns, "title"));
+  container.replaceChildren(svg);
+}
+
+document.addEventListener("DOMContentLoaded", async () => {
+  const logout = document.getElementById("logout");
+  if (logout) logout.addEventListener("click", async () => { try { await api("POST", "/api/logout"); } finally { window.location.href = "/login"; } });
+  const page = pages[document.body.dataset.page];
+  if (page) { try { await page(); } catch (error) { say(error.message); } }
+});
