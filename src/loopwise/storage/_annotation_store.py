@@ -826,9 +826,20 @@ class AnnotationRepository:
                 .join(AnnotationRecordRow, AnnotationRecordRow.record_id == AssignmentRow.record_id)
                 .where(AnnotationRecordRow.project_id == project_id, AssignmentRow.expires_at > now)
             ) or 0
-        per_annotator: dict[str, int] = {}
-        for label in self.current_labels(project_id):
-            per_annotator[label.annotator] = per_annotator.get(label.annotator, 0) + 1
+            undone = aliased(AnnotationEventRow)
+            per_annotator = {
+                str(name): int(count)
+                for name, count in session.execute(
+                    select(AnnotatorRow.name, func.count())
+                    .join(AnnotationEventRow, AnnotationEventRow.annotator_id == AnnotatorRow.id)
+                    .where(
+                        AnnotationEventRow.project_id == project_id,
+                        AnnotationEventRow.kind == "label",
+                        ~exists().where(undone.undoes_id == AnnotationEventRow.id),
+                    )
+                    .group_by(AnnotatorRow.name)
+                )
+            }
         n_pool = sum(int(v) for v in by_state.values())
         return Progress(
             n_pool=n_pool, n_test=int(n_test), n_done=int(by_state.get("done", 0)),
