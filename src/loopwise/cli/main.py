@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from loopwise.cli._bench import bench_app
 from loopwise.cli._common import DB_HELP, console, make_progress, open_store, resolve_db, user_errors
 from loopwise.errors import ConfigError
 from loopwise.experiments import RunProgress, load_results, resume_run, simulate
@@ -27,6 +28,7 @@ runs_app = typer.Typer(help="List and inspect stored runs.", no_args_is_help=Tru
 app.add_typer(runs_app, name="runs")
 # Command groups that live in their own modules are registered below, one line each.
 from loopwise.cli._serve import serve_cmd as _serve_cmd; app.command("serve")(_serve_cmd)  # noqa: E402, E702
+app.add_typer(bench_app, name="bench")
 
 DbOption = Annotated[str | None, typer.Option("--db", help=DB_HELP)]
 
