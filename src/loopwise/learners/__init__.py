@@ -5,21 +5,32 @@ from __future__ import annotations
 from typing import Any
 
 from loopwise.learners._adapter import EstimatorLearner
+from loopwise.learners._cache import EmbeddingCache, data_fingerprint, model_version
 from loopwise.learners._callback import CallbackLearner
 from loopwise.learners._library import (
     LIBRARY,
+    TEXT_LEARNERS,
     hist_gradient_boosting,
     logistic_regression,
     make_estimator,
+    mc_dropout_mlp,
+    minilm_logistic_regression,
     tfidf_logistic_regression,
+    tfidf_svd_logistic_regression,
 )
+from loopwise.learners._optional import MissingDependencyError
+from loopwise.learners._text import SentenceEmbedder, TfidfSVDEmbedder, bundled_model_path, load_sentence_model
+from loopwise.learners._torch_mlp import MCDropoutMLP
 
 
-def as_learner(model: Any, n_classes: int) -> EstimatorLearner | CallbackLearner:
+def as_learner(
+    model: Any, n_classes: int, embedding_cache: EmbeddingCache | None = None
+) -> EstimatorLearner | CallbackLearner:
     """Give ``model`` the loop's learner contract over ``n_classes`` classes.
 
     Accepts a scikit-learn classifier, a ``CallbackLearner``, or a library name
-    such as ``"logreg"``.
+    such as ``"logreg"``. ``embedding_cache`` keeps the embeddings of
+    scikit-learn-style models per model version (callbacks embed uncached).
     """
     if isinstance(model, str):
         model = make_estimator(model)
@@ -28,17 +39,30 @@ def as_learner(model: Any, n_classes: int) -> EstimatorLearner | CallbackLearner
         learner.n_classes = n_classes
         return learner
     if isinstance(model, EstimatorLearner):
-        return EstimatorLearner(model.estimator, n_classes)
-    return EstimatorLearner(model, n_classes)
+        return EstimatorLearner(model.estimator, n_classes, embedding_cache or model.embedding_cache)
+    return EstimatorLearner(model, n_classes, embedding_cache)
 
 
 __all__ = [
     "LIBRARY",
+    "TEXT_LEARNERS",
     "CallbackLearner",
+    "EmbeddingCache",
     "EstimatorLearner",
+    "MCDropoutMLP",
+    "MissingDependencyError",
+    "SentenceEmbedder",
+    "TfidfSVDEmbedder",
     "as_learner",
+    "bundled_model_path",
+    "data_fingerprint",
     "hist_gradient_boosting",
+    "load_sentence_model",
     "logistic_regression",
     "make_estimator",
+    "mc_dropout_mlp",
+    "minilm_logistic_regression",
+    "model_version",
     "tfidf_logistic_regression",
+    "tfidf_svd_logistic_regression",
 ]

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import clone as sk_clone
 from sklearn.dummy import DummyClassifier
+from sklearn.pipeline import Pipeline
 
 from loopwise.core.validation import check_proba
 from loopwise.errors import ConfigError, LearnerError
+from loopwise.learners._cache import EmbeddingCache
 
 
 class EstimatorLearner:
@@ -17,10 +21,19 @@ class EstimatorLearner:
 
     Classes with no labels yet get probability 0. While the labelled set holds a
     single class, a prior-only ``DummyClassifier`` stands in, because most
-    estimators refuse to fit one class.
+    estimators refuse to fit one class (in a pipeline, it replaces only the
+    last step, so the feature steps can still embed).
+
+    ``embed()`` returns, in this order of preference, the fitted estimator's
+    own ``embed()``, the output of a pipeline's steps before the classifier,
+    its ``transform()``, or else the dense features themselves (the input of
+    a linear model's only layer). With an ``embedding_cache``, computed
+    embeddings are kept per model version (see :class:`EmbeddingCache`).
+    ``predict_proba_samples`` exists when the estimator has one (e.g.
+    :class:`MCDropoutMLP`), with its samples aligned to the full label set.
     """
 
-    def __init__(self, estimator: Any, n_classes: int) -> None:
+    def __init__(self, estimator: Any, n_classes: int, embedding_cache: EmbeddingCache | None = None) -> None:
         if not hasattr(estimator, "fit") or not hasattr(estimator, "predict_proba"):
             raise ConfigError(
                 f"learner {type(estimator).__name__} needs fit() and predict_proba(); "
@@ -28,6 +41,7 @@ class EstimatorLearner:
             )
         self.estimator = estimator
         self.n_classes = n_classes
+        self.embedding_cache = embedding_cache
         self.model_: Any = None
 
     @property
@@ -35,11 +49,15 @@ class EstimatorLearner:
         return type(self.estimator).__name__
 
     def clone(self) -> EstimatorLearner:
-        return EstimatorLearner(self.estimator, self.n_classes)
+        return EstimatorLearner(self.estimator, self.n_classes, self.embedding_cache)
 
     def fit(self, X: Any, y: np.ndarray) -> None:
         y = np.asarray(y)
-        if np.unique(y).size < 2:
+        if np.unique(y).size < 2 and isinstance(self.estimator, Pipeline) and len(self.estimator.steps) > 1:
+            steps = list(sk_clone(self.estimator).steps)
+            steps[-1] = (steps[-1][0], DummyClassifier(strategy="prior"))
+            self.model_ = Pipeline(steps).fit(X, y)
+        elif np.unique(y).size < 2:
             self.model_ = DummyClassifier(strategy="prior").fit(np.zeros((len(y), 1)), y)
         else:
             self.model_ = sk_clone(self.estimator).fit(X, y)
@@ -82,15 +100,81 @@ class EstimatorLearner:
         raw = model.predict_proba(np.zeros((n_rows, 1)) if isinstance(model, DummyClassifier) else X)
         classes = np.asarray(model.classes_, dtype=np.int64)
         raw = check_proba(raw, n_rows, len(classes), who=self.name)
+        return self._aligned(raw, classes)
+
+    def _aligned(self, raw: np.ndarray, classes: np.ndarray) -> np.ndarray:
+        """Columns of ``raw`` (the model's ``classes``) placed on the full label set; missing classes get 0."""
         if len(classes) == self.n_classes and np.array_equal(classes, np.arange(self.n_classes)):
             return raw
-        aligned = np.zeros((n_rows, self.n_classes), dtype=raw.dtype)
-        aligned[:, classes] = raw
+        aligned = np.zeros((*raw.shape[:-1], self.n_classes), dtype=raw.dtype)
+        aligned[..., classes] = raw
         return aligned
 
+    @property
+    def predict_proba_samples(self) -> Callable[[Any, int, np.random.Generator], np.ndarray]:
+        """``(X, n_samples, rng) -> n_samples x n x n_classes`` posterior samples, when the estimator draws them.
+
+        Absent (``AttributeError``) otherwise, so the loop falls back to a bagged committee.
+        """
+        if not hasattr(self.estimator, "predict_proba_samples"):
+            raise AttributeError(f"{self.name} has no predict_proba_samples()")
+        return self._predict_proba_samples
+
+    def _predict_proba_samples(self, X: Any, n_samples: int, rng: np.random.Generator) -> np.ndarray:
+        if self.model_ is None:
+            raise LearnerError(f"{self.name} has not been fitted yet")
+        if not hasattr(self.model_, "predict_proba_samples"):
+            # The one-class stand-in: every sample is the prior, so the samples agree.
+            return np.repeat(self.predict_proba(X)[None], n_samples, axis=0)
+        raw = np.asarray(self.model_.predict_proba_samples(X, n_samples, rng))
+        classes = np.asarray(self.model_.classes_, dtype=np.int64)
+        n_rows = X.shape[0]
+        if raw.shape != (n_samples, n_rows, len(classes)):
+            raise LearnerError(
+                f"{self.name}.predict_proba_samples returned shape {raw.shape}; expected {(n_samples, n_rows, len(classes))}"
+            )
+        flat = check_proba(raw.reshape(-1, len(classes)), n_samples * n_rows, len(classes), who=self.name)
+        # float32 like the model's own output: n_samples copies of the pool in float64 add up.
+        return self._aligned(flat.reshape(raw.shape).astype(np.float32), classes)
+
     def embed(self, X: Any) -> np.ndarray:
-        """Embeddings from the estimator's ``transform`` (a pipeline's feature step), if it has one."""
+        """``n x d`` float32 embeddings of the records ``X`` under the current model (see the class docstring)."""
         model = self.model_
-        if model is not None and hasattr(model, "transform"):
-            return np.asarray(model.transform(X), dtype=np.float32)
-        raise ConfigError(f"{self.name} cannot embed records: it has no transform()")
+        if model is None:
+            raise LearnerError(f"{self.name} has not been fitted yet")
+        if hasattr(model, "embed"):
+            source, compute = model, model.embed
+        elif isinstance(model, Pipeline) and len(model.steps) > 1:
+            source = model.steps[0][1] if len(model.steps) == 2 else model[:-1]
+            compute = model[:-1].transform
+        elif hasattr(model, "transform"):
+            source, compute = model, model.transform
+        else:
+            return self._features_as_embeddings(X)
+
+        def dense(rows: Any) -> np.ndarray:
+            out = compute(rows)
+            if sp.issparse(out):
+                raise ConfigError(
+                    f"{self.name} embeds records as a sparse {out.shape[0]} x {out.shape[1]} matrix; strategies "
+                    "need dense vectors: use tfidf_svd or minilm for texts, or a strategy on use='features'"
+                )
+            return np.asarray(out, dtype=np.float32)
+
+        if self.embedding_cache is None:
+            return dense(X)
+        return self.embedding_cache.get_or_compute(source, X, dense)
+
+    def _features_as_embeddings(self, X: Any) -> np.ndarray:
+        if sp.issparse(X):
+            raise ConfigError(
+                f"{self.name} has no embeddings of its own and the features are sparse; use a learner that "
+                "embeds (mlp, tfidf_svd, minilm) or a strategy on use='features'"
+            )
+        try:
+            return np.asarray(X, dtype=np.float32).reshape(X.shape[0], -1)
+        except (TypeError, ValueError):
+            raise ConfigError(
+                f"{self.name} cannot embed records of type {type(X).__name__}: it has no embeddings of its own "
+                "and the records are not numeric features; use a learner that embeds (mlp, tfidf_svd, minilm)"
+            ) from None

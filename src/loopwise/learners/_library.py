@@ -11,6 +11,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
 from loopwise.errors import ConfigError
+from loopwise.learners._text import SentenceEmbedder, TfidfSVDEmbedder
+from loopwise.learners._torch_mlp import MCDropoutMLP
 
 
 def logistic_regression(seed: int = 0, C: float = 1.0) -> LogisticRegression:
@@ -33,11 +35,49 @@ def hist_gradient_boosting(seed: int = 0) -> HistGradientBoostingClassifier:
     return HistGradientBoostingClassifier(max_iter=100, early_stopping=False, random_state=seed)
 
 
+def tfidf_svd_logistic_regression(seed: int = 0, C: float = 10.0, n_components: int = 64) -> Pipeline:
+    """TF-IDF + truncated SVD embeddings, then logistic regression, on raw texts; ``embed()`` gives the SVD vectors.
+
+    The text embedder that needs no optional package.
+    """
+    return Pipeline(
+        [
+            ("embed", TfidfSVDEmbedder(n_components=n_components, seed=seed)),
+            ("clf", LogisticRegression(C=C, max_iter=1000, random_state=seed)),
+        ]
+    )
+
+
+def minilm_logistic_regression(seed: int = 0, C: float = 10.0) -> Pipeline:
+    """Frozen all-MiniLM-L6-v2 sentence embeddings, then logistic regression, on raw texts (``text`` extra).
+
+    ``embed()`` gives the 384-dimensional sentence vectors; they do not depend
+    on the labels, so the embedding cache serves every loop after the first.
+    """
+    return Pipeline(
+        [
+            ("embed", SentenceEmbedder()),
+            ("clf", LogisticRegression(C=C, max_iter=1000, random_state=seed)),
+        ]
+    )
+
+
+def mc_dropout_mlp(seed: int = 0) -> MCDropoutMLP:
+    """A one-hidden-layer (128) PyTorch MLP with MC dropout 0.25 (``torch`` extra); samples for BALD, embeddings for BADGE."""
+    return MCDropoutMLP(hidden_layer_sizes=(128,), dropout=0.25, seed=seed)
+
+
 LIBRARY: dict[str, Callable[..., Any]] = {
     "logreg": logistic_regression,
     "tfidf_logreg": tfidf_logistic_regression,
     "hgb": hist_gradient_boosting,
+    "tfidf_svd": tfidf_svd_logistic_regression,
+    "minilm": minilm_logistic_regression,
+    "mlp": mc_dropout_mlp,
 }
+
+# Library learners that take the raw texts of a text dataset rather than its featurised rows.
+TEXT_LEARNERS = frozenset({"tfidf_logreg", "tfidf_svd", "minilm"})
 
 
 def make_estimator(name: str, seed: int = 0) -> Any:
