@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -60,7 +61,11 @@ class EstimatorLearner:
         elif np.unique(y).size < 2:
             self.model_ = DummyClassifier(strategy="prior").fit(np.zeros((len(y), 1)), y)
         else:
-            self.model_ = sk_clone(self.estimator).fit(X, y)
+            with warnings.catch_warnings():
+                # Early loops have few labels per class by design; scikit-learn's "looks like
+                # regression" warning is noise there.
+                warnings.filterwarnings("ignore", message="The number of unique classes is greater than 50%")
+                self.model_ = sk_clone(self.estimator).fit(X, y)
 
     def fit_more(self, X: Any, y: np.ndarray, *, new_only: bool) -> None:
         """Continue from the current model: ``partial_fit`` on new data, or a warm-started refit."""
