@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib
 import time
 import warnings
 from collections import Counter
@@ -127,6 +128,8 @@ def _run_peer(cell: Cell, data: BenchData, initial: np.ndarray) -> tuple[list[in
     """The same loop for a peer strategy: the harness trains and evaluates, the peer only selects."""
     p = cell.protocol
     peer = make_peer(cell.strategy)
+    # Import the library before the clock starts: select times are the strategy's, not an import's.
+    importlib.import_module(peer.module)
     n_pool = len(data.y_pool)
 
     def new_estimator() -> Any:

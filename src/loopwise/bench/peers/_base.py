@@ -59,6 +59,7 @@ class PeerStrategy(abc.ABC):
     library: ClassVar[str]
     prefix: ClassVar[str]
     distribution: ClassVar[str]
+    module: ClassVar[str]
     method: ClassVar[str]
     notes: ClassVar[str] = ""
 

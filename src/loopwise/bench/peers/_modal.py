@@ -47,6 +47,7 @@ class _ModalPeer(PeerStrategy):
     library = "modAL"
     prefix = "modal"
     distribution = "modAL-python"
+    module = "modAL.models"
 
 
 class _ModalLearnerQuery(_ModalPeer):

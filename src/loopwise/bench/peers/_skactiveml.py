@@ -21,6 +21,7 @@ class _SkactivemlPeer(PeerStrategy):
     library = "scikit-activeml"
     prefix = "skactiveml"
     distribution = "scikit-activeml"
+    module = "skactiveml.pool"
 
     @staticmethod
     def _pool(query: PeerQuery) -> tuple[np.ndarray, np.ndarray]:

@@ -14,6 +14,7 @@ class _SmallTextPeer(PeerStrategy):
     library = "small-text"
     prefix = "small_text"
     distribution = "small-text"
+    module = "small_text"
     _class: ClassVar[str] = ""
 
     def _strategy(self) -> Any:
