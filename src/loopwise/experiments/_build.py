@@ -8,22 +8,23 @@ from loopwise.core import Pool
 from loopwise.evaluation import evaluate
 from loopwise.experiments._config import RunConfig
 from loopwise.experiments._prepare import PreparedData
-from loopwise.learners import as_learner, make_estimator
+from loopwise.learners import EmbeddingCache, as_learner, make_estimator
 from loopwise.loop import Loop, parse_initializer, parse_schedule
 from loopwise.stopping import parse_stopping
 from loopwise.strategies import make_strategy
 
 
-def build_learner(config: RunConfig, n_classes: int, learner: Any = None) -> Any:
+def build_learner(config: RunConfig, n_classes: int, learner: Any = None, embedding_cache: EmbeddingCache | None = None) -> Any:
     """The run's learner: a library model by name, or the object the caller passed."""
-    return as_learner(learner if learner is not None else make_estimator(config.learner, seed=config.seed), n_classes)
+    model = learner if learner is not None else make_estimator(config.learner, seed=config.seed)
+    return as_learner(model, n_classes, embedding_cache)
 
 
-def build_loop(config: RunConfig, data: PreparedData, learner: Any = None) -> Loop:
+def build_loop(config: RunConfig, data: PreparedData, learner: Any = None, embedding_cache: EmbeddingCache | None = None) -> Loop:
     """A fresh Loop for ``config``; raises ConfigError before anything is stored if it cannot run."""
     return Loop(
         Pool.new(data.pool_ids, data.X_pool),
-        build_learner(config, data.n_classes, learner),
+        build_learner(config, data.n_classes, learner, embedding_cache),
         make_strategy(config.strategy, **config.strategy_params),
         parse_schedule(config.schedule),
         seed=config.seed,

@@ -16,6 +16,7 @@ from loopwise.experiments._build import build_loop, full_pool_accuracy
 from loopwise.experiments._config import DataSpec, RunConfig
 from loopwise.experiments._prepare import PreparedData, prepare_data
 from loopwise.labeling import SimulatedOracle
+from loopwise.learners import EmbeddingCache
 from loopwise.loop import Loop, Schedule, run_simulation
 from loopwise.storage import LoopWrite, Store
 
@@ -135,7 +136,9 @@ def simulate(
     ]
     for config in configs:
         config.cost_per_label = cost_per_label
-    loops = [build_loop(config, prepared, model) for config in configs]  # validates every config
+    # Embeddings are kept per model version beside the store's other artifacts.
+    cache = EmbeddingCache(store.artifacts_dir / "embeddings")
+    loops = [build_loop(config, prepared, model, cache) for config in configs]  # validates every config
     reference = full_pool_accuracy(configs[0], prepared, model) if configs else None
     oracle = SimulatedOracle(prepared.y_pool)
     project_id: int | None = None
@@ -208,7 +211,7 @@ def resume_run(store: Store, run_id: str, *, model: Any = None, on_loop: Progres
         raise StoreError(f"run {run_id} has already finished ({info.n_loops} loops); nothing to resume")
     config = RunConfig.from_dict(info.config)
     data = prepare_data(config.data, config.learner)
-    loop = build_loop(config, data, model)
+    loop = build_loop(config, data, model, EmbeddingCache(store.artifacts_dir / "embeddings"))
     records = _stored_records(store, run_id, data)
     checkpoint = store.load_model(run_id, records[-1].loop_index) if records else None
     loop.restore(records, pickle.loads(checkpoint) if checkpoint is not None else None)

@@ -9,6 +9,7 @@ import numpy as np
 
 from loopwise.data import Dataset, featurize, load_dataset, split_pool_test
 from loopwise.experiments._config import DataSpec
+from loopwise.learners import TEXT_LEARNERS
 
 
 @dataclass
@@ -33,14 +34,14 @@ class PreparedData:
 
 
 def prepare_data(spec: DataSpec, learner: str = "logreg") -> PreparedData:
-    """Load, split and featurise; a raw-text learner (``tfidf_logreg``) gets the texts themselves."""
+    """Load, split and featurise; a raw-text learner (``tfidf_logreg``, ``tfidf_svd``, ``minilm``) gets the texts themselves."""
     dataset = load_dataset(
         spec.source, label_column=spec.label_column, text_column=spec.text_column, id_column=spec.id_column
     )
     pool, test = split_pool_test(
         dataset, test_size=spec.test_size, seed=spec.split_seed, max_pool=spec.max_pool, max_test=spec.max_test
     )
-    if learner == "tfidf_logreg" and dataset.text_columns and dataset.frame is not None:
+    if learner in TEXT_LEARNERS and dataset.text_columns and dataset.frame is not None:
         texts = dataset.frame[dataset.text_columns].astype(str).agg(" ".join, axis=1).to_numpy()
         X_pool, X_test = texts[pool], texts[test]
     else:
