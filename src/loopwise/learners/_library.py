@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
@@ -67,10 +67,16 @@ def mc_dropout_mlp(seed: int = 0) -> MCDropoutMLP:
     return MCDropoutMLP(hidden_layer_sizes=(128,), dropout=0.25, seed=seed)
 
 
+def random_forest(seed: int = 0) -> RandomForestClassifier:
+    """A random forest: non-linear, quick to refit on small labelled sets, usable probabilities."""
+    return RandomForestClassifier(n_estimators=200, min_samples_leaf=1, random_state=seed, n_jobs=1)
+
+
 LIBRARY: dict[str, Callable[..., Any]] = {
     "logreg": logistic_regression,
     "tfidf_logreg": tfidf_logistic_regression,
     "hgb": hist_gradient_boosting,
+    "rf": random_forest,
     "tfidf_svd": tfidf_svd_logistic_regression,
     "minilm": minilm_logistic_regression,
     "mlp": mc_dropout_mlp,
