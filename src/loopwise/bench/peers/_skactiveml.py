@@ -74,28 +74,37 @@ class SkactivemlEntropy(_SkactivemlUncertainty):
 
 
 class SkactivemlQBC(_SkactivemlPeer):
-    """``QueryByCommittee(method='vote_entropy')`` over ``SklearnClassifier(BaggingClassifier(LR, 5))``.
+    """``QueryByCommittee(method='vote_entropy')`` over 5 ``SklearnClassifier`` members, each on a bootstrap sample.
 
-    skactiveml takes a committee as an ensemble with ``estimators_``; a
-    5-member ``BaggingClassifier`` of the protocol's logistic regression is
-    the scikit-learn way to build one. skactiveml fits the ensemble inside
-    ``query``. When a bootstrap sample holds one class, the bagging fit fails
-    and skactiveml falls back to class-count priors (all members agree, the
-    batch is then a random tie-break).
+    The obvious committee, ``SklearnClassifier(BaggingClassifier(LR, 5))``,
+    crashes as soon as a bootstrap sample holds a single class (frequent with
+    20 initial labels and a rare class): ``BaggingClassifier.fit`` raises,
+    skactiveml's wrapper catches it and falls back to class priors, but the
+    half-fitted bagging keeps an empty ``estimators_``, so
+    ``QueryByCommittee`` takes an empty committee and ``vote_entropy`` raises
+    ``ValueError: Expected 2D array``. The adapter therefore bags by hand and
+    hands skactiveml a list of fitted members (``fit_ensemble=False``): each
+    is skactiveml's own ``SklearnClassifier`` around the protocol's logistic
+    regression, so a one-class bootstrap makes that member (only) fall back
+    to its class-count prior, skactiveml's documented behaviour.
     """
 
     method = "qbc"
 
     def select(self, query: PeerQuery) -> np.ndarray:
         X, y = self._pool(query)
-        from sklearn.ensemble import BaggingClassifier
         from skactiveml.classifier import SklearnClassifier
         from skactiveml.pool import QueryByCommittee
 
-        bagging = BaggingClassifier(query.make_estimator(), n_estimators=COMMITTEE_SIZE, random_state=query.seed)
-        ensemble = SklearnClassifier(bagging, classes=np.arange(query.n_classes), random_state=query.seed)
+        rng = np.random.RandomState(query.seed)
+        X_labelled = X[query.labelled]
+        members = []
+        for i in range(COMMITTEE_SIZE):
+            boot = rng.randint(0, len(query.labelled), len(query.labelled))
+            member = SklearnClassifier(query.make_estimator(), classes=np.arange(query.n_classes), random_state=(query.seed + i) % 2**32)
+            members.append(member.fit(X_labelled[boot], query.y_labelled[boot]))
         strategy = QueryByCommittee(method="vote_entropy", random_state=query.seed)
-        return np.asarray(strategy.query(X, y, ensemble, batch_size=query.batch_size), dtype=np.int64)
+        return np.asarray(strategy.query(X, y, members, fit_ensemble=False, batch_size=query.batch_size), dtype=np.int64)
 
 
 class SkactivemlCoreSet(_SkactivemlPeer):

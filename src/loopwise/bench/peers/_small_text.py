@@ -33,10 +33,13 @@ class _SmallTextPeer(PeerStrategy):
         return SklearnClassifier(query.model, query.n_classes), dataset
 
     def select(self, query: PeerQuery) -> np.ndarray:
-        clf, dataset = self._inputs(query)
-        picked = self._strategy().query(
-            clf, dataset, query.unlabelled, np.asarray(query.labelled), query.y_labelled, n=query.batch_size
-        )
+        with warnings.catch_warnings():
+            # small-text 1.4 calls its own deprecated get_flattened_unique_labels when building datasets.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            clf, dataset = self._inputs(query)
+            picked = self._strategy().query(
+                clf, dataset, query.unlabelled, np.asarray(query.labelled), query.y_labelled, n=query.batch_size
+            )
         return np.asarray(picked, dtype=np.int64)
 
 
@@ -74,20 +77,22 @@ class SmallTextGreedyCoreset(_SmallTextPeer):
 
     def select(self, query: PeerQuery) -> np.ndarray:
         small_text = require("small_text", self.distribution)
-        clf, dataset = self._inputs(query)
         with warnings.catch_warnings():
-            # "Default distance metric has changed ..." is printed for the very metric we ask for.
+            # "Default distance metric has changed ..." is printed for the very metric we ask for,
+            # and small-text 1.4 calls its own deprecated get_flattened_unique_labels.
             warnings.simplefilter("ignore", UserWarning)
+            warnings.simplefilter("ignore", DeprecationWarning)
+            clf, dataset = self._inputs(query)
             strategy = small_text.GreedyCoreset(distance_metric="euclidean", normalize=True)
-        picked = strategy.query(
-            clf,
-            dataset,
-            query.unlabelled,
-            np.asarray(query.labelled),
-            query.y_labelled,
-            n=query.batch_size,
-            embeddings=query.dense_X(),
-        )
+            picked = strategy.query(
+                clf,
+                dataset,
+                query.unlabelled,
+                np.asarray(query.labelled),
+                query.y_labelled,
+                n=query.batch_size,
+                embeddings=query.dense_X(),
+            )
         return np.asarray(picked, dtype=np.int64)
 
 
