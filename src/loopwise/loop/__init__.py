@@ -1,5 +1,6 @@
 """The loop: the propose -> record state machine, its schedules, initialisation and simulation driver."""
 
+from loopwise.loop._infer import LinearSoftmax, iter_proba, predict_proba_pool
 from loopwise.loop._initial import DiverseInit, GivenIds, Initializer, RandomInit, parse_initializer
 from loopwise.loop._loop import RETRAIN_MODES, Loop, loop_rng, run_simulation
 from loopwise.loop._schedules import FixedSchedule, GeometricSchedule, ListSchedule, Schedule, parse_schedule
@@ -11,12 +12,15 @@ __all__ = [
     "GeometricSchedule",
     "GivenIds",
     "Initializer",
+    "LinearSoftmax",
     "ListSchedule",
     "Loop",
     "RandomInit",
     "Schedule",
+    "iter_proba",
     "loop_rng",
     "parse_initializer",
     "parse_schedule",
+    "predict_proba_pool",
     "run_simulation",
 ]

@@ -12,6 +12,7 @@ from loopwise.core.pool import Pool
 from loopwise.core.protocols import Learner
 from loopwise.core.records import LoopRecord, Query
 from loopwise.errors import ConfigError, LoopwiseError
+from loopwise.loop._infer import predict_proba_pool
 from loopwise.loop._initial import Initializer, RandomInit
 from loopwise.loop._schedules import Schedule
 from loopwise.stopping import StoppingCriterion
@@ -158,7 +159,8 @@ class Loop:
         requires = self.strategy.requires
         # Probabilities over the whole pool are the loop's own record (the history), so they
         # are computed every loop; float32 is the stored form, so a resumed run sees the same values.
-        pool_proba = self.model.predict_proba(self.pool.X).astype(np.float32)
+        # Chunked, so the model's own (often float64) output never exceeds a chunk of the pool.
+        pool_proba = predict_proba_pool(self.model, self.pool.X)
         fields: dict[str, Any] = {"candidates": candidates}
         if PROBA in requires:
             fields["proba"] = pool_proba[candidates]

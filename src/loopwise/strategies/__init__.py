@@ -24,6 +24,7 @@ from loopwise.strategies._probcover import ProbCover, coverage_graph, prob_cover
 from loopwise.strategies._random import RandomSampling
 from loopwise.strategies._ranked_batch import RankedBatch, ranked_batch
 from loopwise.strategies._registry import available, make_strategy, register
+from loopwise.strategies._streaming import ROW_LOCAL, ChunkedScorer, is_row_local, select_streaming
 from loopwise.strategies._typiclust import TypiClust, typicality, typiclust
 from loopwise.strategies._uncertainty import (
     EntropySampling,
@@ -57,6 +58,7 @@ for _cls in (
 __all__ = [
     "BALD",
     "COMMITTEE",
+    "ROW_LOCAL",
     "EMBEDDINGS",
     "FEATURES",
     "HISTORY",
@@ -64,6 +66,7 @@ __all__ = [
     "MC_SAMPLES",
     "PROBA",
     "Badge",
+    "ChunkedScorer",
     "ClusterMargin",
     "EntropySampling",
     "History",
@@ -90,6 +93,7 @@ __all__ = [
     "coverage_graph",
     "entropy",
     "gradient_embedding",
+    "is_row_local",
     "k_center_greedy",
     "kl_to_consensus",
     "least_confidence",
@@ -103,6 +107,7 @@ __all__ = [
     "register",
     "round_robin",
     "score_in_chunks",
+    "select_streaming",
     "typicality",
     "typiclust",
     "variation_ratio",
