@@ -1,0 +1,69 @@
+"""The lazy farthest-point search gives exactly the picks of an eager update of every row."""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from loopwise.strategies._farthest import FarthestPoints, k_center_picks
+
+
+def _picks(X: np.ndarray, L: np.ndarray, k: int, seed: int, frontier: int, probe: int) -> tuple[list[int], list[float]]:
+    state = FarthestPoints(X, L, frontier=frontier, probe=probe)
+    rng = np.random.default_rng(seed)
+    picks, values = [], []
+    for _ in range(min(k, len(X))):
+        if not state.ready:
+            c = int(rng.integers(len(X)))
+            value = 0.0
+        else:
+            value, c = state.farthest()
+        state.take(c)
+        state.add_centre(state.row(c))
+        picks.append(c)
+        values.append(value)
+    return picks, values
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    n=st.integers(1, 300),
+    d=st.integers(1, 6),
+    n_labelled=st.integers(0, 50),
+    k=st.integers(1, 60),
+    frontier=st.integers(1, 40),
+    probe=st.integers(1, 30),
+    rounded=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
+def test_lazy_equals_eager(n: int, d: int, n_labelled: int, k: int, frontier: int, probe: int, rounded: bool, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d)).astype(np.float32)
+    if rounded:  # duplicates and exact ties
+        X = np.round(X)
+    L = rng.normal(size=(n_labelled, d)).astype(np.float32)
+    eager = _picks(X, L, k, seed, frontier=10**9, probe=10**9)  # every row refreshed every time
+    lazy = _picks(X, L, k, seed, frontier=frontier, probe=probe)
+    assert lazy == eager
+
+
+def test_sparse_rows_give_the_dense_picks() -> None:
+    rng = np.random.default_rng(4)
+    X = (rng.normal(size=(500, 20)) * (rng.random((500, 20)) < 0.2)).astype(np.float32)
+    L = X[:7] + 0.5
+    dense = k_center_picks(X, L, 30, None, None, frontier=16)
+    sparse = k_center_picks(sp.csr_matrix(X), L, 30, None, None, frontier=16)
+    assert np.array_equal(dense[0], sparse[0])
+
+
+def test_frontier_stays_small_on_a_large_pool() -> None:
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(60_000, 16)).astype(np.float32)
+    state = FarthestPoints(X, rng.normal(size=(300, 16)).astype(np.float32), frontier=512)
+    for _ in range(50):
+        _, c = state.farthest()
+        state.take(c)
+        state.add_centre(state.row(c))
+    assert state.active.sum() < 20_000  # far from refreshing every row per pick
