@@ -103,9 +103,10 @@ def run_cell(cell: Cell) -> tuple[dict[str, Any], dict[str, Any]]:
 def _run_loopwise(cell: Cell, data: BenchData, initial: np.ndarray) -> tuple[list[int], list[float], list[float], np.ndarray, float]:
     """loopwise's own path: a Loop over the pool, driven by run_simulation with a ground-truth oracle."""
     p = cell.protocol
+    learner: Any = as_learner(make_estimator(p.learner, seed=cell.seed), data.n_classes)
     loop = Loop(
         Pool.new(data.pool_ids, data.X_pool),
-        as_learner(make_estimator(p.learner, seed=cell.seed), data.n_classes),
+        learner,
         make_strategy(cell.strategy),
         FixedSchedule(p.initial, p.batch, p.budget),
         seed=cell.seed,

@@ -73,7 +73,7 @@ def plot_dataset(doc: dict[str, Any], path: Path) -> Path:
     fig = Figure(figsize=(3.6 * n_cols, 2.9 * n_rows + 0.6), layout="constrained")
     axes = fig.subplots(n_rows, n_cols, sharex=True, sharey=True, squeeze=False).ravel()
     full = doc["data"].get("full_pool_accuracy")
-    means: list[np.ndarray] = []
+    means: list[np.ndarray | None] = []
     for ax, method in zip(axes, methods):
         if REFERENCE in by_strategy:
             means.append(_curve(ax, by_strategy[REFERENCE], RANDOM_COLOUR, "random", dashed=True))

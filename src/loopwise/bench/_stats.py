@@ -44,6 +44,7 @@ def paired(a: dict[int, float], b: dict[int, float]) -> dict[str, Any] | None:
     diff = np.array([a[s] - b[s] for s in seeds])
     mean, ci = mean_ci(diff)
     nonzero = diff[np.abs(diff) > 1e-12]
+    p: float | None
     if nonzero.size == 0:
         p = 1.0
     else:
