@@ -33,6 +33,7 @@ def create_app(settings: ServerSettings | None = None, *, store: Store | None = 
     repo = AnnotationRepository(opened)
     worker = LearningWorker(repo, Path(opened.artifacts_dir) / "media", subprocess=settings.train_in_subprocess)
     services = Services(repo, settings, worker)
+    worker.on_change = services.forget
     generated = services.ensure_admin()
     if generated is not None:
         # Shown once, like a Jupyter token: the store keeps only its hash.

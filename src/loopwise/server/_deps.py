@@ -17,7 +17,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADER = "x-csrf-token"
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
     return request.app.state.services  # type: ignore[no-any-return]
 
 
@@ -37,8 +37,11 @@ def check_origin(request: Request) -> None:
         raise ForbiddenError("requests from an opaque origin are refused")
 
 
-def get_current_user(request: Request, services: SessionDep) -> UserInfo:
-    """The user of a Bearer token, else of the session cookie (then unsafe methods need the CSRF token)."""
+async def get_current_user(request: Request, services: SessionDep) -> UserInfo:
+    """The user of a Bearer token, else of the session cookie (then unsafe methods need the CSRF token).
+
+    Async, so it runs on the event loop without a thread hop: its lookups are cached for seconds.
+    """
     authorization = request.headers.get("authorization")
     if authorization:
         scheme, _, token = authorization.partition(" ")
@@ -55,7 +58,7 @@ def get_current_user(request: Request, services: SessionDep) -> UserInfo:
         if not same_secret(request.headers.get(CSRF_HEADER), request.session.get("csrf")):
             raise ForbiddenError("missing or wrong CSRF token: send the X-CSRF-Token header from GET /api/session")
     try:
-        return services.user(int(user_id))
+        return services.cached_user(int(user_id))
     except NotFoundError:
         request.session.clear()
         raise AuthError("your account no longer exists; sign in again") from None

@@ -8,11 +8,13 @@ compete with request handling for the GIL; the thread then writes the loop and t
 from __future__ import annotations
 
 import logging
+import os
 import pickle
 import threading
 import time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
@@ -248,9 +250,17 @@ class LearningWorker:
         self._executor: ProcessPoolExecutor | None = None
         self._thread = threading.Thread(target=self._run, name="loopwise-learning", daemon=True)
         self.errors: list[str] = []
+        self.on_change: Callable[[], None] | None = None
 
     def start(self) -> None:
         self._thread.start()
+        if self.subprocess:
+            # Start the child now: spawning it and importing scikit-learn takes seconds, which the
+            # first retrain should not have to wait for.
+            self._executor = ProcessPoolExecutor(
+                max_workers=1, mp_context=get_context("spawn"), initializer=_background_priority
+            )
+            self._executor.submit(_background_priority)
         # A server that stopped with labels not yet learned from catches up now.
         for project in self.repo.list_projects():
             if project.status == "active" and self._labels_since_last_loop(project.id) >= _retrain_every(project.settings):
@@ -318,7 +328,9 @@ class LearningWorker:
         if self.subprocess:
             if self._executor is None:
                 # spawn, not fork: forking a process that runs threads can copy a held lock into the child.
-                self._executor = ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"))
+                self._executor = ProcessPoolExecutor(
+                    max_workers=1, mp_context=get_context("spawn"), initializer=_background_priority
+                )
             store = self.repo.store
             result = self._executor.submit(
                 retrain_in_child, store.url, str(store.artifacts_dir), project_id, str(self.media_dir)
@@ -334,15 +346,16 @@ class LearningWorker:
         store = self.repo.store
         start = time.perf_counter()
         loops = store.loops(run_id)
-        with self.repo.serialized():
-            store.record_loop(
-                run_id,
-                LoopWrite(
-                    loop_index=len(loops), strategy=result.strategy, selected_ids=[], labels=[],
-                    n_labelled=result.n_labelled, metrics=result.metrics, timings=result.timings,
-                    arrays=result.arrays, model=result.model, label_source="human",
-                ),
-            )
+        # Not under the repository's lock: record_loop fsyncs its artifacts first, and its transaction
+        # takes the database's write lock with its first statement, so it cannot stall the queue long.
+        store.record_loop(
+            run_id,
+            LoopWrite(
+                loop_index=len(loops), strategy=result.strategy, selected_ids=[], labels=[],
+                n_labelled=result.n_labelled, metrics=result.metrics, timings=result.timings,
+                arrays=result.arrays, model=result.model, label_source="human",
+            ),
+        )
         front = [r for r in result.front if r not in set(result.ranking)]
         record_ids = front + result.ranking
         ranks = list(range(-len(front), 0)) + list(range(len(result.ranking)))
@@ -371,12 +384,22 @@ class LearningWorker:
         if criterion.should_stop(records):
             log.info("project %s: stopping rule %s fired; the queue is closed", project_id, spec)
             self.repo.update_project(project_id, status="stopped")
+            if self.on_change is not None:
+                self.on_change()
 
     def _labels_since_last_loop(self, project_id: int) -> int:
         project = self.repo.get_project(project_id)
         loops = self.repo.store.loops(project.run_id)
         last = loops[-1].n_labelled if loops else 0
         return max(0, len({label.record_id for label in self.repo.current_labels(project_id)}) - last)
+
+
+def _background_priority() -> None:
+    """Run the child at a lower CPU priority: on a busy machine, requests come before retraining."""
+    try:
+        os.nice(10)
+    except OSError:
+        pass
 
 
 def _retrain_every(settings: dict[str, Any]) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -68,12 +69,16 @@ class BodyLimitMiddleware:
                     raise _TooLarge(limit)
             return message
 
+        begun = time.perf_counter()
+
         async def tracking_send(message: dict[str, Any]) -> None:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
                 message.setdefault("headers", [])
-                message["headers"] = list(message["headers"]) + _HEADERS
+                # Server-Timing: how long the app took, so a client can tell it from network and queueing.
+                elapsed = f"app;dur={(time.perf_counter() - begun) * 1000:.2f}".encode()
+                message["headers"] = [*message["headers"], *_HEADERS, (b"server-timing", elapsed)]
             await send(message)
 
         try:

@@ -6,12 +6,18 @@ import csv
 import io
 import json
 import logging
+import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from loopwise.errors import ConfigError, DataError
+import anyio
+import anyio.to_thread
+
+from loopwise.errors import ConfigError
 from loopwise.learners import LIBRARY
 from loopwise.server import _schemas as s
 from loopwise.server._errors import AuthError, ForbiddenError
@@ -27,6 +33,32 @@ from loopwise.strategies import make_strategy
 log = logging.getLogger("loopwise.server")
 
 
+class _TTLCache:
+    """A few seconds of memory for the lookups every request makes (token owner, project, membership)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._items: dict[Any, tuple[float, Any]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: Any, load: Any) -> Any:
+        now = time.monotonic()
+        with self._lock:
+            hit = self._items.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        value = load()
+        with self._lock:
+            if len(self._items) > 10_000:
+                self._items.clear()
+            self._items[key] = (now + self.seconds, value)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
 class Services:
     """One per app: the repository, the learning worker and the settings, shared by every request."""
 
@@ -35,6 +67,15 @@ class Services:
         self.settings = settings
         self.worker = worker
         self.media_dir = Path(repo.store.artifacts_dir) / "media"
+        # Changes made through this server clear it at once; ones made by another process show within 2 s.
+        self._cache = _TTLCache(2.0)
+        # One writer thread on SQLite (one writer in the database); a few on PostgreSQL, whose row lock
+        # serialises only the annotators of the same project.
+        self._writer = anyio.CapacityLimiter(1 if repo.dialect == "sqlite" else 4)
+        self._syncers = anyio.CapacityLimiter(8)
+
+    def forget(self) -> None:
+        self._cache.clear()
 
     # -- users -----------------------------------------------------------------------------------
 
@@ -56,13 +97,17 @@ class Services:
         return found[0]
 
     def user_for_token(self, token: str) -> UserInfo:
-        user = self.repo.user_by_token_hash(token_hash(token))
+        digest = token_hash(token)
+        user = self._cache.get(("token", digest), lambda: self.repo.user_by_token_hash(digest))
         if user is None:
             raise AuthError("invalid API token")
         return user
 
     def user(self, user_id: int) -> UserInfo:
         return self.repo.get_user(user_id)
+
+    def cached_user(self, user_id: int) -> UserInfo:
+        return self._cache.get(("user", user_id), lambda: self.repo.get_user(user_id))  # type: ignore[no-any-return]
 
     def list_users(self, actor: UserInfo) -> list[UserInfo]:
         require_admin(actor)
@@ -76,6 +121,7 @@ class Services:
         if actor.id != user_id:
             require_admin(actor)
         self.repo.set_password_hash(user_id, hash_password(body.password))
+        self.forget()
         return self.repo.get_user(user_id)
 
     def new_token(self, actor: UserInfo, user_id: int) -> tuple[str, UserInfo]:
@@ -84,14 +130,18 @@ class Services:
             require_admin(actor)
         token = new_token()
         self.repo.set_token_hash(user_id, token_hash(token))
+        self.forget()
         return token, self.repo.get_user(user_id)
 
     # -- projects --------------------------------------------------------------------------------
 
     def project(self, actor: UserInfo, project_id: int) -> AnnotationProjectInfo:
         """The project, if ``actor`` may see it; otherwise 'not found', so ids of others' projects leak nothing."""
-        project = self.repo.get_project(project_id)
-        if actor.role != "admin" and not self.repo.is_member(project_id, actor.id):
+        project = self._cache.get(("project", project_id), lambda: self.repo.get_project(project_id))
+        member = actor.role == "admin" or self._cache.get(
+            ("member", project_id, actor.id), lambda: self.repo.is_member(project_id, actor.id)
+        )
+        if not member:
             from loopwise.errors import NotFoundError
 
             raise NotFoundError(f"no project with id {project_id}")
@@ -118,6 +168,7 @@ class Services:
         if changes:
             settings = s.ProjectSettings.model_validate({**project.settings, **changes})
             check_settings(settings, project.task)
+        self.forget()
         updated = self.repo.update_project(
             project_id, instructions=instructions, status=status,
             settings=None if settings is None else settings.model_dump(),
@@ -130,11 +181,13 @@ class Services:
         require_admin(actor)
         self.repo.get_project(project_id)
         self.repo.add_member(project_id, user_id)
+        self.forget()
         return self.repo.list_members(project_id)
 
     def remove_member(self, actor: UserInfo, project_id: int, user_id: int) -> list[UserInfo]:
         require_admin(actor)
         self.repo.remove_member(project_id, user_id)
+        self.forget()
         return self.repo.list_members(project_id)
 
     def members(self, actor: UserInfo, project_id: int) -> list[UserInfo]:
@@ -202,7 +255,25 @@ class Services:
     def label(self, actor: UserInfo, project_id: int, record_id: int, value: str) -> Any:
         project = self.project(actor, project_id)
         k = int(project.settings.get("labels_per_record", 1))
-        ack = self.repo.submit_label(project_id, record_id, actor, value, k)
+        ack = self.repo.submit_label(project, record_id, actor, value, k)
+        self.worker.label_added(project_id, _retrain_every(project.settings))
+        return ack
+
+    # The queue's two hot calls, for async routes. Their transactions run one at a time on a worker
+    # thread (the store has one writer anyway), so a burst of annotators queues on a limiter instead
+    # of forty threads fighting over the GIL and the write lock; the fsync that makes a label durable
+    # runs on another thread, shared by every label committed before it starts.
+
+    async def next_record_async(self, actor: UserInfo, project_id: int) -> tuple[QueueRecord | None, str | None]:
+        return await anyio.to_thread.run_sync(self.next_record, actor, project_id, limiter=self._writer)
+
+    async def label_async(self, actor: UserInfo, project_id: int, record_id: int, value: str) -> Any:
+        project = self.project(actor, project_id)
+        k = int(project.settings.get("labels_per_record", 1))
+        ack = await anyio.to_thread.run_sync(
+            partial(self.repo.submit_label, project, record_id, actor, value, k, sync=False), limiter=self._writer
+        )
+        await anyio.to_thread.run_sync(self.repo.sync, limiter=self._syncers)
         self.worker.label_added(project_id, _retrain_every(project.settings))
         return ack
 
@@ -359,4 +430,4 @@ def _label_studio(project: AnnotationProjectInfo, labels: list[CurrentLabel], re
     yield json.dumps(tasks, ensure_ascii=False, indent=1)
 
 
-__all__ = ["Services", "agreement", "check_settings", "require_admin", "DataError"]
+__all__ = ["Services", "agreement", "check_settings", "require_admin"]

@@ -12,9 +12,9 @@ router = APIRouter(prefix="/projects/{project_id}", tags=["queue"])
 
 
 @router.post("/queue/next", response_model=s.QueueItemPublic)
-def next_record(project_id: int, services: SessionDep, user: CurrentUser) -> s.QueueItemPublic:
+async def next_record(project_id: int, services: SessionDep, user: CurrentUser) -> s.QueueItemPublic:
     """The highest-ranked record nobody holds, leased to you (the same one again until you answer it)."""
-    record, reason = services.next_record(user, project_id)
+    record, reason = await services.next_record_async(user, project_id)
     return s.QueueItemPublic(record=None if record is None else record_public(project_id, record), reason=reason)
 
 
@@ -25,9 +25,11 @@ def undo(project_id: int, services: SessionDep, user: CurrentUser) -> s.QueueIte
 
 
 @router.post("/records/{record_id}/label", response_model=s.LabelPublic, status_code=201)
-def label(project_id: int, record_id: int, body: s.LabelCreate, services: SessionDep, user: CurrentUser) -> s.LabelPublic:
-    """Record your label; once this answers, the label is committed to the store."""
-    return label_public(services.label(user, project_id, record_id, body.value))
+async def label(
+    project_id: int, record_id: int, body: s.LabelCreate, services: SessionDep, user: CurrentUser
+) -> s.LabelPublic:
+    """Record your label; once this answers, the label is committed to the store (and synced to disk)."""
+    return label_public(await services.label_async(user, project_id, record_id, body.value))
 
 
 @router.post("/records/{record_id}/skip", response_model=s.Message)
