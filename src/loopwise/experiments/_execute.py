@@ -130,12 +130,11 @@ def simulate(
             stopping=stopping,
             retrain=retrain,
             comparison=comparison,
+            cost_per_label=cost_per_label,
         )
         for name in strategies
         for seed in seed_list
     ]
-    for config in configs:
-        config.cost_per_label = cost_per_label
     # Embeddings are kept per model version beside the store's other artifacts.
     cache = EmbeddingCache(store.artifacts_dir / "embeddings")
     loops = [build_loop(config, prepared, model, cache) for config in configs]  # validates every config
