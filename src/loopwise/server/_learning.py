@@ -36,6 +36,9 @@ from loopwise.strategies import Strategy, make_strategy
 log = logging.getLogger("loopwise.server.learning")
 
 IMAGE_SIDE = 16
+HEAD_SIZE = 2000  # ranks written per retrain (see _rank_rows)
+_BAND = 1_000_000
+_FULL_EVERY = 2000
 STOP_SET = 1000
 _CV_FOLDS = 5
 
@@ -251,6 +254,7 @@ class LearningWorker:
         self._thread = threading.Thread(target=self._run, name="loopwise-learning", daemon=True)
         self.errors: list[str] = []
         self.on_change: Callable[[], None] | None = None
+        self.head_size = HEAD_SIZE
 
     def start(self) -> None:
         self._thread.start()
@@ -346,9 +350,8 @@ class LearningWorker:
         store = self.repo.store
         start = time.perf_counter()
         loops = store.loops(run_id)
-        # Not under the repository's lock: record_loop fsyncs its artifacts first, and its transaction
-        # takes the database's write lock with its first statement, so it cannot stall the queue long.
-        store.record_loop(
+        self.repo.record_loop(
+            result.project_id,
             run_id,
             LoopWrite(
                 loop_index=len(loops), strategy=result.strategy, selected_ids=[], labels=[],
@@ -356,10 +359,9 @@ class LearningWorker:
                 arrays=result.arrays, model=result.model, label_source="human",
             ),
         )
-        front = [r for r in result.front if r not in set(result.ranking)]
-        record_ids = front + result.ranking
-        ranks = list(range(-len(front), 0)) + list(range(len(result.ranking)))
-        scores: list[float | None] = [None] * len(front) + list(result.scores)
+        ranked = set(result.ranking)
+        front = [r for r in result.front if r not in ranked]
+        record_ids, ranks, scores = _rank_rows(len(loops), front, result.ranking, result.scores, self.head_size)
         self.repo.apply_ranking(result.project_id, record_ids, ranks, scores)
         result.timings["write"] = time.perf_counter() - start
         self._check_stopping(result.project_id, run_id)
@@ -392,6 +394,26 @@ class LearningWorker:
         loops = self.repo.store.loops(project.run_id)
         last = loops[-1].n_labelled if loops else 0
         return max(0, len({label.record_id for label in self.repo.current_labels(project_id)}) - last)
+
+
+def _rank_rows(
+    loop_index: int, front: list[int], ranking: list[int], scores: list[float | None], head_size: int
+) -> tuple[list[int], list[int], list[float | None]]:
+    """The rank updates one retrain writes.
+
+    Only the head of the new ranking is written, with ranks below every earlier loop's (each loop
+    gets its own band of negative numbers), so it is served before anything ranked before; the
+    tail keeps its older order until annotators get that far. Every ``_FULL_EVERY`` loops, or when
+    the ranking is short, the whole ranking is written with ranks from 0, which also keeps the
+    numbers within a 32-bit integer.
+    """
+    full = (loop_index + 1) % _FULL_EVERY == 0 or len(ranking) <= head_size
+    head = ranking if full else ranking[:head_size]
+    base = 0 if full else -((loop_index % _FULL_EVERY) + 1) * _BAND
+    start = base - len(front) - (0 if full else len(head))
+    record_ids = front + head
+    ranks = list(range(start, start + len(record_ids)))
+    return record_ids, ranks, [None] * len(front) + list(scores[: len(head)])
 
 
 def _background_priority() -> None:
