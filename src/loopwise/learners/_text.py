@@ -165,7 +165,7 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):  # type: ignore[misc]  
     def __init__(
         self,
         model_path: str | None = None,
-        batch_size: int = 64,
+        batch_size: int = 128,
         device: str = "cpu",
         memo_rows: int = 200_000,
     ) -> None:
