@@ -77,3 +77,14 @@ def test_strategy_scores_and_requirements() -> None:
     assert np.array_equal(Badge(use="embeddings").select(inputs, 10, np.random.default_rng(0)).positions, sel.positions)
     assert Badge().requires == frozenset({PROBA, FEATURES})
     assert Badge(use="embeddings").requires == frozenset({PROBA, EMBEDDINGS})
+
+
+def test_weighted_draw_follows_the_weights_and_skips_zero_weights() -> None:
+    from loopwise.strategies._pairwise import weighted_draw
+
+    rng = np.random.default_rng(0)
+    weights = np.zeros(10_000, dtype=np.float32)
+    weights[[3, 4095, 4096, 9999]] = [1.0, 2.0, 3.0, 4.0]  # on both sides of a block boundary and at the end
+    draws = np.bincount([weighted_draw(weights, rng) for _ in range(4000)], minlength=len(weights))
+    assert set(np.flatnonzero(draws)) == {3, 4095, 4096, 9999}
+    assert np.allclose(draws[[3, 4095, 4096, 9999]] / 4000, [0.1, 0.2, 0.3, 0.4], atol=0.03)

@@ -9,7 +9,17 @@ import scipy.sparse as sp
 
 from loopwise.core.records import Selection
 from loopwise.strategies._base import PROBA, Strategy, StrategyInputs
-from loopwise.strategies._pairwise import as_matrix, check_chunk_size, check_use, chunks, matvec, n_rows, row, sq_norms
+from loopwise.strategies._pairwise import (
+    as_matrix,
+    check_chunk_size,
+    check_use,
+    chunks,
+    matvec,
+    n_rows,
+    row,
+    sq_norms,
+    weighted_draw,
+)
 
 
 def _residuals(proba: Any) -> np.ndarray:
@@ -49,14 +59,13 @@ class _GradientSpace:
         self.g_sq = sq_norms(self.U) * (sq_norms(self.X) + 1.0)
 
     def sq_distances_to(self, c: int) -> np.ndarray:
-        u_c, x_c, g_c = self.U[c], row(self.X, c), self.g_sq[c]
+        minus_two_u_c, x_c, g_c = -2.0 * self.U[c], row(self.X, c), self.g_sq[c]
         n = self.U.shape[0]
         out = np.empty(n, dtype=np.float32)
         for rows in chunks(n, self.chunk_size if self.chunk_size is not None else n):
             inner = matvec(self.X[rows], x_c)
             inner += 1.0
-            inner *= self.U[rows] @ u_c
-            inner *= -2.0
+            inner *= self.U[rows] @ minus_two_u_c
             inner += self.g_sq[rows]
             inner += g_c
             out[rows] = inner
@@ -78,13 +87,9 @@ def _badge(proba: Any, X: Any, k: int, rng: np.random.Generator, chunk_size: int
     min_sq = np.full(n, np.inf, dtype=np.float32)
     for t in range(k):
         if t > 0:
-            weights = np.cumsum(min_sq, dtype=np.float64)
-            total = weights[-1]
-            if total > 0:
+            if min_sq.max() > 0:
                 # D² sampling: the chance of a candidate is its squared distance to the nearest centre.
-                c = int(np.searchsorted(weights, rng.random() * total, side="right"))
-                if c >= n:  # the draw rounded up to the total: take the last candidate with weight
-                    c = int(np.flatnonzero(min_sq > 0)[-1])
+                c = weighted_draw(min_sq, rng)
             else:
                 # Every remaining gradient coincides with a centre: nothing to tell them apart.
                 c = int(rng.choice(np.flatnonzero(~chosen)))

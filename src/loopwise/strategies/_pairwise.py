@@ -183,6 +183,34 @@ def dense_view(X: Any, max_dims: int, rng: np.random.Generator) -> Callable[[Any
     return project
 
 
+_SAMPLE_BLOCK = 4096
+
+
+def weighted_draw(weights: np.ndarray, rng: np.random.Generator) -> int:
+    """One index drawn with probability proportional to ``weights`` (non-negative, some positive).
+
+    Two levels, block sums then one block, so a draw costs one pass of
+    additions instead of a float64 cumulative sum over all of ``weights``;
+    that pass dominated k-means++ and BADGE seeding on a million rows.
+    """
+    n = weights.shape[0]
+    starts = np.arange(0, n, _SAMPLE_BLOCK)
+    cum_blocks = np.cumsum(np.add.reduceat(weights, starts, dtype=np.float64))
+    target = rng.random() * cum_blocks[-1]
+    b = min(int(np.searchsorted(cum_blocks, target, side="right")), len(starts) - 1)
+    target -= cum_blocks[b - 1] if b > 0 else 0.0
+    block = weights[starts[b] : starts[b] + _SAMPLE_BLOCK]
+    j = int(np.searchsorted(np.cumsum(block, dtype=np.float64), target, side="right"))
+    if j >= block.shape[0] or block[j] <= 0:
+        # Rounding put the target on a boundary: take the nearest weighted index before it (or after).
+        positive = np.flatnonzero(block > 0)
+        if positive.size == 0:
+            return int(np.flatnonzero(weights > 0)[-1])
+        before = positive[positive <= j]
+        j = int(before[-1]) if before.size else int(positive[0])
+    return int(starts[b] + j)
+
+
 def kmeans(Z: np.ndarray, n_clusters: int, rng: np.random.Generator, n_iter: int = 10) -> tuple[np.ndarray, np.ndarray]:
     """Centroids and labels of Lloyd's k-means after k-means++ seeding drawn from ``rng`` (Arthur & Vassilvitskii 2007).
 
@@ -199,11 +227,10 @@ def kmeans(Z: np.ndarray, n_clusters: int, rng: np.random.Generator, n_iter: int
     Z_sq = sq_norms(Z)
     centres = np.empty(n_clusters, dtype=np.int64)
     centres[0] = rng.integers(n)
-    min_sq = sq_distances_to_row(Z, Z_sq, int(centres[0])).astype(np.float64)
+    min_sq = sq_distances_to_row(Z, Z_sq, int(centres[0]))
     for j in range(1, n_clusters):
-        weights = np.cumsum(min_sq)
-        if weights[-1] > 0:
-            c = min(int(np.searchsorted(weights, rng.random() * weights[-1], side="right")), n - 1)
+        if min_sq.max() > 0:
+            c = weighted_draw(min_sq, rng)
         else:  # fewer distinct rows than clusters: duplicates of a centre
             c = int(rng.integers(n))
         centres[j] = c
