@@ -48,7 +48,7 @@ def ranked_batch(
     computation per pick, plus a chunked pass against the labelled rows.
     """
     check_chunk_size(chunk_size)
-    u = np.asarray(uncertainty, dtype=np.float64)
+    u = np.array(uncertainty, dtype=np.float32)  # a copy: picked rows get -inf here so they never win again
     X = as_matrix(X)
     n = n_rows(X)
     if u.shape != (n,):
@@ -62,18 +62,25 @@ def ranked_batch(
         min_sq = np.full(n, np.inf, dtype=np.float32)  # similarity 0 to an empty set
     positions = np.empty(k, dtype=np.int64)
     scores = np.empty(k, dtype=np.float64)
-    chosen = np.zeros(n, dtype=bool)
+    score = np.empty(n, dtype=np.float32)
+    weighted_u = np.empty(n, dtype=np.float32)
     for t in range(k):
         alpha = (n - t) / (n + n_labelled)
-        dissimilarity = 1.0 - 1.0 / (1.0 + np.sqrt(min_sq, dtype=np.float64))
-        score = alpha * dissimilarity + (1.0 - alpha) * u
         if t == 0 and n_labelled == 0:
-            score = u.copy()  # cold start: everything is equally far from nothing, so the most uncertain first
-        score[chosen] = -np.inf
+            score[:] = u  # cold start: everything is equally far from nothing, so the most uncertain first
+        else:
+            # alpha * (1 - 1 / (1 + d)) + (1 - alpha) * u, in place: a handful of float32 passes per pick.
+            np.sqrt(min_sq, out=score)
+            score += 1.0
+            np.reciprocal(score, out=score)
+            score *= -alpha
+            score += alpha
+            np.multiply(u, 1.0 - alpha, out=weighted_u)
+            score += weighted_u
         c = int(np.argmax(score))
         positions[t] = c
-        scores[t] = score[c]
-        chosen[c] = True
+        scores[t] = float(score[c])
+        u[c] = -np.inf
         np.minimum(min_sq, sq_distances_to_row(X, X_sq, c, chunk_size), out=min_sq)
     return positions, scores
 
