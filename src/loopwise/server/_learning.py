@@ -136,7 +136,7 @@ def compute_retrain(repo: AnnotationRepository, project_id: int, media_dir: Path
     timings = {"featurize": time.perf_counter() - start}
     # Majority vote; a tie goes to the label given first.
     y = np.asarray([index[Counter(votes[pool[i].record_id]).most_common(1)[0][0]] for i in labelled], dtype=np.int64)
-    learner = as_learner(make_estimator(settings.get("learner", "logreg"), seed=int(settings.get("seed", 0))), len(names))
+    learner: Any = as_learner(make_estimator(settings.get("learner", "logreg"), seed=int(settings.get("seed", 0))), len(names))
     strategy = make_strategy(settings.get("strategy", "margin"), **settings.get("strategy_params", {}))
     n_candidates = len(pool) - len(labelled)
     # A strategy that only scores (no select of its own) ranks the whole pool at the cost of a sort.

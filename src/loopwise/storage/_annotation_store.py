@@ -482,13 +482,12 @@ class AnnotationRepository:
                 insert(RecordRow).returning(RecordRow.id, sort_by_parameter_order=True),
                 [{"project_id": project_id, "external_id": ids[i], "payload": clean[i]} for i in new],
             ).scalars().all()
-            start = int(
-                session.scalar(
-                    select(func.coalesce(func.max(AnnotationRecordRow.rank), -1)).where(
-                        AnnotationRecordRow.project_id == project_id
-                    )
+            highest = session.scalar(
+                select(func.coalesce(func.max(AnnotationRecordRow.rank), -1)).where(
+                    AnnotationRecordRow.project_id == project_id
                 )
-            ) + 1
+            )
+            start = max(int(highest if highest is not None else -1), -1) + 1
             order = np.random.default_rng([seed, project_id, start]).permutation(len(new))
             session.execute(
                 insert(AnnotationRecordRow),
