@@ -21,6 +21,14 @@ LIBRARY_COLOURS = {
     "scikit-activeml": "#c4302b",
 }
 RANDOM_COLOUR = "0.45"
+# Implementations of one method often pick the same records, so their curves coincide: loopwise is
+# drawn wide and solid, each peer thinner with its own dash pattern on top, so all stay visible.
+LIBRARY_STYLES = {
+    LOOPWISE: {"lw": 2.6, "ls": "-"},
+    "modAL": {"lw": 1.5, "ls": (0, (5, 2))},
+    "small-text": {"lw": 1.5, "ls": (0, (1, 1.5))},
+    "scikit-activeml": {"lw": 1.5, "ls": (0, (6, 2, 1, 2))},
+}
 METHOD_ORDER = (
     "least_confidence", "margin", "entropy", "qbc", "information_density", "kcenter", "ranked_batch", "typiclust", "badge",
 )  # fmt: skip
@@ -48,12 +56,12 @@ def _mean_band(cells: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray, np.
     return x, mean, half
 
 
-def _curve(ax: Any, cells: list[dict[str, Any]], colour: str, label: str, dashed: bool = False) -> np.ndarray | None:
+def _curve(ax: Any, cells: list[dict[str, Any]], colour: str, label: str, style: dict[str, Any]) -> np.ndarray | None:
     band = _mean_band(cells)
     if band is None:
         return None
     x, mean, half = band
-    ax.plot(x, mean, color=colour, lw=1.5, ls="--" if dashed else "-", label=label)
+    ax.plot(x, mean, color=colour, label=label, **style)
     ax.fill_between(x, mean - half, mean + half, color=colour, alpha=0.15, lw=0)
     return mean
 
@@ -76,10 +84,11 @@ def plot_dataset(doc: dict[str, Any], path: Path) -> Path:
     means: list[np.ndarray | None] = []
     for ax, method in zip(axes, methods):
         if REFERENCE in by_strategy:
-            means.append(_curve(ax, by_strategy[REFERENCE], RANDOM_COLOUR, "random", dashed=True))
+            means.append(_curve(ax, by_strategy[REFERENCE], RANDOM_COLOUR, "random", {"lw": 1.3, "ls": "--"}))
         for strategy in sorted(by_method[method], key=lambda s: (by_strategy[s][0]["library"] != LOOPWISE, s)):
             library = by_strategy[strategy][0]["library"]
-            means.append(_curve(ax, by_strategy[strategy], LIBRARY_COLOURS.get(library, "black"), library))
+            style = LIBRARY_STYLES.get(library, {"lw": 1.5, "ls": "-"})
+            means.append(_curve(ax, by_strategy[strategy], LIBRARY_COLOURS.get(library, "black"), library, style))
         if full is not None:
             ax.axhline(full, color="0.2", lw=0.8, ls=":")
         ax.set_title(method, fontsize=10)

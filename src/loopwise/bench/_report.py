@@ -103,6 +103,36 @@ def headline_table(summary: dict[str, Any]) -> str:
     return "\n".join(rows)
 
 
+_METHOD_ORDER = ("least_confidence", "margin", "entropy", "qbc", "information_density", "kcenter", "ranked_batch")
+
+
+def peer_matrix(summary: dict[str, Any]) -> str:
+    """loopwise minus each peer (AULC points) per dataset: ``=`` where every seed gave the same learning curve."""
+    columns: dict[str, str] = {}
+    for ds in summary["datasets"]:
+        for row in ds["loopwise_vs_peers"]:
+            columns[row["peer"]] = row["method"]
+    order = sorted(columns, key=lambda p: (_METHOD_ORDER.index(columns[p]) if columns[p] in _METHOD_ORDER else 99, p))
+    rows = [
+        "| dataset | " + " | ".join(f"{p.split(':')[1]}<br>{p.split(':')[0]}" for p in order) + " |",
+        "|---|" + "---:|" * len(order),
+    ]
+    for ds in summary["datasets"]:
+        found = {r["peer"]: r for r in ds["loopwise_vs_peers"]}
+        cells = []
+        for peer in order:
+            r = found.get(peer)
+            if r is None:
+                cells.append("–")
+            elif r.get("identical"):
+                cells.append("=")
+            else:
+                star = "*" if r["p_wilcoxon"] is not None and r["p_wilcoxon"] < 0.05 else ""
+                cells.append(f"{100 * r['mean']:+.1f}{star}")
+        rows.append(f"| {ds['dataset']} | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
 def render_markdown(
     summary: dict[str, Any],
     *,
@@ -111,6 +141,15 @@ def render_markdown(
 ) -> str:
     """All quality tables as Markdown: headline, overall ranks, then each dataset with its figure."""
     parts = ["### Headline: margin sampling against random, per dataset", "", headline_table(summary), ""]
+    parts += [
+        "### loopwise against each peer's implementation of the same method",
+        "",
+        "AULC of loopwise's strategy minus the peer's, in accuracy points, mean over seeds paired by seed; "
+        "`*`: Wilcoxon p < 0.05; `=`: the same learning curve in every seed (the same records picked); –: not run.",
+        "",
+        peer_matrix(summary),
+        "",
+    ]
     parts += ["### Mean rank across datasets", "", overall_table(summary), ""]
     if figures is not None:
         parts += [f"![mean rank and AULC gain over random per strategy]({figures}/quality_summary.png)", ""]

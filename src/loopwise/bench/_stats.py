@@ -111,7 +111,12 @@ def _ranks(means: dict[str, float | None]) -> dict[str, float]:
 
 
 def _versus_peers(entries: dict[str, Any], aulcs: dict[str, dict[int, float]]) -> list[dict[str, Any]]:
-    """loopwise's strategy minus each peer's implementation of the same method, paired by seed."""
+    """loopwise's strategy minus each peer's implementation of the same method, paired by seed.
+
+    ``identical`` is true when both learning curves have the same AULC in every shared seed, as when
+    both pick the same records (the order within a batch may differ: ``selection_digest`` in a cell
+    hashes the labelling order, so it tells apart runs that label the same batch in another order).
+    """
     rows = []
     for peer, entry in sorted(entries.items()):
         if entry["library"] == LOOPWISE:
@@ -121,7 +126,9 @@ def _versus_peers(entries: dict[str, Any], aulcs: dict[str, dict[int, float]]) -
             continue
         diff = paired(aulcs[ours], aulcs[peer])
         if diff is not None:
-            rows.append({"method": ours, "peer": peer, "library": entry["library"], **diff})
+            shared = set(aulcs[ours]) & set(aulcs[peer])
+            same = all(abs(aulcs[ours][k] - aulcs[peer][k]) < 1e-9 for k in shared)
+            rows.append({"method": ours, "peer": peer, "library": entry["library"], **diff, "identical": same})
     return rows
 
 
