@@ -49,6 +49,9 @@ class Loop:
     :class:`LoopRecord`. A script, a simulation or a web queue can drive it.
     ``evaluate(y_true, proba) -> dict`` is injected so this layer stays free of
     metric libraries; ``clock`` is injected so timings can be controlled in tests.
+    ``executor`` (for instance ``loopwise.distributed.RayExecutor()``) runs
+    INFER and SELECT on partitions of the pool; its selection equals the
+    in-process one.
     """
 
     def __init__(
@@ -68,6 +71,7 @@ class Loop:
         stop_set_size: int = 1000,
         committee_size: int | None = None,
         clock: Callable[[], float] = time.perf_counter,
+        executor: Any = None,
     ) -> None:
         if retrain not in RETRAIN_MODES:
             raise ConfigError(f"retrain mode must be one of {', '.join(RETRAIN_MODES)}; got {retrain!r}")
@@ -96,6 +100,8 @@ class Loop:
         self.evaluate = evaluate
         self.committee_size = committee_size or int(getattr(strategy, "n_members", 5))
         self.clock = clock
+        # Runs INFER + SELECT on partitions of the pool (loopwise.distributed.RayExecutor); None: in process.
+        self.executor = executor
         self.records: list[LoopRecord] = []
         self.history = History()
         self.model: Learner | None = None
@@ -137,6 +143,19 @@ class Loop:
             positions = self.initializer.select(self.pool.X, self.pool.ids, size, rng)
             scores = np.zeros(len(positions))
             timings["select"] = self.clock() - start
+        elif self.executor is not None:
+            # INFER and scoring happen where the partitions live, so they are timed as one step.
+            assert self.model is not None
+            candidates = self.pool.unlabelled_positions
+            start = self.clock()
+            selection, pool_proba = self.executor.propose(
+                self.strategy, self.model, self.pool.X, candidates, self.pool.labelled_positions, size, rng
+            )
+            timings["select"] = self.clock() - start
+            self._check_selection(selection.positions, len(candidates), size)
+            positions = candidates[selection.positions]
+            scores = np.asarray(selection.scores, dtype=np.float64)
+            self.history.append(index, pool_proba)
         else:
             start = self.clock()
             inputs, pool_proba = self._strategy_inputs(index)
