@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 
+from loopwise.core._threads import blas_single_thread
 from loopwise.errors import ConfigError, LearnerError
 
 # Rows per call to the model when the loop infers over the pool: large enough that per-call
@@ -74,13 +78,16 @@ class LinearSoftmax:
     ``k x chunk`` logits, where every step is a contiguous pass over one
     class at a time (NumPy reduces along a short row 5-30x slower). Chunks
     come out as ``chunk x k`` views of that buffer; a chunk of a few
-    thousand rows stays in cache, so the pool is read once.
+    thousand rows stays in cache, so the pool is read once, and
+    ``n_threads`` threads (default: up to 2) compute chunks side by side.
 
     ``coef`` is ``n_features x n_classes`` (note: the transpose of
     scikit-learn's ``coef_``; use :meth:`from_estimator`).
     """
 
-    def __init__(self, coef: np.ndarray, intercept: np.ndarray | None = None, chunk_size: int = 8192) -> None:
+    def __init__(
+        self, coef: np.ndarray, intercept: np.ndarray | None = None, chunk_size: int = 16384, n_threads: int | None = None
+    ) -> None:
         coef = np.asarray(coef, dtype=np.float32)
         if coef.ndim != 2 or coef.shape[1] < 1:
             raise ConfigError(f"coef must be n_features x n_classes, got shape {coef.shape}")
@@ -92,13 +99,16 @@ class LinearSoftmax:
         self.coef = np.ascontiguousarray(coef)
         self.intercept = intercept_
         self.chunk_size = int(chunk_size)
+        self.n_threads = int(n_threads) if n_threads is not None else min(2, os.cpu_count() or 1)
 
     @property
     def n_classes(self) -> int:
         return int(self.coef.shape[1])
 
     @classmethod
-    def from_estimator(cls, estimator: Any, n_classes: int | None = None, chunk_size: int = 8192) -> LinearSoftmax:
+    def from_estimator(
+        cls, estimator: Any, n_classes: int | None = None, chunk_size: int = 16384, n_threads: int | None = None
+    ) -> LinearSoftmax:
         """From a fitted scikit-learn linear classifier (or a loopwise learner wrapping one).
 
         Binary models (one row of ``coef_``) become the two logits ``[0, z]``,
@@ -124,7 +134,7 @@ class LinearSoftmax:
         b = np.full(k, -np.inf, dtype=np.float32)  # an unseen class: logit -inf, probability 0
         W[:, classes.astype(np.int64)] = coef.T
         b[classes.astype(np.int64)] = intercept
-        return cls(W, b, chunk_size)
+        return cls(W, b, chunk_size, n_threads)
 
     def _chunk(self, rows: Any) -> np.ndarray:
         Z = np.asarray(rows @ self.coef, dtype=np.float32)
@@ -137,13 +147,36 @@ class LinearSoftmax:
         return logits.T
 
     def predict_proba_chunks(self, X: Any, chunk_size: int | None = None) -> Iterator[np.ndarray]:
-        """Probabilities as ``chunk x k`` float32 arrays (views of a transposed buffer), in row order."""
+        """Probabilities as ``chunk x k`` float32 arrays (views of a transposed buffer), in row order.
+
+        ``n_threads`` worker threads compute the next chunks while the
+        caller scores the current one (NumPy and BLAS release the GIL), each
+        product on one BLAS thread: a team of BLAS threads on a product this
+        small costs more than it saves, and far more on shared cores.
+        """
         size = self.chunk_size if chunk_size is None else int(chunk_size)
         n = _n_rows(X)
         if X.shape[1] != self.coef.shape[0]:
             raise ConfigError(f"X has {X.shape[1]} features; the model expects {self.coef.shape[0]}")
-        for start in range(0, n, size):
-            yield self._chunk(X[start : start + size])
+        starts = range(0, n, size)
+        with blas_single_thread():
+            if self.n_threads <= 1 or len(starts) <= 1:
+                for start in starts:
+                    yield self._chunk(X[start : start + size])
+                return
+            with ThreadPoolExecutor(self.n_threads) as pool:
+                pending: deque[Future[np.ndarray]] = deque()
+                ahead = iter(starts)
+                for start in ahead:
+                    pending.append(pool.submit(self._chunk, X[start : start + size]))
+                    if len(pending) > self.n_threads:
+                        break
+                while pending:
+                    done = pending.popleft().result()
+                    nxt = next(ahead, None)
+                    if nxt is not None:
+                        pending.append(pool.submit(self._chunk, X[nxt : nxt + size]))
+                    yield done
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """All probabilities (``n x k`` float32): the chunks, stacked."""
