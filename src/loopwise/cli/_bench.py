@@ -100,3 +100,9 @@ def _print_headline(summary: dict) -> None:
             best,
         )
     console.print(table)
+
+
+# `loopwise bench speed` lives in its own module; registered here so both commands share `bench`.
+from loopwise.cli._bench_speed import speed_cmd  # noqa: E402
+
+bench_app.command("speed")(speed_cmd)
