@@ -36,7 +36,7 @@ def speed_cmd(
     cap: Annotated[float, typer.Option(help="Seconds per configuration before its process is killed.", min=1)] = 120.0,
     mem_cap: Annotated[float, typer.Option(help="Address-space cap per configuration, GiB (0: none).", min=0)] = 10.0,
     cache: Annotated[Path, typer.Option(help="Folder for the generated pools and fitted models.")] = DEFAULT_CACHE,
-    out: Annotated[Path, typer.Option(help="JSON results file.")] = Path("benchmarks/results/speed.json"),
+    out: Annotated[Path, typer.Option(help="JSON results file.")] = Path("benchmarks/results/speed_grid.json"),
     doc: Annotated[Path | None, typer.Option(help="Markdown file whose bench-speed markers get the table.")] = None,
     report_only: Annotated[bool, typer.Option("--report-only", help="Only print (and write to --doc) the table of an existing --out file.")] = False,
 ) -> None:
