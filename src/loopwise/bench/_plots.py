@@ -138,7 +138,7 @@ def plot_summary(summary: dict[str, Any], path: Path) -> Path:
         if mean is not None:
             right.scatter([100 * mean], [i], s=46, marker="D", color=colours[i], edgecolor="black", lw=0.6)
     right.axvline(0, color="0.3", lw=0.8)
-    right.set_xlabel("AULC minus random (accuracy points): dots per dataset, diamond = mean")
+    right.set_xlabel("AULC − random, accuracy points (dots: datasets; diamond: mean)")
     right.grid(axis="x", alpha=0.3)
     present = {overall[s]["library"] for s in names}
     handles = [Patch(color=c, label=lib) for lib, c in LIBRARY_COLOURS.items() if lib in present]
