@@ -147,7 +147,8 @@ class ResultStore:
         docs: dict[str, dict[str, Any]] = {}
         for path in sorted(self.root.glob("*.json")):
             doc = _read(path)
-            if isinstance(doc, dict) and "cells" in doc and "dataset" in doc:
+            # Other tools may keep their own JSON here (the speed benchmark does); only quality documents count.
+            if isinstance(doc, dict) and {"cells", "dataset", "protocol_id"} <= set(doc):
                 docs[doc["dataset"]] = doc
         cells_root = self.root / CELLS
         folders = sorted(p for p in cells_root.iterdir() if p.is_dir()) if cells_root.is_dir() else []
