@@ -129,3 +129,24 @@ def test_a_loop_on_ray_makes_the_same_queries(ray_instance: Any, name: str) -> N
     assert len(on_ray) == len(local) == 5
     for a, b in zip(on_ray, local):
         assert np.array_equal(a, b)
+
+
+def test_a_memory_mapped_pool_is_opened_by_the_actors(ray_instance: Any, tmp_path: Any) -> None:
+    X, y = _data(6)
+    np.save(tmp_path / "pool.npy", X)
+    mapped = np.load(tmp_path / "pool.npy", mmap_mode="r")
+    model = _fitted(X, y)
+    from loopwise.distributed._executor import FileRows, _placed
+
+    assert isinstance(_placed(mapped, 10, 20, ray_instance), FileRows)
+    assert not isinstance(_placed(mapped[5:], 10, 20, ray_instance), FileRows)  # a view: rows go through the store
+    candidates = np.arange(N)
+    for name, k in (("margin", 30), ("kcenter", 12)):
+        strategy = make_strategy(name)
+        expected = _local(strategy, model, X, candidates, np.empty(0, dtype=np.int64), k, seed=2)
+        executor = RayExecutor(n_partitions=2)
+        try:
+            got = select(strategy, mapped, model, k, np.random.default_rng(2), executor=executor)
+        finally:
+            executor.close()
+        assert np.array_equal(got.positions, expected.positions)

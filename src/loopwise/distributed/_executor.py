@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 import os
+from dataclasses import dataclass
 from collections.abc import Sequence
 from typing import Any
 
@@ -117,11 +118,11 @@ class Executor(abc.ABC):
         use = strategy.use
         self._map("kcenter_start", [(model, use, loc, strategy.chunk_size) for loc in local])
         # The labelled rows, gathered where they live and put back in labelling order (their order picks the probes).
-        owner = np.searchsorted([b for _, b in bounds], labelled, side="right")
-        pieces = self._map("kcenter_rows", [(model, use, labelled[owner == p] - a) for p, (a, _) in enumerate(bounds)])
+        holder = np.searchsorted([b for _, b in bounds], labelled, side="right")
+        pieces = self._map("kcenter_rows", [(model, use, labelled[holder == p] - a) for p, (a, _) in enumerate(bounds)])
         rows = np.empty((labelled.size, pieces[0].shape[1] if pieces else 0), dtype=np.float32)
         for p, piece in enumerate(pieces):
-            rows[owner == p] = piece
+            rows[holder == p] = piece
         self._map("kcenter_labelled", [(self._share(rows),)] * len(bounds))
         k = max(0, min(int(batch_size), n))
         positions = np.empty(k, dtype=np.int64)
@@ -213,7 +214,10 @@ class RayExecutor(Executor):
     the cluster's CPUs. The pool's rows are put in Ray's object store once
     and stay with their actor for every later loop; each loop ships only the
     model, the candidate positions and, back, the partial results.
-    ``num_cpus`` is the CPUs each actor reserves (default: the cluster's
+    A pool that is a ``np.memmap`` (``np.load(path, mmap_mode="r")``) is
+    not read by the driver at all: each actor maps its own rows of the file
+    (see :class:`FileRows`), which is how a pool larger than the driver's
+    memory is placed. ``num_cpus`` is the CPUs each actor reserves (default: the cluster's
     CPUs shared among the partitions, at most one each), so any number of
     partitions can be placed.
     """
@@ -258,7 +262,7 @@ class RayExecutor(Executor):
             self.close()
             self._ranges = _bounds(int(X.shape[0]), self.n_partitions)
             ray = self._ray
-            self._actors = [self._actor_cls.remote(ray.put(X[a:b]), a) for a, b in self._ranges]
+            self._actors = [self._actor_cls.remote(_placed(X, a, b, ray), a) for a, b in self._ranges]
             self._key = key
         return self._ranges
 
@@ -278,11 +282,45 @@ class RayExecutor(Executor):
         self._key, self._actors, self._ranges = None, [], []
 
 
+@dataclass(frozen=True)
+class FileRows:
+    """Rows ``start:stop`` of a NumPy memory-mapped file, opened by the actor on its own node.
+
+    The driver never reads them: on a cluster the file must sit on storage
+    every node mounts at the same path (NFS, a parallel file system, a
+    cloud disk); each actor maps only its own rows.
+    """
+
+    filename: str
+    dtype: str
+    shape: tuple[int, ...]
+    offset: int
+    order: str
+    start: int
+    stop: int
+
+    def open(self) -> np.ndarray:
+        whole = np.memmap(self.filename, dtype=np.dtype(self.dtype), mode="r", offset=self.offset, shape=self.shape, order=self.order)  # type: ignore[call-overload]
+        return np.asarray(whole[self.start : self.stop])
+
+
+def _placed(X: Any, start: int, stop: int, ray: Any) -> Any:
+    """What an actor receives for rows ``start:stop``: a file reference for a memory-mapped pool, else the rows in Ray's store."""
+    if isinstance(X, np.memmap) and getattr(X, "filename", None) and X.ndim == 2:
+        base = X
+        while isinstance(base.base, np.memmap):
+            base = base.base
+        if base is X or (base.shape == X.shape and base.offset == X.offset):
+            order = "F" if X.flags.f_contiguous and not X.flags.c_contiguous else "C"
+            return FileRows(str(X.filename), X.dtype.str, tuple(X.shape), int(X.offset), order, start, stop)
+    return ray.put(X[start:stop])
+
+
 class _PartitionActor:
     """The Ray actor around a :class:`Partition`; arguments that are object refs are fetched on arrival."""
 
     def __init__(self, X: Any, start: int) -> None:
-        self.part = Partition(X, start)
+        self.part = Partition(X.open() if isinstance(X, FileRows) else X, start)
 
     def call(self, method: str, *args: Any) -> Any:
         return getattr(self.part, method)(*args)
