@@ -22,7 +22,7 @@ def blas_single_thread() -> Iterator[None]:
     """
     global _controller
     try:
-        from threadpoolctl import ThreadpoolController
+        from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]
     except ImportError:  # pragma: no cover - scikit-learn depends on it
         yield
         return

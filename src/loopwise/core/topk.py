@@ -28,7 +28,7 @@ class _RandomKeys:
     """
 
     def __init__(self, rng: np.random.Generator) -> None:
-        self._bitgen = copy.deepcopy(rng.bit_generator)
+        self._bitgen: Any = copy.deepcopy(rng.bit_generator)
         self._gen = np.random.Generator(self._bitgen)
         self._jump = isinstance(self._bitgen, _ADVANCEABLE)
         self._cursor = 0  # position of the next double the copy would draw
@@ -65,7 +65,7 @@ def consume(rng: np.random.Generator, n: int) -> None:
     """Move ``rng`` on exactly as ``rng.random(n)`` would, without keeping the draws."""
     if n <= 0:
         return
-    bitgen = rng.bit_generator
+    bitgen: Any = rng.bit_generator
     if isinstance(bitgen, _ADVANCEABLE):
         state = bitgen.state
         bitgen.advance(n)

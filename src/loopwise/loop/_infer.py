@@ -127,7 +127,8 @@ class LinearSoftmax:
             coef = np.vstack([np.zeros_like(coef), coef])
             intercept = np.concatenate([[0.0], intercept])
         classes = np.asarray(getattr(model, "classes_", np.arange(coef.shape[0])))
-        k = int(n_classes if n_classes is not None else getattr(estimator, "n_classes", coef.shape[0]))
+        declared: Any = getattr(estimator, "n_classes", None)
+        k = int(n_classes if n_classes is not None else declared if declared is not None else coef.shape[0])
         if len(classes) != coef.shape[0]:
             raise ConfigError(f"{len(classes)} classes but {coef.shape[0]} rows of coefficients")
         W = np.zeros((coef.shape[1], k), dtype=np.float32)

@@ -105,7 +105,7 @@ class FarthestPoints:
 
     def row(self, i: int) -> np.ndarray:
         """Row ``i`` as a dense float32 vector (to broadcast it as a centre)."""
-        return _dense_rows(self.X, slice(i, i + 1))[0]
+        return np.asarray(_dense_rows(self.X, slice(i, i + 1))[0])
 
     def take(self, i: int) -> None:
         """Row ``i`` became a centre: it is never the farthest again."""
