@@ -186,9 +186,7 @@ def loopwise_call(method: str, data: SpeedData, batch: int, seed: int) -> Callab
     features, as ``Loop`` hands them over.
     """
     from loopwise.loop import LinearSoftmax
-    from loopwise.strategies import (
-        COMMITTEE as COMMITTEE_INPUT,
-    )
+    from loopwise.strategies import COMMITTEE as COMMITTEE_INPUT
     from loopwise.strategies import (
         EMBEDDINGS,
         FEATURES,
@@ -255,8 +253,19 @@ def _status_kib(field_name: str) -> int:
     return -1
 
 
+def _trim_heap() -> None:
+    """Give the allocator's free memory back to the system, so it is not counted as held before a call."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
 def _reset_peak() -> bool:
     """Reset the process's peak resident set (``VmHWM``) to its current size; False where Linux does not allow it."""
+    _trim_heap()
     try:
         with open("/proc/self/clear_refs", "w") as f:
             f.write("5")
@@ -381,7 +390,7 @@ def environment() -> dict[str, Any]:
     """The conditions of the run: machine, load, versions (the machine may be shared)."""
     from importlib.metadata import PackageNotFoundError, version
 
-    versions = {}
+    versions: dict[str, str | None] = {}
     for dist in ("loopwise", "numpy", "scipy", "scikit-learn", "modAL-python", "small-text", "scikit-activeml"):
         try:
             versions[dist] = version(dist)
@@ -486,19 +495,30 @@ def load_results(path: Path) -> tuple[list[SpeedResult], dict[str, Any], str]:
 
 # -- tables ------------------------------------------------------------------------------------
 
+#: The speed floors of issue 4: (method, n, d, batch) -> (seconds, MiB or None).
+FLOORS: dict[tuple[str, int, int, int], tuple[float, float | None]] = {
+    ("least_confidence", 1_000_000, 64, 100): (0.05, 100.0),
+    ("kcenter", 1_000_000, 64, 100): (3.0, 300.0),
+    ("badge", 1_000_000, 64, 1000): (60.0, None),
+    ("cluster_margin", 1_000_000, 64, 1000): (60.0, None),
+}
+
+
+def _seconds(s: float) -> str:
+    return f"{s * 1000:.3g} ms" if s < 1 else f"{s:.3g} s"
+
 
 def _cell(r: SpeedResult | None) -> str:
     if r is None:
         return "-"
     if r.status == "ok" and r.best_s is not None:
-        t = f"{r.best_s:.3f} s" if r.best_s < 10 else f"{r.best_s:.1f} s"
-        return f"{t} / {r.peak_extra_mib:.0f} MiB"
+        return f"{_seconds(r.best_s)} / {r.peak_extra_mib:.0f} MiB"
     return {"timeout": "> cap", "oom": "out of memory", "error": "error", "skipped": "skipped"}.get(r.status, r.status)
 
 
 def ratio_rows(results: list[SpeedResult]) -> list[dict[str, Any]]:
     """One row per (method, n, d, batch): loopwise's figures, each peer's, and loopwise/peer time ratios."""
-    by_key = {(r.library, r.method, r.n, r.d, r.batch): r for r in results}
+    by_key = {r.key(): r for r in results}
     rows = []
     for r in results:
         if r.library != "loopwise":
@@ -509,56 +529,97 @@ def ratio_rows(results: list[SpeedResult]) -> list[dict[str, Any]]:
             if peer is None:
                 continue
             ratio = None
-            if r.status == "ok" and peer.status == "ok" and peer.best_s:
-                ratio = r.best_s / peer.best_s if r.best_s is not None else None
-            elif r.status == "ok" and peer.status in ("timeout", "skipped", "oom"):
-                ratio = None
+            if r.status == "ok" and peer.status == "ok" and peer.best_s and r.best_s is not None:
+                ratio = r.best_s / peer.best_s
             row["peers"][lib] = (peer, ratio)
         rows.append(row)
     return rows
 
 
-def _ratio_text(peer: SpeedResult, ratio: float | None, cap_s: float | None) -> str:
+def _ratio_text(peer: SpeedResult, ratio: float | None, cap_s: float | None, mine: SpeedResult | None = None) -> str:
     if ratio is not None:
-        return f"{ratio:.3g}"
-    if peer.status == "timeout" and cap_s:
-        return f"< {cap_s:g} s cap"
+        return f"{ratio:.2g}"
+    slow = peer.status == "timeout" or (peer.status == "skipped" and peer.detail.startswith(("timeout", "projected")))
+    if mine is not None and mine.status == "ok" and mine.best_s is not None and slow and cap_s:
+        return f"< {mine.best_s / cap_s:.2g}"  # the peer would take longer than the cap
     return "n/a"
 
 
-def render_markdown(results: list[SpeedResult], env: dict[str, Any], command: str) -> str:
-    """The Speed section's tables: loopwise's time / peak extra memory, each peer's, and loopwise/peer ratios."""
-    cap = env.get("cap_s")
-    lines = [
-        f"Command: `{command}`",
-        "",
-        f"Machine: {env.get('cpu')}, {env.get('cpus')} CPUs, {env.get('memory_gib')} GiB; load average "
-        f"{env.get('load_average')} at the start and {env.get('load_average_end')} at the end (the machine was shared); "
-        f"{env.get('time')}; {env.get('duration_s')} s in all; cap {cap} s and {env.get('mem_cap_gib')} GiB per configuration. "
-        "Versions: " + ", ".join(f"{k} {v}" for k, v in env.get("versions", {}).items() if v) + ".",
-        "",
-        "Cells are best time of one selection / peak memory above the pool's own arrays; "
-        "ratio is loopwise time / peer time (below 1: loopwise is faster).",
-        "",
-    ]
-    header = "| method | pool | d | batch | loopwise | peer | peer time / memory | loopwise/peer |"
-    lines += [header, "|---|---:|---:|---:|---|---|---|---:|"]
-    for row in ratio_rows(results):
+def floor_rows(results: list[SpeedResult]) -> list[tuple[str, str, str, str]]:
+    """(configuration, floor, measured, verdict) for each floor the results cover."""
+    by_key = {r.key(): r for r in results}
+    out = []
+    for (method, n, d, batch), (seconds, mib) in FLOORS.items():
+        r = by_key.get(("loopwise", method, n, d, batch))
+        if r is None:
+            continue
+        what = f"{method}, {batch:,} from {n:,} x {d}"
+        floor = f"<= {_seconds(seconds)}" + (f", <= {mib:g} MiB" if mib is not None else "")
+        if r.status != "ok" or r.best_s is None:
+            out.append((what, floor, r.status, "missed"))
+            continue
+        ok = r.best_s <= seconds and (mib is None or (r.peak_extra_mib or 0.0) <= mib)
+        out.append((what, floor, _cell(r), "met" if ok else "missed"))
+    return out
+
+
+def _table(rows: list[dict[str, Any]], cap: float | None) -> list[str]:
+    lines = ["| method | pool | d | batch | loopwise | peer | peer | loopwise/peer |", "|---|---:|---:|---:|---|---|---|---:|"]
+    for row in rows:
         lw: SpeedResult = row["loopwise"]
         base = f"| {row['method']} | {row['n']:,} | {row['d']} | {row['batch']} | {_cell(lw)} |"
         if not row["peers"]:
             lines.append(base + " - | - | - |")
             continue
         for lib, (peer, ratio) in row["peers"].items():
-            lines.append(base + f" {LIBRARY_NAMES[lib]} | {_cell(peer)} | {_ratio_text(peer, ratio, cap)} |")
+            lines.append(base + f" {LIBRARY_NAMES[lib]} | {_cell(peer)} | {_ratio_text(peer, ratio, cap, lw)} |")
+    return lines
+
+
+def render_markdown(results: list[SpeedResult], env: dict[str, Any], command: str) -> str:
+    """The Speed section: conditions, the floors, loopwise against the peers at 1M x 64, and every configuration."""
+    cap = env.get("cap_s")
+    lines = [
+        f"Command (from the repository root): `{command}`",
+        "",
+        f"Run on {env.get('cpu')}, {env.get('cpus')} CPUs, {env.get('memory_gib')} GiB, {env.get('time')}; "
+        f"load average {env.get('load_average')} at the start and {env.get('load_average_end')} at the end "
+        f"(the machine was shared); {env.get('duration_s')} s in all; cap {cap:g} s and "
+        f"{env.get('mem_cap_gib'):g} GiB per configuration. "
+        "Versions: " + ", ".join(f"{k} {v}" for k, v in env.get("versions", {}).items() if v) + ". "
+        "Raw figures: `benchmarks/results/speed_grid.json`.",
+        "",
+        "Cells are the best time of one selection / peak memory above the pool's own arrays. "
+        "loopwise/peer is the time ratio (below 1: loopwise is faster; `< x` where the peer passed the cap "
+        "or was skipped as projected past it).",
+        "",
+    ]
+    floors = floor_rows(results)
+    if floors:
+        lines += ["#### The floors", "", "| configuration | floor | measured | |", "|---|---|---|---|"]
+        lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in floors]
+        lines.append("")
+    rows = ratio_rows(results)
+    largest = max((r.n for r in results), default=0)
+    smallest_d = min((r.d for r in results), default=0)
+    headline = [row for row in rows if row["n"] == largest and row["d"] == smallest_d]
+    if headline:
+        lines += [f"#### Every method on {largest:,} x {smallest_d}", ""]
+        lines += _table(headline, cap)
+        lines.append("")
+    lines += ["#### All configurations", "", "<details><summary>every pool size, dimension and batch</summary>", ""]
+    lines += _table(rows, cap)
+    lines += ["", "</details>"]
     notes = sorted({(r.library, r.method, r.note) for r in results if r.note})
     if notes:
-        lines += ["", "Peer calls:"]
+        lines += ["", "Peer calls:", ""]
         lines += [f"- {LIBRARY_NAMES[lib]} {method}: {note}." for lib, method, note in notes]
-    failures = [r for r in results if r.status in ("error",)]
+    failures = sorted({(r.library, r.method, r.detail) for r in results if r.status in ("error", "oom")})
     if failures:
-        lines += ["", "Errors:"]
-        lines += [f"- {LIBRARY_NAMES[r.library]} {r.method} (n={r.n:,}, d={r.d}, batch={r.batch}): {r.detail}" for r in failures]
+        lines += ["", "Failures (first configuration where each happened):", ""]
+        seen = set()
+        for r in results:
+            if r.status in ("error", "oom") and (r.library, r.method) not in seen:
+                seen.add((r.library, r.method))
+                lines.append(f"- {LIBRARY_NAMES[r.library]} {r.method} at n={r.n:,}, d={r.d}, batch={r.batch}: {r.status}, {r.detail}")
     return "\n".join(lines) + "\n"
-
-

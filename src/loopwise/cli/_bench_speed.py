@@ -69,7 +69,7 @@ def speed_cmd(
             if not row["peers"]:
                 table.add_row(row["method"], f"{row['n']:,}", str(row["d"]), str(row["batch"]), bench._cell(lw), "-", "-", "-")
             for lib, (peer, ratio) in row["peers"].items():
-                text = bench._ratio_text(peer, ratio, env.get("cap_s"))
+                text = bench._ratio_text(peer, ratio, env.get("cap_s"), lw)
                 table.add_row(row["method"], f"{row['n']:,}", str(row["d"]), str(row["batch"]), bench._cell(lw), bench.LIBRARY_NAMES[lib], bench._cell(peer), text)
         console.print(table)
         if doc is not None:
