@@ -38,6 +38,8 @@ def test_failures_skip_harder_configurations_and_peers_are_projected() -> None:
 
 
 def test_a_tiny_grid_runs_each_configuration_in_its_own_process(tmp_path: Path) -> None:
+    pytest.importorskip("modAL")
+    pytest.importorskip("skactiveml")
     cases = plan(sizes=[2500], dims=[8], batches=[20], methods=["least_confidence", "kcenter"], libraries=["loopwise", "modal", "skactiveml"])
     results, env = speed.run_speed(cases, tmp_path / "cache", cap_s=60, mem_cap_gib=4)
     by_name = {f"{r.library}:{r.method}": r for r in results}
@@ -66,6 +68,7 @@ def test_a_configuration_over_its_cap_is_killed(tmp_path: Path, monkeypatch: pyt
 
 
 def test_cli_writes_results_and_the_doc_section(tmp_path: Path) -> None:
+    pytest.importorskip("modAL")
     from loopwise.cli.main import app
     from loopwise.cli._bench_speed import BEGIN, END
 
