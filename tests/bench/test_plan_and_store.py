@@ -106,3 +106,27 @@ def test_protocol_id_changes_with_the_protocol() -> None:
     assert Protocol("x").protocol_id == Protocol("x").protocol_id
     assert Protocol("x").protocol_id != Protocol("x", budget=100).protocol_id
     assert Protocol("some/where/folder").dataset == "folder" and Protocol("rows.csv.gz").dataset == "rows"
+
+
+def test_a_cold_start_init_is_shared_by_every_strategy_and_keeps_random_protocol_ids(tmp_path: Path, folder: Path) -> None:
+    from loopwise.bench._protocol import prepare
+
+    plain = Protocol(str(folder), pool_size=200, max_test=100, initial=6, batch=6, budget=18)
+    assert "init" not in plain.describe()  # results written before `init` existed keep their protocol id
+    typical = Protocol(str(folder), pool_size=200, max_test=100, initial=6, batch=6, budget=18, init="typiclust")
+    assert typical.describe()["init"] == "typiclust" and typical.protocol_id != plain.protocol_id
+    with pytest.raises(ConfigError, match="unknown init 'kmeans'.*typiclust"):
+        Protocol(str(folder), init="kmeans")
+
+    data = prepare(typical)
+    first = data.initial_positions(0)
+    assert len(set(first.tolist())) == 6
+    assert np.array_equal(first, data.initial_positions(0))  # every strategy of seed 0 starts here
+    assert not np.array_equal(first, prepare(plain).initial_positions(0))
+
+    plan = load_plan(None, datasets=[str(folder)], strategies=["random", "margin"], seeds=1,
+                     overrides={"pool_size": 200, "max_test": 100, "initial": 6, "batch": 6, "budget": 12, "init": "probcover"})
+    run_quality(plan, tmp_path / "results", n_jobs=1)
+    [doc] = ResultStore(tmp_path / "results").load()
+    assert doc["protocol"]["init"] == "probcover"
+    assert len({tuple(c["initial_ids"]) for c in doc["cells"]}) == 1

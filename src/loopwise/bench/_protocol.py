@@ -15,10 +15,13 @@ from loopwise.data import featurize, load_dataset, split_pool_test
 from loopwise.errors import ConfigError
 from loopwise.evaluation import evaluate
 from loopwise.learners import as_learner, make_estimator
-from loopwise.loop import RandomInit, loop_rng
+from loopwise.loop import ProbCoverInit, loop_rng, parse_initializer
 
 #: Bumped when a cell's meaning changes (what is measured, how), so old results are not mixed in.
 SCHEMA = 1
+
+#: Loop-0 samples a protocol can start from (``Protocol.init``).
+INITS = ("random", "diverse", "typiclust", "probcover")
 
 
 @dataclass(frozen=True)
@@ -35,7 +38,10 @@ class Protocol:
     [0, 1] for images), fitted on the pool. Each seed starts from ``initial``
     random pool records, then buys ``batch`` records a loop until ``budget``
     labels; the learner is ``learner`` from loopwise's model library,
-    retrained from scratch every loop.
+    retrained from scratch every loop. ``init`` picks the loop-0 sample:
+    ``random`` (the default), or a cold-start initialiser (``typiclust``,
+    ``probcover``, ``diverse``) run on the pool's features with the seed's
+    generator, so every strategy of a seed still starts from the same records.
     """
 
     source: str
@@ -47,6 +53,7 @@ class Protocol:
     batch: int = 20
     budget: int = 300
     learner: str = "logreg"
+    init: str = "random"
 
     def __post_init__(self) -> None:
         for name in ("pool_size", "max_test", "initial", "batch", "budget"):
@@ -57,6 +64,8 @@ class Protocol:
             raise ConfigError(f"budget ({self.budget}) must be at least the initial sample ({self.initial}) for {self.source!r}")
         if self.budget > self.pool_size:
             raise ConfigError(f"budget ({self.budget}) is larger than the pool ({self.pool_size}) for {self.source!r}")
+        if self.init not in INITS:
+            raise ConfigError(f"unknown init {self.init!r} for dataset {self.source!r}; known: {', '.join(INITS)}")
 
     @property
     def dataset(self) -> str:
@@ -69,7 +78,11 @@ class Protocol:
         return name
 
     def describe(self) -> dict[str, Any]:
-        return {"schema": SCHEMA, **asdict(self)}
+        described = {"schema": SCHEMA, **asdict(self)}
+        if self.init == "random":
+            # Results written before `init` existed all used random; their protocol ids stay valid.
+            del described["init"]
+        return described
 
     @property
     def protocol_id(self) -> str:
@@ -97,8 +110,10 @@ class BenchData:
         return len(self.label_names)
 
     def initial_positions(self, seed: int) -> np.ndarray:
-        """The loop-0 sample of ``seed``: the draw loopwise's own loop makes, shared by every strategy and library."""
-        return RandomInit().select(self.X_pool, self.pool_ids, self.protocol.initial, loop_rng(seed, 0))
+        """The loop-0 sample of ``seed``: the pick loopwise's own loop makes, shared by every strategy and library."""
+        init = self.protocol.init
+        initializer = ProbCoverInit(n_clusters=self.n_classes) if init == "probcover" else parse_initializer(init)
+        return initializer.select(self.X_pool, self.pool_ids, self.protocol.initial, loop_rng(seed, 0))
 
     def describe(self) -> dict[str, Any]:
         digest = hashlib.sha1("\n".join(self.pool_ids.tolist()).encode()).hexdigest()[:12]

@@ -26,6 +26,7 @@ def quality_cmd(
     initial: Annotated[int | None, typer.Option(help="Size of the shared loop-0 sample.", min=1)] = None,
     batch: Annotated[int | None, typer.Option(help="Records bought per loop.", min=1)] = None,
     budget: Annotated[int | None, typer.Option(help="Labels per run, loop 0 included (overrides per-dataset budgets).", min=1)] = None,
+    init: Annotated[str | None, typer.Option(help="Loop-0 sample shared by every strategy of a seed: random (default), diverse, typiclust, probcover.")] = None,
     results: Annotated[Path, typer.Option(help="Results folder: one JSON per dataset; finished cells are never run again.")] = Path("benchmarks/results"),
     out: Annotated[Path, typer.Option(help="Folder for the figures and quality_summary.json.")] = Path("docs/benchmarks"),
     doc: Annotated[Path | None, typer.Option(help="Markdown file whose generated-tables markers get the tables (else OUT/quality_tables.md).")] = None,
@@ -38,7 +39,7 @@ def quality_cmd(
     with user_errors():
         if config is None and DEFAULT_CONFIG.is_file():
             config = DEFAULT_CONFIG
-        overrides = {"pool_size": pool_size, "max_test": max_test, "initial": initial, "batch": batch, "budget": budget}
+        overrides = {"pool_size": pool_size, "max_test": max_test, "initial": initial, "batch": batch, "budget": budget, "init": init}
         plan = load_plan(config, datasets=dataset, strategies=strategy, seeds=seeds, overrides=overrides)
         if not report_only:
             _run(plan, results, jobs)

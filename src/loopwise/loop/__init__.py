@@ -1,7 +1,8 @@
 """The loop: the propose -> record state machine, its schedules, initialisation and simulation driver."""
 
 from loopwise.loop._infer import LinearSoftmax, iter_proba, predict_proba_pool
-from loopwise.loop._initial import DiverseInit, GivenIds, Initializer, RandomInit, parse_initializer
+from loopwise.loop._initial import DiverseInit, GivenIds, Initializer, RandomInit, parse_initializer  # isort: skip
+from loopwise.loop._cold_start import ProbCoverInit, TypiClustInit  # after _initial, which it subclasses
 from loopwise.loop._loop import RETRAIN_MODES, Loop, loop_rng, run_simulation
 from loopwise.loop._schedules import FixedSchedule, GeometricSchedule, ListSchedule, Schedule, parse_schedule
 
@@ -15,8 +16,10 @@ __all__ = [
     "LinearSoftmax",
     "ListSchedule",
     "Loop",
+    "ProbCoverInit",
     "RandomInit",
     "Schedule",
+    "TypiClustInit",
     "iter_proba",
     "loop_rng",
     "parse_initializer",
