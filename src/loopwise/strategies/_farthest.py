@@ -8,7 +8,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from loopwise.core._threads import blas_single_thread
-from loopwise.strategies._pairwise import as_matrix, chunks, min_sq_distances, n_rows, sq_norms
+from loopwise.strategies._pairwise import as_matrix, chunks, min_sq_distances, n_rows, rows_matmul, sq_norms
 
 # Rows refreshed against every new centre. Greedy k-center keeps picking from the rows
 # farthest from everything, so a frontier of the top few thousand rows usually lasts a whole batch.
@@ -117,7 +117,7 @@ class FarthestPoints:
         """Squared distance of each row to its nearest centre of ``blocks`` (empty slots are +inf)."""
         out = np.full(rows_aug.shape[0], np.inf, dtype=np.float32)
         for block in blocks:
-            np.minimum(out, (rows_aug @ block.T).min(axis=1), out=out)
+            np.minimum(out, rows_matmul(rows_aug, block.T).min(axis=1), out=out)
         out += x_sq
         np.maximum(out, 0.0, out=out)  # rounding can push a zero distance below zero
         return out
@@ -145,7 +145,7 @@ class FarthestPoints:
             self.min_sq = out
         elif self._idx.size:
             with blas_single_thread():
-                part = (self._rows @ block.T)[:, slot]
+                part = rows_matmul(self._rows, block.T)[:, slot]
             part += self.X_sq[self._idx]
             np.maximum(part, 0.0, out=part)
             d = self.min_sq[self._idx]

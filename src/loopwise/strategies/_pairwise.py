@@ -70,6 +70,18 @@ def check_chunk_size(chunk_size: int | None) -> None:
         raise ValueError(f"chunk_size must be a positive integer or None, got {chunk_size!r}")
 
 
+def rows_matmul(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """``A @ B`` whose rows round the same however many rows ``A`` has.
+
+    BLAS sends a one-row product through GEMV, which accumulates in another
+    order than GEMM and can differ in the last bit; a lazy search that
+    computes one row alone must get the value a whole-pool product gives.
+    """
+    if A.shape[0] == 1:
+        return np.matmul(np.vstack([A, A]), B)[:1]
+    return np.matmul(A, B)
+
+
 def min_sq_distances(X: Matrix, C: Matrix, chunk_size: int | None = None, *, X_sq: np.ndarray | None = None) -> np.ndarray:
     """Squared distance from each row of ``X`` to its nearest row of ``C``, never holding more than a block.
 
@@ -108,7 +120,7 @@ def _nearest(
             size = rows.stop - rows.start
             if dense:
                 X_aug[:size, :-1] = X[rows]
-                block = np.matmul(X_aug[:size], C_aug.T, out=part[:size])
+                block = np.matmul(X_aug[:size], C_aug.T, out=part[:size]) if size > 1 else rows_matmul(X_aug[:1], C_aug.T)
             else:
                 block = dot(X[rows], C[cols])
                 block *= -2.0
