@@ -96,6 +96,8 @@ def test_any_folder_runs_resumes_and_refuses_another_protocol(tmp_path: Path, fo
     summary = report_quality(results, tmp_path / "out", caps=plan.caps)
     assert summary["datasets"][0]["strategies"]["margin"]["n_seeds"] == 2
     assert (tmp_path / "out" / "quality_toy_rows.png").is_file()
+    tables = (tmp_path / "out" / "quality_tables.md").read_text()
+    assert "### toy_rows" in tables and "peer's implementation" not in tables  # no peer ran: no empty peer tables
 
     other = _plan(tmp_path, folder, ["random"], budget=12)
     with pytest.raises(ConfigError, match="another protocol"):

@@ -141,15 +141,17 @@ def render_markdown(
 ) -> str:
     """All quality tables as Markdown: headline, overall ranks, then each dataset with its figure."""
     parts = ["### Headline: margin sampling against random, per dataset", "", headline_table(summary), ""]
-    parts += [
-        "### loopwise against each peer's implementation of the same method",
-        "",
-        "AULC of loopwise's strategy minus the peer's, in accuracy points, mean over seeds paired by seed; "
-        "`*`: Wilcoxon p < 0.05; `=`: the same learning curve in every seed (the same records picked); –: not run.",
-        "",
-        peer_matrix(summary),
-        "",
-    ]
+    any_peers = any(ds["loopwise_vs_peers"] for ds in summary["datasets"])
+    if any_peers:
+        parts += [
+            "### loopwise against each peer's implementation of the same method",
+            "",
+            "AULC of loopwise's strategy minus the peer's, in accuracy points, mean over seeds paired by seed; "
+            "`*`: Wilcoxon p < 0.05; `=`: the same learning curve in every seed (the same records picked); –: not run.",
+            "",
+            peer_matrix(summary),
+            "",
+        ]
     parts += ["### Mean rank across datasets", "", overall_table(summary), ""]
     if figures is not None:
         parts += [f"![mean rank and AULC gain over random per strategy]({figures}/quality_summary.png)", ""]
@@ -169,8 +171,10 @@ def render_markdown(
         ]
         if figures is not None:
             parts += [f"![{ds['dataset']} learning curves]({figures}/quality_{ds['dataset']}.png)", ""]
-        parts += [dataset_table(ds), "", "loopwise against the peers' implementation of the same method (paired by seed):", ""]
-        parts += [peers_table(ds), ""]
+        parts += [dataset_table(ds), ""]
+        if ds["loopwise_vs_peers"]:
+            parts += ["loopwise against the peers' implementation of the same method (paired by seed):", ""]
+            parts += [peers_table(ds), ""]
     return "\n".join(parts)
 
 
