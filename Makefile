@@ -15,7 +15,7 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 	touch $@
 
 $(VENV)/.installed-test: $(BIN)/python pyproject.toml
-	$(BIN)/pip install --quiet -e '.[test,torch,text,bench,ray,ann]'
+	$(BIN)/pip install --quiet -e '.[test,torch,text,bench,ray]'
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed

@@ -1,17 +1,15 @@
-"""Load test on loopback: 50 simulated annotators against a real server on SQLite (WAL).
+"""Load test on loopback: 50 simulated annotators for 60 s against a real server on SQLite (WAL).
 
 Asserts that no acknowledged label is lost, that no record is ever served to two annotators (k = 1,
 every served record gets labelled, so each record must have exactly one annotator), and that the p95
-latency of "next record" stays under 50 ms while the server retrains in the background.
+latency of "next record" stays under 50 ms while the server retrains in the background. The
+annotators run in a fresh process (`tests/server/loadgen.py`), so the figures are the server's.
 
-    LOOPWISE_LOAD_SECONDS=60 .venv/bin/python -m pytest tests/server/test_load.py -s
+    .venv/bin/python -m pytest tests/server/test_load.py -s
 
-runs the full 60 s (the suite default is 15 s). LOOPWISE_LOAD_ANNOTATORS and LOOPWISE_LOAD_THINK
-("0.5,1.5": the range of seconds an annotator looks at a record before answering, drawn
-uniformly; people take longer) change the load. If the machine is already busy with other work
-(load average over 1.5 per CPU) a p95 over budget is reported as a skip, not a failure, unless
-LOOPWISE_LOAD_STRICT=1.
-"""
+prints throughput and p50/p95/p99 of next and submit. LOOPWISE_LOAD_SECONDS (default 60),
+LOOPWISE_LOAD_ANNOTATORS (50) and LOOPWISE_LOAD_THINK ("0.5,1.5": the range of seconds an annotator
+looks at a record before answering, drawn uniformly; people take longer) change the load."""
 
 from __future__ import annotations
 
@@ -27,11 +25,11 @@ from sklearn.datasets import make_classification
 
 from loopwise.storage import AnnotationRepository, Store
 from tests.server.live import LiveServer, admin_client, make_annotators
-from tests.server.loadgen import run_load
+from tests.server.loadgen import run_load_in_subprocess
 
 pytestmark = pytest.mark.slow
 
-SECONDS = float(os.environ.get("LOOPWISE_LOAD_SECONDS", "15"))
+SECONDS = float(os.environ.get("LOOPWISE_LOAD_SECONDS", "60"))
 ANNOTATORS = int(os.environ.get("LOOPWISE_LOAD_ANNOTATORS", "50"))
 THINK = tuple(float(v) for v in os.environ.get("LOOPWISE_LOAD_THINK", "0.5,1.5").split(","))
 # The machine this runs on may be shared with other work; the server and the simulated annotators
@@ -39,7 +37,6 @@ THINK = tuple(float(v) for v in os.environ.get("LOOPWISE_LOAD_THINK", "0.5,1.5")
 # server, not the neighbours. LOOPWISE_LOAD_NICE=0 measures without it.
 NICE = int(os.environ.get("LOOPWISE_LOAD_NICE", "-10"))
 P95_BUDGET_MS = 50.0
-STRICT = os.environ.get("LOOPWISE_LOAD_STRICT", "") not in ("", "0")
 N_POOL, N_TEST, N_FEATURES = 15_000, 1_000, 16
 CLASSES = ["a", "b", "c", "d"]
 
@@ -100,7 +97,7 @@ def test_fifty_annotators_lose_nothing_share_nothing_and_get_records_fast(tmp_pa
         assert server.process is not None
         load_before = os.getloadavg()
         with _priority(NICE, server.process.pid):
-            result = run_load(server.url, project["id"], tokens, truth, SECONDS, THINK)  # type: ignore[arg-type]
+            result = run_load_in_subprocess(server.url, project["id"], tokens, truth, SECONDS, THINK, tmp_path)  # type: ignore[arg-type]
         load_after = os.getloadavg()
         stats = admin.get(f"/api/projects/{project['id']}/stats").json()
 
@@ -126,14 +123,5 @@ def test_fifty_annotators_lose_nothing_share_nothing_and_get_records_fast(tmp_pa
     assert len({record for record, _, _ in stored.values()}) == len(stored)
     assert loops, "background learning recorded no loop"
     p95 = result.percentiles(result.next_latencies)[1]
-    if p95 >= P95_BUDGET_MS and not STRICT:
-        # Correctness held. The 50 ms floor has not yet been shown on a quiet machine (issue 5 stays
-        # open for it), so outside STRICT mode an overrun is reported as a skip with its figure,
-        # never as a pass.
-        pytest.skip(
-            f"p95 of next record {p95:.1f} ms is over {P95_BUDGET_MS:.0f} ms "
-            f"(load average {load_before[0]:.1f} on {os.cpu_count()} CPUs before the test); "
-            "set LOOPWISE_LOAD_STRICT=1 to fail instead"
-        )
     assert p95 < P95_BUDGET_MS, f"p95 of next record is {p95:.1f} ms"
     assert np.all(np.isfinite(result.next_latencies))
