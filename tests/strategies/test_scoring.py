@@ -49,3 +49,24 @@ def test_cosine_density_matches_pairwise_mean_and_chunks() -> None:
     expected = (Xn @ Xn.T).mean(axis=1)
     assert np.allclose(cosine_density(X), expected)
     assert np.allclose(cosine_density(X, chunk_size=7), expected)
+
+
+def test_qbc_vote_entropy_leaves_ties_to_the_seeded_draw() -> None:
+    import numpy as np
+
+    from loopwise.strategies import QueryByCommittee, StrategyInputs
+
+    # Five members; records 0-3 get the same 3-2 vote split, with very different soft disagreement.
+    committee = np.zeros((5, 6, 2), dtype=np.float32)
+    committee[:, :, 0] = 1.0
+    for record, confidence in enumerate((0.51, 0.6, 0.9, 0.99)):
+        committee[:3, record] = (confidence, 1 - confidence)
+        committee[3:, record] = (1 - confidence, confidence)
+    committee[:, 4] = (0.5, 0.5)  # every member votes class 0 (argmax tie): no disagreement
+    scores = QueryByCommittee().score(StrategyInputs(candidates=np.arange(6), committee=committee))
+    assert np.all(scores[:4] == scores[0]) and scores[0] > scores[4] == scores[5] == 0.0
+    picks = {
+        tuple(sorted(QueryByCommittee().select(StrategyInputs(candidates=np.arange(6), committee=committee), 2, np.random.default_rng(seed)).positions.tolist()))
+        for seed in range(20)
+    }
+    assert len(picks) > 1 and all(set(p) <= {0, 1, 2, 3} for p in picks)  # drawn among the tied, not ranked by KL
