@@ -132,3 +132,34 @@ def test_a_cold_start_init_is_shared_by_every_strategy_and_keeps_random_protocol
     [doc] = ResultStore(tmp_path / "results").load()
     assert doc["protocol"]["init"] == "probcover"
     assert len({tuple(c["initial_ids"]) for c in doc["cells"]}) == 1
+
+
+def test_rerun_drops_one_strategys_cells_and_runs_them_again(tmp_path: Path, folder: Path) -> None:
+    from typer.testing import CliRunner
+
+    from loopwise.cli.main import app
+
+    (tmp_path / "none.toml").write_text("")
+    results = tmp_path / "results"
+    base = ["bench", "quality", "--config", str(tmp_path / "none.toml"), "--dataset", str(folder),
+            "--strategy", "random", "--strategy", "margin", "--seeds", "2", "--pool-size", "200", "--max-test", "100",
+            "--initial", "6", "--batch", "6", "--budget", "18", "--results", str(results), "--out", str(tmp_path / "out"), "-j", "1"]
+    assert CliRunner().invoke(app, base).exit_code == 0
+    before = {(c["strategy"], c["seed"]): c for c in json.loads((results / "toy_rows.json").read_text())["cells"]}
+    # Tamper with the stored margin cells: a rerun must replace them, and leave random's alone.
+    store = ResultStore(results)
+    doc = json.loads((results / "toy_rows.json").read_text())
+    for cell in doc["cells"]:
+        cell["aulc"] = -1.0
+    store._write_merged("toy_rows", doc)
+
+    result = CliRunner().invoke(app, [*base, "--rerun", "margin"])
+    assert result.exit_code == 0, result.output
+    assert "dropped 2 stored cells of margin" in result.output
+    after = {(c["strategy"], c["seed"]): c for c in json.loads((results / "toy_rows.json").read_text())["cells"]}
+    assert set(after) == set(before)
+    assert all(after[("margin", s)]["aulc"] == before[("margin", s)]["aulc"] for s in (0, 1))  # ran again, same seeds
+    assert all(after[("random", s)]["aulc"] == -1.0 for s in (0, 1))  # kept as stored
+
+    refused = CliRunner().invoke(app, [*base, "--rerun", "entropy"])
+    assert refused.exit_code == 2 and "not in this run's strategies" in refused.output

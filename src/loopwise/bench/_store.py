@@ -129,15 +129,39 @@ class ResultStore:
             "versions": {**(merged or {}).get("versions", {}), **versions},
             "cells": cells,
         }
-        # One cell per line: compact, yet a diff of a re-run shows which cells changed.
-        body = ",\n".join(_dump(c) for c in cells)
-        head = _dump({k: v for k, v in doc.items() if k != "cells"})[:-1]
-        write_atomic(self.dataset_file(dataset), f'{head},"cells":[\n{body}\n]}}\n')
+        self._write_merged(dataset, doc)
         for cell in loose:
             self.cell_file(dataset, cell["strategy"], int(cell["seed"])).unlink(missing_ok=True)
         info_path.unlink(missing_ok=True)
         _remove_empty_dirs(self.root / CELLS)
         return self.dataset_file(dataset)
+
+    def forget(self, protocol: Protocol, strategies: list[str]) -> int:
+        """Drop the stored cells of ``strategies`` on ``protocol``'s dataset so they run again; returns how many.
+
+        For a strategy whose code changed: its old cells would otherwise count as finished.
+        """
+        dataset = protocol.dataset
+        self.finished(protocol)  # refuses a folder that holds another protocol's results
+        drop = set(strategies)
+        removed = 0
+        for cell in self._loose_cells(dataset):
+            if cell["strategy"] in drop:
+                self.cell_file(dataset, cell["strategy"], int(cell["seed"])).unlink()
+                removed += 1
+        merged = self._merged(dataset)
+        if merged is not None:
+            kept = [c for c in merged["cells"] if c["strategy"] not in drop]
+            removed += len(merged["cells"]) - len(kept)
+            if len(kept) != len(merged["cells"]):
+                self._write_merged(dataset, {**merged, "cells": kept})
+        return removed
+
+    def _write_merged(self, dataset: str, doc: dict[str, Any]) -> None:
+        # One cell per line: compact, yet a diff of a re-run shows which cells changed.
+        body = ",\n".join(_dump(c) for c in doc["cells"])
+        head = _dump({k: v for k, v in doc.items() if k != "cells"})[:-1]
+        write_atomic(self.dataset_file(dataset), f'{head},"cells":[\n{body}\n]}}\n')
 
     def load(self) -> list[dict[str, Any]]:
         """Every dataset in the folder: merged documents plus loose cells, combined in memory (nothing is written).

@@ -32,6 +32,7 @@ def quality_cmd(
     doc: Annotated[Path | None, typer.Option(help="Markdown file whose generated-tables markers get the tables (else OUT/quality_tables.md).")] = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes.", min=1)] = 2,
     report_only: Annotated[bool, typer.Option("--report-only", help="Only summarise what the results folder holds.")] = False,
+    rerun: Annotated[list[str] | None, typer.Option("--rerun", help="Drop this strategy's stored cells and run them again (its code changed); repeat.")] = None,
 ) -> None:
     """Run (or resume) the quality benchmark, then write statistics, figures and tables."""
     from loopwise.bench import load_plan, report_quality, run_quality
@@ -41,12 +42,26 @@ def quality_cmd(
             config = DEFAULT_CONFIG
         overrides = {"pool_size": pool_size, "max_test": max_test, "initial": initial, "batch": batch, "budget": budget, "init": init}
         plan = load_plan(config, datasets=dataset, strategies=strategy, seeds=seeds, overrides=overrides)
+        if rerun:
+            _forget(plan, results, rerun)
         if not report_only:
             _run(plan, results, jobs)
         names = [p.dataset for p in plan.protocols]
         summary = report_quality(results, out, doc=doc, caps=plan.caps, datasets=names)
         _print_headline(summary)
         console.print(f"figures and quality_summary.json in [bold]{out}[/]" + (f"; tables in [bold]{doc}[/]" if doc else ""))
+
+
+def _forget(plan, results: Path, strategies: list[str]) -> None:  # noqa: ANN001 - QualityPlan, imported lazily
+    from loopwise.bench import ResultStore
+    from loopwise.errors import ConfigError
+
+    unplanned = sorted(set(strategies) - set(plan.strategies))
+    if unplanned:
+        raise ConfigError(f"--rerun {', '.join(unplanned)}: not in this run's strategies ({', '.join(plan.strategies)})")
+    store = ResultStore(results)
+    dropped = sum(store.forget(protocol, strategies) for protocol in plan.protocols)
+    console.print(f"dropped {dropped} stored cells of {', '.join(strategies)} in {results}; they run again")
 
 
 def _run(plan, results: Path, jobs: int) -> None:  # noqa: ANN001 - QualityPlan, imported lazily
