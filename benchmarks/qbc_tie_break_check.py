@@ -1,7 +1,8 @@
 """Check behind docs/benchmarks.md (QBC): loopwise's QBC without its KL tie-break, against the stored cells.
 
-loopwise's ``QueryByCommittee`` scores vote entropy plus ``1e-6`` x the KL divergence to the
-consensus. This runs the same committee with pure vote entropy (ties then go to loopwise's seeded
+Until commit 0b0a257 loopwise's ``QueryByCommittee`` scored vote entropy plus ``1e-6`` x the KL
+divergence to the consensus; this check led to dropping that term, so ``PureVoteEntropy`` below
+now scores what ``qbc`` does. It runs the same committee with pure vote entropy (ties then go to loopwise's seeded
 random tie-break) on the quality protocol's 10 seeds and compares it, paired by seed, with the
 stored ``qbc``, ``modal:qbc``, ``skactiveml:qbc`` and ``random`` cells. One JSON line per dataset.
 
