@@ -92,3 +92,22 @@ def test_use_picks_the_space_and_its_requirement() -> None:
         KCenterGreedy(use="pixels")
     with pytest.raises(ValueError, match="chunk_size must be a positive integer"):
         KCenterGreedy(chunk_size=0)
+
+
+def test_normalized_kcenter_is_kcenter_on_unit_rows_dense_and_sparse() -> None:
+    from loopwise.strategies import NormalizedKCenterGreedy, unit_rows
+
+    rng = np.random.default_rng(3)
+    X = (rng.random((200, 12)) * (rng.random((200, 12)) < 0.4)).astype(np.float32)
+    X[7] = 0.0  # an empty row stays at the origin
+    X[:40] *= 50.0  # the largest norms: plain k-center goes for them first
+    L = X[150:155]
+    U = unit_rows(X)
+    assert np.allclose(np.linalg.norm(U[np.any(X != 0, axis=1)], axis=1), 1.0, atol=1e-6) and not U[7].any()
+    inputs = StrategyInputs(candidates=np.arange(150), features=X[:150], labelled_features=L)
+    plain = KCenterGreedy().select(inputs, 15, np.random.default_rng(0)).positions
+    normalized = NormalizedKCenterGreedy().select(inputs, 15, np.random.default_rng(0)).positions
+    assert normalized.tolist() == _brute_force(U[:150].astype(np.float64), U[150:155].astype(np.float64), 15)
+    assert (plain < 40).sum() > (normalized < 40).sum()  # magnitude no longer decides
+    sparse = StrategyInputs(candidates=np.arange(150), features=sp.csr_matrix(X[:150]), labelled_features=sp.csr_matrix(L))
+    assert NormalizedKCenterGreedy().select(sparse, 15, np.random.default_rng(0)).positions.tolist() == normalized.tolist()

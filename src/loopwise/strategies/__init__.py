@@ -19,7 +19,7 @@ from loopwise.strategies._cluster_margin import ClusterMargin, average_linkage_l
 from loopwise.strategies._committee import QueryByCommittee, kl_to_consensus, vote_entropy
 from loopwise.strategies._density import InformationDensity, cosine_density
 from loopwise.strategies._hybrid import WeightedHybrid, rank_normalise
-from loopwise.strategies._kcenter import KCenterGreedy, k_center_greedy
+from loopwise.strategies._kcenter import KCenterGreedy, NormalizedKCenterGreedy, k_center_greedy, unit_rows
 from loopwise.strategies._probcover import ProbCover, coverage_graph, prob_cover, purity_radius
 from loopwise.strategies._random import RandomSampling
 from loopwise.strategies._ranked_batch import RankedBatch, ranked_batch
@@ -43,6 +43,7 @@ for _cls in (
     QueryByCommittee,
     InformationDensity,
     KCenterGreedy,
+    NormalizedKCenterGreedy,
     Badge,
     ClusterMargin,
     TypiClust,
@@ -75,6 +76,7 @@ __all__ = [
     "LeastConfidence",
     "MarginSampling",
     "MeanSTD",
+    "NormalizedKCenterGreedy",
     "ProbCover",
     "QueryByCommittee",
     "RandomSampling",
@@ -110,6 +112,7 @@ __all__ = [
     "select_streaming",
     "typicality",
     "typiclust",
+    "unit_rows",
     "variation_ratio",
     "vote_entropy",
 ]
