@@ -97,3 +97,18 @@ def test_names_and_unknown_peer() -> None:
     assert {n.split(":")[1] for n in peer_names()} >= {"least_confidence", "margin", "entropy", "qbc", "kcenter"}
     with pytest.raises(ConfigError, match="unknown peer strategy 'modal:nope'"):
         make_peer("modal:nope")
+
+
+def test_core_set_peers_pick_what_loopwise_picks(dense) -> None:
+    """Greedy k-center on the same rows: scikit-activeml's CoreSet is loopwise's kcenter, small-text's
+    GreedyCoreset (unit rows) is kcenter_normalized; digits' pixels (plus a little noise) have no ties."""
+    X, y = dense
+    X = X + np.random.default_rng(1).normal(scale=1e-3, size=X.shape)
+    query = _query(X, y, n_labelled=40, batch_size=10)
+    candidates = query.unlabelled
+    inputs = StrategyInputs(candidates=candidates, features=X[candidates], labelled_features=X[query.labelled])
+    for loopwise_name, peer_name in (("kcenter", "skactiveml:kcenter"), ("kcenter_normalized", "small_text:kcenter")):
+        ours = candidates[make_strategy(loopwise_name).select(inputs, 10, np.random.default_rng(0)).positions]
+        np.random.seed(0)
+        theirs = np.asarray(make_peer(peer_name).select(query))
+        assert theirs.tolist() == ours.tolist(), peer_name

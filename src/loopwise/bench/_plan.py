@@ -18,8 +18,8 @@ DEFAULT_DATASETS = (
     "adult", "covertype", "shuttle", "mnist", "fashion_mnist",
 )  # fmt: skip
 DEFAULT_STRATEGIES = (
-    "random", "least_confidence", "margin", "entropy", "qbc", "information_density", "kcenter", "ranked_batch",
-    "modal:least_confidence", "modal:margin", "modal:entropy", "modal:qbc", "modal:information_density",
+    "random", "least_confidence", "margin", "entropy", "qbc", "information_density", "kcenter", "kcenter_normalized",
+    "ranked_batch", "modal:least_confidence", "modal:margin", "modal:entropy", "modal:qbc", "modal:information_density",
     "modal:ranked_batch",
     "small_text:least_confidence", "small_text:margin", "small_text:entropy", "small_text:kcenter",
     "skactiveml:least_confidence", "skactiveml:margin", "skactiveml:entropy", "skactiveml:qbc", "skactiveml:kcenter",

@@ -143,7 +143,10 @@ def _small_text_query(cls_name: str, **kwargs: Any) -> Builder:
 
         clf, dataset, unlabelled, labelled = _small_text_inputs(data)
         strategy = getattr(small_text, cls_name)(**kwargs)
-        extra: dict[str, Any] = {"embeddings": data.X} if cls_name == "GreedyCoreset" else {}
+        extra: dict[str, Any] = {}
+        if cls_name == "GreedyCoreset":
+            # Given embeddings must be in small-text's subset order: unlabelled rows, then labelled.
+            extra["embeddings"] = data.X[np.concatenate([unlabelled, labelled])]
 
         def call() -> Any:
             with warnings.catch_warnings():

@@ -91,7 +91,9 @@ class SmallTextGreedyCoreset(_SmallTextPeer):
                 np.asarray(query.labelled),
                 query.y_labelled,
                 n=query.batch_size,
-                embeddings=query.dense_X(),
+                # small-text takes given embeddings in the order it builds its subset: the
+                # unlabelled rows, then the labelled ones (what clf.embed(dataset[subset]) returns).
+                embeddings=query.dense_X()[np.concatenate([query.unlabelled, np.asarray(query.labelled)])],
             )
         return np.asarray(picked, dtype=np.int64)
 
