@@ -55,6 +55,8 @@ def test_a_tiny_grid_runs_each_configuration_in_its_own_process(tmp_path: Path) 
     assert lc["peers"]["modal"][1] is not None and lc["peers"]["modal"][1] > 0
     text = speed.render_markdown(results, env, "loopwise bench speed --size 2500")
     assert "`loopwise bench speed --size 2500`" in text and "| least_confidence | 2,500 | 8 | 20 |" in text
+    assert "Raw figures: `benchmarks/results/speed_grid.json`" in text
+    assert "Raw figures: `elsewhere.json`" in speed.render_markdown(results, env, "x", raw="elsewhere.json")
 
 
 def test_a_configuration_over_its_cap_is_killed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

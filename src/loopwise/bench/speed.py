@@ -576,18 +576,23 @@ def _table(rows: list[dict[str, Any]], cap: float | None) -> list[str]:
     return lines
 
 
-def render_markdown(results: list[SpeedResult], env: dict[str, Any], command: str) -> str:
-    """The Speed section: conditions, the floors, loopwise against the peers at 1M x 64, and every configuration."""
+def render_markdown(
+    results: list[SpeedResult], env: dict[str, Any], command: str, raw: str = "benchmarks/results/speed_grid.json"
+) -> str:
+    """The Speed section: conditions, the floors, loopwise against the peers at 1M x 64, and every configuration.
+
+    ``raw`` names the JSON file the figures come from.
+    """
     cap = env.get("cap_s")
     lines = [
         f"Command (from the repository root): `{command}`",
         "",
         f"Run on {env.get('cpu')}, {env.get('cpus')} CPUs, {env.get('memory_gib')} GiB, {env.get('time')}; "
         f"load average {env.get('load_average')} at the start and {env.get('load_average_end')} at the end "
-        f"(the machine was shared); {env.get('duration_s')} s in all; cap {cap:g} s and "
+        f"(1-minute, 5-minute, 15-minute); {env.get('duration_s')} s in all; cap {cap:g} s and "
         f"{env.get('mem_cap_gib'):g} GiB per configuration. "
         "Versions: " + ", ".join(f"{k} {v}" for k, v in env.get("versions", {}).items() if v) + ". "
-        "Raw figures: `benchmarks/results/speed_grid.json`.",
+        f"Raw figures: `{raw}`.",
         "",
         "Cells are the best time of one selection / peak memory above the pool's own arrays. "
         "loopwise/peer is the time ratio (below 1: loopwise is faster; `< x` where the peer passed the cap "

@@ -73,5 +73,5 @@ def speed_cmd(
                 table.add_row(row["method"], f"{row['n']:,}", str(row["d"]), str(row["batch"]), bench._cell(lw), bench.LIBRARY_NAMES[lib], bench._cell(peer), text)
         console.print(table)
         if doc is not None:
-            _update_doc(doc, bench.render_markdown(results, env, command))
+            _update_doc(doc, bench.render_markdown(results, env, command, raw=str(out)))
             console.print(f"table written to [bold]{doc}[/]")
