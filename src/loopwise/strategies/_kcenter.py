@@ -88,11 +88,10 @@ class KCenterGreedy(Strategy):
 class NormalizedKCenterGreedy(KCenterGreedy):
     """Greedy k-center on rows scaled to unit length: distances then measure direction, not magnitude.
 
-    On raw pixels Euclidean k-center chases the images with the most ink
-    (the largest norms); on unit rows it spreads over shapes, as small-text's
-    ``GreedyCoreset`` does by default. On standardised tabular columns the
-    magnitude matters, and plain ``kcenter`` is the better choice
-    (docs/benchmarks.md).
+    The geometry of small-text's ``GreedyCoreset`` (its default). Which of
+    the two works better depends on the data: in the quality benchmark
+    (docs/benchmarks.md) unit rows win on mnist and shuttle and lose on
+    letter, where the rows' magnitude carries information.
     """
 
     name = "kcenter_normalized"
