@@ -137,7 +137,6 @@ def run_load_in_subprocess(
     }))
     root = Path(__file__).resolve().parents[2]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH", "")]))}
-
     process = subprocess.run(
         [sys.executable, "-m", "tests.server.loadgen", str(spec)], cwd=root, env=env,
         capture_output=True, text=True, timeout=seconds + 120,
