@@ -16,7 +16,7 @@ from loopwise.experiments import RunProgress, load_results, resume_run, simulate
 from loopwise.experiments._config import DataSpec
 from loopwise.loop import RETRAIN_MODES, FixedSchedule, GeometricSchedule
 from loopwise.reports import render_table, summarise, write_html_report, write_json_report
-from loopwise.stopping import MaxLoops, Plateau, StabilizingPredictions, TargetMetric
+from loopwise.stopping import MaxLoops, Plateau, StabilizingPredictions, StoppingCriterion, TargetMetric
 
 app = typer.Typer(
     help="Active-learning loops that are recorded, resumable and reported.",
@@ -34,7 +34,7 @@ DbOption = Annotated[str | None, typer.Option("--db", help=DB_HELP)]
 
 
 def _stopping(target: float | None, max_loops: int | None, stable: float | None, plateau: int | None) -> dict | None:
-    criteria = []
+    criteria: list[StoppingCriterion] = []
     if target is not None:
         criteria.append(TargetMetric(target))
     if max_loops is not None:

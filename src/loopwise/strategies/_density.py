@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -11,7 +13,7 @@ from loopwise.strategies._uncertainty import entropy, least_confidence, margin
 _BASE = {"entropy": entropy, "margin": margin, "least_confidence": least_confidence}
 
 
-def _row_normalise(X: object) -> object:
+def _row_normalise(X: Any) -> Any:
     if sp.issparse(X):
         X = sp.csr_matrix(X, dtype=np.float64)
         norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=1)).ravel())
@@ -23,7 +25,7 @@ def _row_normalise(X: object) -> object:
     return X / norms[:, None]
 
 
-def cosine_density(X: object, chunk_size: int | None = None) -> np.ndarray:
+def cosine_density(X: Any, chunk_size: int | None = None) -> np.ndarray:
     """Mean cosine similarity of each row to all rows, in O(n·d).
 
     With unit rows, ``mean_j cos(x_i, x_j) = x_i · mean_j x_j``, so no n×n
