@@ -19,11 +19,12 @@ from loopwise.strategies._cluster_margin import ClusterMargin, average_linkage_l
 from loopwise.strategies._committee import QueryByCommittee, kl_to_consensus, vote_entropy
 from loopwise.strategies._density import InformationDensity, cosine_density
 from loopwise.strategies._hybrid import WeightedHybrid, rank_normalise
-from loopwise.strategies._kcenter import KCenterGreedy, NormalizedKCenterGreedy, k_center_greedy, unit_rows
+from loopwise.strategies._kcenter import KCenterGreedy, NormalizedKCenterGreedy, k_center_greedy
 from loopwise.strategies._probcover import ProbCover, coverage_graph, prob_cover, purity_radius
 from loopwise.strategies._random import RandomSampling
 from loopwise.strategies._ranked_batch import RankedBatch, ranked_batch
 from loopwise.strategies._registry import available, make_strategy, register
+from loopwise.strategies._pairwise import unit_rows
 from loopwise.strategies._streaming import ROW_LOCAL, ChunkedScorer, is_row_local, select_streaming
 from loopwise.strategies._typiclust import TypiClust, typicality, typiclust
 from loopwise.strategies._uncertainty import (

@@ -5,24 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from loopwise.strategies._base import FEATURES, PROBA, Strategy, StrategyInputs, score_in_chunks
+from loopwise.strategies._pairwise import unit_rows
 from loopwise.strategies._uncertainty import entropy, least_confidence, margin
 
 _BASE = {"entropy": entropy, "margin": margin, "least_confidence": least_confidence}
-
-
-def _row_normalise(X: Any) -> Any:
-    if sp.issparse(X):
-        X = sp.csr_matrix(X, dtype=np.float64)
-        norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=1)).ravel())
-        norms[norms == 0] = 1.0
-        return sp.diags(1.0 / norms) @ X
-    X = np.asarray(X, dtype=np.float64)
-    norms = np.linalg.norm(X, axis=1)
-    norms[norms == 0] = 1.0
-    return X / norms[:, None]
 
 
 def cosine_density(X: Any, chunk_size: int | None = None) -> np.ndarray:
@@ -31,7 +19,7 @@ def cosine_density(X: Any, chunk_size: int | None = None) -> np.ndarray:
     With unit rows, ``mean_j cos(x_i, x_j) = x_i · mean_j x_j``, so no n×n
     matrix is ever built; chunks of rows give the same result as the whole.
     """
-    Xn = _row_normalise(X)
+    Xn = unit_rows(X, np.float64)
     centroid = np.asarray(Xn.mean(axis=0)).ravel()
     n = Xn.shape[0]
     step = n if chunk_size is None else chunk_size

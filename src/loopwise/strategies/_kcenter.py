@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from loopwise.core.records import Selection
 from loopwise.strategies._base import Strategy, StrategyInputs
 from loopwise.strategies._farthest import k_center_picks
-from loopwise.strategies._pairwise import as_matrix, check_chunk_size, check_use, sq_norms, vectors
+from loopwise.strategies._pairwise import check_chunk_size, check_use, unit_rows, vectors
 
 
 def _k_center_greedy(
@@ -22,16 +21,6 @@ def _k_center_greedy(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Positions and, for each, its distance to the nearest centre chosen before it (the radius it closed)."""
     return k_center_picks(candidates_emb, labelled_emb, k, chunk_size, rng)
-
-
-def unit_rows(X: Any) -> Any:
-    """Rows scaled to unit L2 norm (all-zero rows stay zero), as float32; sparse rows stay sparse."""
-    M = as_matrix(X)
-    norms = np.sqrt(sq_norms(M))
-    scale = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0).astype(np.float32)
-    if sp.issparse(M):
-        return sp.diags(scale).dot(M).tocsr()
-    return M * scale[:, None]
 
 
 def k_center_greedy(

@@ -70,6 +70,20 @@ def check_chunk_size(chunk_size: int | None) -> None:
         raise ValueError(f"chunk_size must be a positive integer or None, got {chunk_size!r}")
 
 
+def unit_rows(X: Any, dtype: Any = np.float32) -> Any:
+    """Rows scaled to unit L2 norm in ``dtype`` (all-zero rows stay zero); sparse rows stay sparse (CSR)."""
+    if sp.issparse(X):
+        M = sp.csr_matrix(X, dtype=dtype)
+        norms = np.sqrt(np.asarray(M.multiply(M).sum(axis=1)).ravel())
+        norms[norms == 0] = 1.0
+        return sp.csr_matrix(sp.diags(1.0 / norms) @ M)
+    A = np.asarray(X, dtype=dtype)
+    A = A.reshape(A.shape[0], -1) if A.ndim != 2 else A
+    norms = np.linalg.norm(A, axis=1)
+    norms[norms == 0] = 1.0
+    return A / norms[:, None]
+
+
 def rows_matmul(A: np.ndarray, B: np.ndarray) -> np.ndarray:
     """``A @ B`` whose rows round the same however many rows ``A`` has.
 
