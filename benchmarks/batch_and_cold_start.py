@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,12 +32,16 @@ COLD_INITS = ("typiclust", "probcover")
 SIGNIFICANT = 0.05
 
 
-def _by_seed(doc: dict[str, Any], strategy: str, key: str = "aulc") -> dict[int, float]:
-    out: dict[int, float] = {}
-    for cell in doc["cells"]:
-        if cell["strategy"] == strategy:
-            out[int(cell["seed"])] = cell[key] if key == "aulc" else cell["accuracy"][0]
-    return out
+def _aulc(cell: dict[str, Any]) -> float:
+    return float(cell["aulc"])
+
+
+def _loop0_accuracy(cell: dict[str, Any]) -> float:
+    return float(cell["accuracy"][0])
+
+
+def _by_seed(doc: dict[str, Any], strategy: str, value: Callable[[dict[str, Any]], float] = _aulc) -> dict[int, float]:
+    return {int(cell["seed"]): value(cell) for cell in doc["cells"] if cell["strategy"] == strategy}
 
 
 def _fmt(diff: dict[str, Any] | None) -> str:
@@ -85,12 +90,12 @@ def cold_start_table(root: Path = COLD_RESULTS) -> tuple[list[str], dict[str, An
             if dataset not in stores["random"]:
                 continue
             base = _by_seed(stores["random"][dataset], follow)
-            base0 = _by_seed(stores["random"][dataset], follow, "first")
+            base0 = _by_seed(stores["random"][dataset], follow, _loop0_accuracy)
             row: dict[str, Any] = {"random_aulc": 100 * sum(base.values()) / len(base) if base else None}
             for init in COLD_INITS:
                 doc = stores[init].get(dataset)
                 ours = _by_seed(doc, follow) if doc else {}
-                ours0 = _by_seed(doc, follow, "first") if doc else {}
+                ours0 = _by_seed(doc, follow, _loop0_accuracy) if doc else {}
                 row[f"{init}_aulc"] = 100 * sum(ours.values()) / len(ours) if ours else None
                 row[f"{init}_minus_random"] = paired(ours, base) if ours else None
                 row[f"{init}_loop0_minus_random"] = paired(ours0, base0) if ours0 else None
