@@ -39,6 +39,10 @@ class StoppingCriterion(abc.ABC):
     def describe(self) -> dict[str, Any]:
         return {"kind": type(self).__name__, **vars(self)}
 
+    def label_budget(self) -> int | None:
+        """The most records this rule lets be labelled, if it caps them; the server refuses to go past it."""
+        return None
+
 
 class AnyOf(StoppingCriterion):
     """Stop when any member says stop."""
@@ -52,6 +56,11 @@ class AnyOf(StoppingCriterion):
     def describe(self) -> dict[str, Any]:
         return {"kind": "AnyOf", "criteria": [c.describe() for c in self.criteria]}
 
+    def label_budget(self) -> int | None:
+        # Any member stops the run, so the smallest budget among them caps it.
+        budgets = [b for b in (c.label_budget() for c in self.criteria) if b is not None]
+        return min(budgets) if budgets else None
+
 
 class AllOf(AnyOf):
     """Stop when every member says stop."""
@@ -62,15 +71,24 @@ class AllOf(AnyOf):
     def describe(self) -> dict[str, Any]:
         return {"kind": "AllOf", "criteria": [c.describe() for c in self.criteria]}
 
+    def label_budget(self) -> int | None:
+        # Every member must agree to stop, so a budget alone caps nothing.
+        return None
+
 
 class LabelBudget(StoppingCriterion):
     """Stop once ``budget`` labels have been bought."""
 
     def __init__(self, budget: int) -> None:
-        self.budget = budget
+        if isinstance(budget, bool) or not isinstance(budget, int | np.integer) or budget < 1:
+            raise ConfigError(f"LabelBudget: budget must be a whole number of labels, at least 1; got {budget!r}")
+        self.budget = int(budget)
 
     def should_stop(self, records: Sequence[LoopRecord]) -> bool:
         return bool(records) and records[-1].n_labelled >= self.budget
+
+    def label_budget(self) -> int | None:
+        return self.budget
 
 
 class MaxLoops(StoppingCriterion):
@@ -126,7 +144,12 @@ class Plateau(StoppingCriterion):
     def should_stop(self, records: Sequence[LoopRecord]) -> bool:
         if len(records) < self.window + 1:
             return False
-        values = [float(r.metrics[self.metric]) for r in records[-(self.window + 1) :]]
+        # A loop without the metric (a server loop with too few labels to cross-validate) is no
+        # evidence of a plateau: the window must hold the metric in every loop before it can stop.
+        recent = [r.metrics.get(self.metric) for r in records[-(self.window + 1) :]]
+        if any(v is None or not np.isfinite(float(v)) for v in recent):
+            return False
+        values = [float(v) for v in recent]  # type: ignore[arg-type]
         return max(values[1:]) - values[0] < self.min_delta
 
 
