@@ -45,7 +45,7 @@ def _local(strategy: Any, model: Any, X: np.ndarray, candidates: np.ndarray, lab
     return strategy.select(inputs, k, np.random.default_rng(seed))
 
 
-CASES = [("least_confidence", 40), ("margin", 40), ("entropy", 300), ("kcenter", 25)]
+CASES = [("least_confidence", 40), ("margin", 40), ("entropy", 300), ("kcenter", 25), ("kcenter_normalized", 25)]
 
 
 @pytest.mark.parametrize("n_partitions", [1, 3, 7])
@@ -63,6 +63,29 @@ def test_local_partitions_equal_the_whole(name: str, k: int, n_partitions: int, 
     assert np.array_equal(got.positions, expected.positions)
     assert np.array_equal(got.scores, expected.scores)
     assert proba is not None and np.array_equal(proba, model.predict_proba(X).astype(np.float32))
+
+
+def _small_pool() -> tuple[np.ndarray, np.ndarray]:
+    """200 rows whose lengths vary widely, so unit-length and plain Euclidean k-center pick differently."""
+    rng = np.random.default_rng(7)
+    X = (rng.normal(size=(200, 6)) * rng.uniform(0.2, 5.0, size=(200, 1))).astype(np.float32)
+    return X, rng.integers(0, K, 200)
+
+
+@pytest.mark.parametrize("n_labelled", [0, 30])
+def test_kcenter_normalized_keeps_its_geometry_on_partitions(n_labelled: int) -> None:
+    # Issue 8, defect 12: on partitions kcenter_normalized silently ran plain Euclidean k-center.
+    X, y = _small_pool()
+    model = _fitted(X, y)
+    labelled = np.random.default_rng(2).permutation(200)[:n_labelled]
+    candidates = np.setdiff1d(np.arange(200), labelled)
+    strategy = make_strategy("kcenter_normalized")
+    expected = _local(strategy, model, X, candidates, labelled, 20, seed=4)
+    plain = _local(make_strategy("kcenter"), model, X, candidates, labelled, 20, seed=4)
+    assert not np.array_equal(expected.positions, plain.positions)  # the two geometries differ on this pool
+    got, _ = LocalExecutor(3).propose(strategy, model, X, candidates, labelled, 20, np.random.default_rng(4))
+    assert np.array_equal(got.positions, expected.positions)
+    assert np.array_equal(got.scores, expected.scores)
 
 
 def test_unsupported_strategies_and_executors_are_named() -> None:
@@ -106,7 +129,7 @@ def test_ray_selection_equals_the_local_one(ray_instance: Any, name: str, k: int
         assert np.array_equal(got.scores, expected.scores)
 
 
-@pytest.mark.parametrize("name", ["margin", "kcenter"])
+@pytest.mark.parametrize("name", ["margin", "kcenter", "kcenter_normalized"])
 def test_a_loop_on_ray_makes_the_same_queries(ray_instance: Any, name: str) -> None:
     X, y = _data(4)
 

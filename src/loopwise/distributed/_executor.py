@@ -30,7 +30,7 @@ def _kind(strategy: Strategy) -> str:
     supported = sorted(name for name in ROW_LOCAL if name not in {"qbc", "bald", "mean_std", "variation_ratio"})
     raise ConfigError(
         f"strategy {strategy.name!r} cannot run on partitions yet; distributed executors run "
-        f"{', '.join(supported)} (merged partial top-k) and kcenter (distributed greedy)"
+        f"{', '.join(supported)} (merged partial top-k) and kcenter, kcenter_normalized (distributed greedy)"
     )
 
 
@@ -116,10 +116,12 @@ class Executor(abc.ABC):
         rng: np.random.Generator,
     ) -> Selection:
         use = strategy.use
-        self._map("kcenter_start", [(model, use, loc, strategy.chunk_size) for loc in local])
+        # The geometry is the strategy's own declaration (kcenter_normalized: unit-length rows).
+        unit = bool(strategy.unit_length)
+        self._map("kcenter_start", [(model, use, loc, strategy.chunk_size, unit) for loc in local])
         # The labelled rows, gathered where they live and put back in labelling order (their order picks the probes).
         holder = np.searchsorted([b for _, b in bounds], labelled, side="right")
-        pieces = self._map("kcenter_rows", [(model, use, labelled[holder == p] - a) for p, (a, _) in enumerate(bounds)])
+        pieces = self._map("kcenter_rows", [(model, use, labelled[holder == p] - a, unit) for p, (a, _) in enumerate(bounds)])
         rows = np.empty((labelled.size, pieces[0].shape[1] if pieces else 0), dtype=np.float32)
         for p, piece in enumerate(pieces):
             rows[holder == p] = piece

@@ -11,6 +11,7 @@ from loopwise.errors import ConfigError
 from loopwise.loop._infer import predict_proba_pool
 from loopwise.strategies import PROBA, Strategy, StrategyInputs
 from loopwise.strategies._farthest import FarthestPoints
+from loopwise.strategies._pairwise import unit_rows
 
 
 class Partition:
@@ -27,14 +28,18 @@ class Partition:
         self.n = int(X.shape[0])
         self._kcenter: FarthestPoints | None = None
 
-    def _space(self, model: Any, use: str, rows: np.ndarray) -> Any:
+    def _space(self, model: Any, use: str, rows: np.ndarray, unit_length: bool = False) -> Any:
+        """The rows ``rows`` in the strategy's space (features or embeddings), scaled to unit length when asked."""
         if use == "features":
-            return self.X if rows.size == self.n else self.X[rows]
-        embed = getattr(model, "embed", None)
-        if embed is None:
-            raise ConfigError("this strategy needs embeddings; the learner has no embed()")
-        embeddings = np.asarray(embed(self.X), dtype=np.float32)
-        return embeddings if rows.size == self.n else embeddings[rows]
+            space = self.X if rows.size == self.n else self.X[rows]
+        else:
+            embed = getattr(model, "embed", None)
+            if embed is None:
+                raise ConfigError("this strategy needs embeddings; the learner has no embed()")
+            embeddings = np.asarray(embed(self.X), dtype=np.float32)
+            space = embeddings if rows.size == self.n else embeddings[rows]
+        # Row by row, as the in-process strategy scales them, so every distance is the same float32 value.
+        return unit_rows(space) if unit_length else space
 
     def score_top_k(
         self,
@@ -61,15 +66,17 @@ class Partition:
         return predict_proba_pool(model, self.X)
 
     # -- k-center: an exact distributed greedy ------------------------------------
-    def kcenter_start(self, model: Any, use: str, candidates: np.ndarray, chunk_size: int | None) -> None:
+    def kcenter_start(
+        self, model: Any, use: str, candidates: np.ndarray, chunk_size: int | None, unit_length: bool = False
+    ) -> None:
         """Hold the candidates' rows for k-center; distances come with the labelled rows (``kcenter_labelled``)."""
-        self._kc_rows = self._space(model, use, candidates)
+        self._kc_rows = self._space(model, use, candidates, unit_length)
         self._kc_chunk = chunk_size
         self._kcenter = None
 
-    def kcenter_rows(self, model: Any, use: str, positions: np.ndarray) -> np.ndarray:
+    def kcenter_rows(self, model: Any, use: str, positions: np.ndarray, unit_length: bool = False) -> np.ndarray:
         """Rows of partition-local ``positions`` in the space ``use`` (labelled rows to broadcast)."""
-        space = self._space(model, use, np.arange(self.n))
+        space = self._space(model, use, np.arange(self.n), unit_length)
         part = space[positions]
         return np.asarray(part.toarray() if hasattr(part, "toarray") else part, dtype=np.float32)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -57,6 +57,9 @@ class KCenterGreedy(Strategy):
     """
 
     name = "kcenter"
+    # Whether distances are taken between rows scaled to unit length; executors that run
+    # the greedy on partitions read this, so a subclass's geometry travels with it.
+    unit_length: ClassVar[bool] = False
 
     def __init__(self, use: str = "features", chunk_size: int | None = None) -> None:
         check_use(use)
@@ -84,6 +87,7 @@ class NormalizedKCenterGreedy(KCenterGreedy):
     """
 
     name = "kcenter_normalized"
+    unit_length: ClassVar[bool] = True
 
     def select(self, inputs: StrategyInputs, batch_size: int, rng: np.random.Generator) -> Selection:
         X, L = vectors(inputs, self.use)
