@@ -18,7 +18,7 @@ from loopwise.loop import (
     Loop,
     run_simulation,
 )
-from loopwise.strategies import HISTORY, PROBA, Strategy, StrategyInputs, make_strategy, register
+from loopwise.strategies import HISTORY, PROBA, Strategy, StrategyInputs, available, make_strategy, registered
 from loopwise.stopping import MaxLoops, TargetMetric
 
 
@@ -44,7 +44,7 @@ def test_simulation_respects_budget_and_records_every_loop(digits_split) -> None
     records = run_simulation(loop, oracle)
     assert [r.n_labelled for r in records] == [10, 20, 30, 40, 50, 60]
     assert records[0].pool_proba is None and records[1].pool_proba.shape == (len(loop.pool), 10)
-    assert set(records[-1].timings) == {"infer", "select", "train", "evaluate"}
+    assert set(records[-1].timings) == {"infer", "select", "train", "evaluate", "infer_cpu", "select_cpu", "train_cpu", "evaluate_cpu"}
     assert records[-1].metrics["accuracy"] > records[0].metrics["accuracy"]
     all_ids = np.concatenate([r.ids for r in records])
     assert len(set(all_ids.tolist())) == 60
@@ -156,9 +156,12 @@ class _RecordsHistory(Strategy):
 
 
 def test_history_reaches_strategies_without_loop_changes(digits_split) -> None:
-    register(_RecordsHistory)
-    run_simulation(*_loop(digits_split, strategy=_RecordsHistory()))
+    # Registered for this test only (issue 8, defect 15: it stayed in the global registry for the rest of the run).
+    _RecordsHistory.seen = []
+    with registered(_RecordsHistory):
+        run_simulation(*_loop(digits_split, strategy=make_strategy("test_history_flips")))
     assert _RecordsHistory.seen == [0, 1, 2, 3, 4]
+    assert "test_history_flips" not in available()
 
 
 def test_committee_is_computed_for_qbc(digits_split) -> None:

@@ -9,10 +9,12 @@ from loopwise.strategies._base import (
     MC_SAMPLES,
     PROBA,
     History,
+    LabelledLoop,
     Strategy,
     StrategyInputs,
     score_in_chunks,
 )
+from loopwise.strategies._auto import AutoStrategy
 from loopwise.strategies._badge import Badge, badge, gradient_embedding
 from loopwise.strategies._bayesian import BALD, MeanSTD, VariationRatios, bald, mean_std, variation_ratio
 from loopwise.strategies._cluster_margin import ClusterMargin, average_linkage_labels, cluster_margin, round_robin
@@ -23,7 +25,7 @@ from loopwise.strategies._kcenter import KCenterGreedy, NormalizedKCenterGreedy,
 from loopwise.strategies._probcover import ProbCover, coverage_graph, prob_cover, purity_radius
 from loopwise.strategies._random import RandomSampling
 from loopwise.strategies._ranked_batch import RankedBatch, ranked_batch
-from loopwise.strategies._registry import available, make_strategy, register
+from loopwise.strategies._registry import available, make_strategy, register, registered
 from loopwise.strategies._pairwise import unit_rows
 from loopwise.strategies._streaming import ROW_LOCAL, ChunkedScorer, is_row_local, select_streaming
 from loopwise.strategies._typiclust import TypiClust, typicality, typiclust
@@ -54,10 +56,12 @@ for _cls in (
     MeanSTD,
     VariationRatios,
     WeightedHybrid,
+    AutoStrategy,
 ):
     register(_cls)
 
 __all__ = [
+    "AutoStrategy",
     "BALD",
     "COMMITTEE",
     "ROW_LOCAL",
@@ -74,6 +78,7 @@ __all__ = [
     "History",
     "InformationDensity",
     "KCenterGreedy",
+    "LabelledLoop",
     "LeastConfidence",
     "MarginSampling",
     "MeanSTD",
@@ -108,6 +113,7 @@ __all__ = [
     "rank_normalise",
     "ranked_batch",
     "register",
+    "registered",
     "round_robin",
     "score_in_chunks",
     "select_streaming",

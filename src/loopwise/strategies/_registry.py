@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from loopwise.errors import ConfigError
@@ -18,7 +20,20 @@ def register(cls: type[Strategy]) -> type[Strategy]:
     return cls
 
 
+@contextmanager
+def registered(cls: type[Strategy]) -> Iterator[type[Strategy]]:
+    """Register ``cls`` for the ``with`` block only, so a test's strategy never outlives the test."""
+    was_there = _REGISTRY.get(cls.name) is cls
+    register(cls)
+    try:
+        yield cls
+    finally:
+        if not was_there:
+            _REGISTRY.pop(cls.name, None)
+
+
 def available() -> list[str]:
+    """The registered strategy names, sorted."""
     return sorted(_REGISTRY)
 
 
