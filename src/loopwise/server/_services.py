@@ -249,15 +249,30 @@ class Services:
         if project.status != "active":
             return None, "the project is stopped: its stopping rule fired or an admin paused it"
         k = int(project.settings.get("labels_per_record", 1))
-        record = self.repo.lease_next(project_id, actor.id, k, float(project.settings.get("lease_seconds", 600)))
-        return record, None if record is not None else "no record is waiting for you: everything is labelled or held"
+        budget = label_budget(project.settings)
+        record = self.repo.lease_next(
+            project_id, actor.id, k, float(project.settings.get("lease_seconds", 600)), budget=budget
+        )
+        if record is not None:
+            return record, None
+        if budget is not None and self.repo.budget_used(project_id) >= budget:
+            return None, f"the label budget of {budget} records is spent (labelled or held by annotators)"
+        return None, "no record is waiting for you: everything is labelled or held"
 
     def label(self, actor: UserInfo, project_id: int, record_id: int, value: str) -> Any:
         project = self.project(actor, project_id)
         k = int(project.settings.get("labels_per_record", 1))
-        ack = self.repo.submit_label(project, record_id, actor, value, k)
-        self.worker.label_added(project_id, _retrain_every(project.settings))
+        budget = label_budget(project.settings)
+        ack = self.repo.submit_label(project, record_id, actor, value, k, budget=budget)
+        self._after_label(project_id, project.settings, budget)
         return ack
+
+    def _after_label(self, project_id: int, settings: dict[str, Any], budget: int | None) -> None:
+        self.worker.label_added(project_id, _retrain_every(settings))
+        # The last label the budget pays for: learn from it now, so the stopping rule fires and the
+        # project's status says stopped, rather than waiting for a retrain that never comes.
+        if budget is not None and self.repo.budget_used(project_id) >= budget:
+            self.worker.schedule(project_id)
 
     # The queue's two hot calls, for async routes. Their transactions run one at a time on a worker
     # thread (the store has one writer anyway), so a burst of annotators queues on a limiter instead
@@ -270,11 +285,16 @@ class Services:
     async def label_async(self, actor: UserInfo, project_id: int, record_id: int, value: str) -> Any:
         project = self.project(actor, project_id)
         k = int(project.settings.get("labels_per_record", 1))
+        budget = label_budget(project.settings)
         ack = await anyio.to_thread.run_sync(
-            partial(self.repo.submit_label, project, record_id, actor, value, k, sync=False), limiter=self._writer
+            partial(self.repo.submit_label, project, record_id, actor, value, k, sync=False, budget=budget),
+            limiter=self._writer,
         )
         await anyio.to_thread.run_sync(self.repo.sync, limiter=self._syncers)
-        self.worker.label_added(project_id, _retrain_every(project.settings))
+        if budget is None:
+            self.worker.label_added(project_id, _retrain_every(project.settings))
+        else:
+            await anyio.to_thread.run_sync(self._after_label, project_id, project.settings, budget)
         return ack
 
     def skip(self, actor: UserInfo, project_id: int, record_id: int) -> None:
@@ -282,8 +302,17 @@ class Services:
         self.repo.skip(project_id, record_id, actor.id)
 
     def flag(self, actor: UserInfo, project_id: int, record_id: int, reason: str) -> None:
+        """Take a record out of the queue and of training: admins any record, annotators one they hold or labelled."""
         self.project(actor, project_id)
+        if actor.role != "admin" and not self.repo.holds_or_labelled(project_id, record_id, actor.id):
+            raise ForbiddenError(f"you may flag only a record you hold or have labelled; record {record_id} is neither")
         self.repo.flag(project_id, record_id, actor.id, reason)
+
+    def unflag(self, actor: UserInfo, project_id: int, record_id: int) -> None:
+        """Put a flagged record back into the queue and training (admins only)."""
+        require_admin(actor)
+        project = self.repo.get_project(project_id)
+        self.repo.unflag(project_id, record_id, actor.id, int(project.settings.get("labels_per_record", 1)))
 
     def undo(self, actor: UserInfo, project_id: int) -> QueueRecord:
         project = self.project(actor, project_id)
@@ -348,6 +377,12 @@ def check_settings(settings: s.ProjectSettings, task: str) -> None:
     make_strategy(settings.strategy, **settings.strategy_params)
     if settings.stopping is not None:
         parse_stopping(settings.stopping)
+
+
+def label_budget(settings: dict[str, Any]) -> int | None:
+    """The records a project's stopping rule pays for, if it caps them (a LabelBudget, alone or in AnyOf)."""
+    spec = settings.get("stopping")
+    return parse_stopping(spec).label_budget() if spec else None
 
 
 def _retrain_every(settings: dict[str, Any]) -> int:
@@ -430,4 +465,4 @@ def _label_studio(project: AnnotationProjectInfo, labels: list[CurrentLabel], re
     yield json.dumps(tasks, ensure_ascii=False, indent=1)
 
 
-__all__ = ["Services", "agreement", "check_settings", "require_admin"]
+__all__ = ["Services", "agreement", "check_settings", "label_budget", "require_admin"]

@@ -1,4 +1,4 @@
-"""The queue: next record under a lease, label, skip, flag, undo."""
+"""The queue: next record under a lease, label, skip, flag (and an admin's unflag), undo."""
 
 from __future__ import annotations
 
@@ -42,3 +42,10 @@ def skip(project_id: int, record_id: int, services: SessionDep, user: CurrentUse
 def flag(project_id: int, record_id: int, body: s.FlagCreate, services: SessionDep, user: CurrentUser) -> s.Message:
     services.flag(user, project_id, record_id, body.reason)
     return s.Message(detail="flagged: excluded from the queue and from training")
+
+
+@router.delete("/records/{record_id}/flag", response_model=s.Message)
+def unflag(project_id: int, record_id: int, services: SessionDep, user: CurrentUser) -> s.Message:
+    """Take a flag back (admins): the record returns to the queue and to training."""
+    services.unflag(user, project_id, record_id)
+    return s.Message(detail="unflagged: back in the queue and in training")
