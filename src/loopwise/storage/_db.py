@@ -13,6 +13,9 @@ from sqlalchemy.pool import StaticPool
 from loopwise.errors import ConfigError
 
 DEFAULT_URL = "sqlite:///loopwise.db"
+# How long a SQLite writer waits for another one before giving up with 'database is locked'.
+BUSY_TIMEOUT_S = 30.0
+_WRITE_OPTION = "loopwise_write"
 
 
 def parse_url(url: str | None) -> URL:
@@ -51,14 +54,31 @@ def make_engine(url: str | URL) -> Engine:
     if not is_sqlite(parsed):
         # pool_pre_ping: a long-lived server would otherwise hand out connections the database dropped.
         return create_engine(parsed, pool_pre_ping=True)
-    kwargs: dict[str, Any] = {}
+    # The busy timeout is given to sqlite3.connect, so it holds from the very first statement (the
+    # journal-mode check included); as a PRAGMA it only applied after statements that can need a lock.
+    kwargs: dict[str, Any] = {"connect_args": {"timeout": BUSY_TIMEOUT_S}}
     if not is_sqlite_file(parsed):
         # An in-memory database lives in one connection; every session must share it.
-        kwargs = {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
+        kwargs = {
+            "poolclass": StaticPool,
+            "connect_args": {"timeout": BUSY_TIMEOUT_S, "check_same_thread": False},
+        }
     engine = create_engine(parsed, **kwargs)
     event.listen(engine, "connect", _on_sqlite_connect)
     event.listen(engine, "begin", _on_sqlite_begin)
     return engine
+
+
+def writer(engine: Engine) -> Engine:
+    """The same engine (same pool) whose transactions take the write lock when they begin.
+
+    On SQLite a transaction that reads and then writes cannot wait for another writer: SQLite fails
+    the upgrade from read to write at once ('database is locked'), busy timeout or not, whenever
+    another connection holds the write lock or has committed since our read. BEGIN IMMEDIATE takes
+    the lock first, waiting up to the busy timeout. Readers keep plain BEGIN and never wait (WAL).
+    On PostgreSQL this changes nothing.
+    """
+    return engine.execution_options(**{_WRITE_OPTION: True})
 
 
 def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -67,18 +87,22 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     try:
-        # WAL: readers (the annotation server, reports) do not block the writer, nor it them.
-        cursor.execute("PRAGMA journal_mode=WAL")
+        # WAL: readers (the annotation server, reports) do not block the writer, nor it them. The mode
+        # is stored in the file, so it is set once, by whoever finds it unset; switching needs an
+        # exclusive lock, which a reader must not try to take on every open while a run writes.
+        if str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+            cursor.execute("PRAGMA journal_mode=WAL")
         # SQLite ignores foreign keys unless told so, per connection.
         cursor.execute("PRAGMA foreign_keys=ON")
-        # Wait for a concurrent writer instead of failing at once with 'database is locked'.
-        cursor.execute("PRAGMA busy_timeout=30000")
     finally:
         cursor.close()
 
 
 def _on_sqlite_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN")
+    if connection.get_execution_options().get(_WRITE_OPTION):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        connection.exec_driver_sql("BEGIN")
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker:  # type: ignore[type-arg]

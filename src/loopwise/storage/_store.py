@@ -21,7 +21,7 @@ from loopwise.errors import ConfigError, DataError, NotFoundError, StoreError
 
 from . import _migrate
 from ._artifacts import ArtifactStore
-from ._db import is_sqlite_file, make_engine, make_sessionmaker, parse_url
+from ._db import is_sqlite_file, make_engine, make_sessionmaker, parse_url, writer
 from ._json import to_json
 from ._models import (
     LABEL_SOURCES,
@@ -69,6 +69,8 @@ class Store:
     def __init__(self, engine: Engine, url: str, artifacts: ArtifactStore) -> None:
         self._engine = engine
         self._sessions = make_sessionmaker(engine)
+        # Every write transaction of the store takes the write lock as it begins (see _db.writer).
+        self._write_sessions = make_sessionmaker(writer(engine))
         self._artifacts = artifacts
         self.url = url
         self.artifacts_dir = artifacts.root
@@ -138,7 +140,7 @@ class Store:
         existing = self._find_project(name)
         if existing is None:
             try:
-                with self._sessions.begin() as session:
+                with self._write_sessions.begin() as session:
                     row = ProjectRow(
                         name=name,
                         task=task,
@@ -191,7 +193,7 @@ class Store:
                     )
                 clean_payloads.append(to_json(payload, f"payloads[{index}]"))
 
-        with self._sessions.begin() as session:
+        with self._write_sessions.begin() as session:
             self._project_row(session, project_id)
             inserted = _insert_new_records(session, project_id, ids, clean_payloads) if ids else 0
         if inserted >= _ANALYZE_AFTER and self._engine.dialect.name == "postgresql":
@@ -212,7 +214,7 @@ class Store:
         if name is not None and not isinstance(name, str):
             raise ConfigError(f"a run name must be a string or None, got {name!r}")
         clean_config = to_json(config, "config")
-        with self._sessions.begin() as session:
+        with self._write_sessions.begin() as session:
             self._project_row(session, project_id)
             # Short enough to type on the command line; 48 random bits make a clash negligible.
             run_id = uuid.uuid4().hex[:12]
@@ -239,12 +241,18 @@ class Store:
         model_hash = None if loop.model is None else self._artifacts.put_bytes(loop.model)
         now = _now()
         try:
-            with self._sessions.begin() as session:
+            with self._write_sessions.begin() as session:
                 run = self._lock_running_run(session, run_id)
                 last = session.scalar(
                     select(func.max(LoopRow.loop_index)).where(LoopRow.run_id == run_id)
                 )
                 expected = 0 if last is None else last + 1
+                if last is not None and loop.loop_index == last and _same_loop(
+                    session, run_id, loop, values, artifact_hash
+                ):
+                    # A retry of a write that committed (the caller lost the answer, not the
+                    # data): it is already stored, once; storing nothing more is the answer.
+                    return
                 if loop.loop_index != expected:
                     raise StoreError(
                         f"run {run_id} expects loop {expected} next, got loop_index "
@@ -314,7 +322,7 @@ class Store:
         """Mark a running run 'finished' or 'failed'."""
         if status not in _FINAL_STATUSES:
             raise ConfigError(f"status must be one of {', '.join(_FINAL_STATUSES)}; got {status!r}")
-        with self._sessions.begin() as session:
+        with self._write_sessions.begin() as session:
             self._lock_running_run(session, run_id)
             session.execute(
                 update(RunRow)
@@ -325,7 +333,7 @@ class Store:
 
     def reopen_run(self, run_id: str) -> None:
         """Mark a 'failed' run 'running' again so it can be resumed; a running run is left as it is."""
-        with self._sessions.begin() as session:
+        with self._write_sessions.begin() as session:
             run = session.get(RunRow, run_id, with_for_update=True)
             if run is None:
                 raise _run_not_found(run_id)
@@ -508,6 +516,44 @@ class Store:
             )
             for run, project_name, label_names, count in session.execute(query)
         ]
+
+
+def _same_loop(
+    session: Session, run_id: str, loop: LoopWrite, values: dict[str, Any], artifact_hash: str
+) -> bool:
+    """Whether the stored loop ``loop.loop_index`` of ``run_id`` is exactly ``loop``, labels included."""
+    row = session.scalar(
+        select(LoopRow).where(LoopRow.run_id == run_id, LoopRow.loop_index == loop.loop_index)
+    )
+    if row is None or (
+        row.strategy,
+        list(row.selected_ids),
+        row.n_labelled,
+        row.metrics,
+        row.timings,
+        row.label_cost,
+        row.artifact_hash,
+    ) != (
+        loop.strategy,
+        list(loop.selected_ids),
+        loop.n_labelled,
+        values["metrics"],
+        values["timings"],
+        values["label_cost"],
+        artifact_hash,
+    ):
+        return False
+    # The labels this loop wrote are its records' newest labels in the run: it is the last loop.
+    newest = select(func.max(LabelRow.id)).where(LabelRow.run_id == run_id).group_by(LabelRow.record_id)
+    stored: dict[str, str] = {}
+    for chunk in _chunks(loop.selected_ids, _IN_CHUNK):
+        found = session.execute(
+            select(RecordRow.external_id, LabelRow.value)
+            .join(RecordRow, RecordRow.id == LabelRow.record_id)
+            .where(LabelRow.id.in_(newest), RecordRow.external_id.in_(chunk))
+        )
+        stored.update({external_id: value for external_id, value in found})
+    return stored == dict(zip(loop.selected_ids, loop.labels, strict=True))
 
 
 def _insert_new_records(
