@@ -12,6 +12,7 @@ from loopwise.core.pool import Pool
 from loopwise.core.protocols import Learner
 from loopwise.core.records import LoopRecord, Query
 from loopwise.errors import ConfigError, LoopwiseError
+from loopwise.loop._clock import cuda_seconds, process_cpu_seconds
 from loopwise.loop._infer import predict_proba_pool
 from loopwise.loop._initial import Initializer, RandomInit
 from loopwise.loop._schedules import Schedule
@@ -72,6 +73,8 @@ class Loop:
         committee_size: int | None = None,
         clock: Callable[[], float] = time.perf_counter,
         executor: Any = None,
+        cpu_clock: Callable[[], float] = process_cpu_seconds,
+        gpu_clock: Callable[[], float | None] = cuda_seconds,
     ) -> None:
         if retrain not in RETRAIN_MODES:
             raise ConfigError(f"retrain mode must be one of {', '.join(RETRAIN_MODES)}; got {retrain!r}")
@@ -100,12 +103,16 @@ class Loop:
         self.evaluate = evaluate
         self.committee_size = committee_size or int(getattr(strategy, "n_members", 5))
         self.clock = clock
+        # The cost ledger's compute: process CPU seconds (and CUDA seconds) of each step, injectable like clock.
+        self.cpu_clock = cpu_clock
+        self.gpu_clock = gpu_clock
         # Runs INFER + SELECT on partitions of the pool (loopwise.distributed.RayExecutor); None: in process.
         self.executor = executor
         self.records: list[LoopRecord] = []
         self.history = History()
         self.model: Learner | None = None
         self._pending: tuple[Query, dict[str, float], np.ndarray | None] | None = None
+        self._selection_info: dict[str, Any] = {}  # what the strategy said about its choice: LoopRecord.extra["selection"]
         stop_rng = loop_rng(seed, 0, _STOP_SET)
         n_stop = min(stop_set_size, len(pool))
         self.stop_set = np.sort(stop_rng.choice(len(pool), size=n_stop, replace=False))
@@ -136,34 +143,37 @@ class Loop:
         rng = loop_rng(self.seed, index)
         n_unlabelled = len(self.pool) - self.pool.n_labelled
         size = self.schedule.size_for(index, self.pool.n_labelled, n_unlabelled)
-        timings = {"infer": 0.0, "select": 0.0}
+        timings = {"infer": 0.0, "select": 0.0, "infer_cpu": 0.0, "select_cpu": 0.0}
         pool_proba: np.ndarray | None = None
+        self._selection_info = {}
         if index == 0:
-            start = self.clock()
+            start = self._start()
             positions = self.initializer.select(self.pool.X, self.pool.ids, size, rng)
             scores = np.zeros(len(positions))
-            timings["select"] = self.clock() - start
+            self._stop(timings, "select", start)
         elif self.executor is not None:
             # INFER and scoring happen where the partitions live, so they are timed as one step.
             assert self.model is not None
             candidates = self.pool.unlabelled_positions
-            start = self.clock()
+            start = self._start()
             selection, pool_proba = self.executor.propose(
                 self.strategy, self.model, self.pool.X, candidates, self.pool.labelled_positions, size, rng
             )
-            timings["select"] = self.clock() - start
+            self._stop(timings, "select", start)
             self._check_selection(selection.positions, len(candidates), size)
+            self._selection_info = dict(selection.info)
             positions = candidates[selection.positions]
             scores = np.asarray(selection.scores, dtype=np.float64)
             self.history.append(index, pool_proba)
         else:
-            start = self.clock()
+            start = self._start()
             inputs, pool_proba = self._strategy_inputs(index)
-            timings["infer"] = self.clock() - start
-            start = self.clock()
+            self._stop(timings, "infer", start)
+            start = self._start()
             selection = self.strategy.select(inputs, size, rng)
-            timings["select"] = self.clock() - start
+            self._stop(timings, "select", start)
             self._check_selection(selection.positions, len(inputs.candidates), size)
+            self._selection_info = dict(selection.info)
             positions = inputs.candidates[selection.positions]
             scores = np.asarray(selection.scores, dtype=np.float64)
             self.history.append(index, pool_proba)
@@ -223,6 +233,18 @@ class Loop:
             members.append(member.predict_proba(X_candidates).astype(np.float32))
         return np.stack(members)
 
+    def _start(self) -> tuple[float, float, float | None]:
+        return self.clock(), self.cpu_clock(), self.gpu_clock()
+
+    def _stop(self, timings: dict[str, float], step: str, start: tuple[float, float, float | None]) -> None:
+        """Wall seconds as ``step``, CPU seconds as ``step_cpu``, and ``step_gpu`` only when CUDA was in use."""
+        wall, cpu, gpu = start
+        timings[step] = self.clock() - wall
+        timings[f"{step}_cpu"] = self.cpu_clock() - cpu
+        gpu_end = self.gpu_clock()
+        if gpu is not None and gpu_end is not None:
+            timings[f"{step}_gpu"] = gpu_end - gpu
+
     @staticmethod
     def _check_selection(positions: np.ndarray, n_candidates: int, size: int) -> None:
         positions = np.asarray(positions)
@@ -246,13 +268,15 @@ class Loop:
             record_id = str(query.ids[int(np.flatnonzero(bad)[0])])
             raise LoopwiseError(f"label out of range for record id {record_id!r}: classes are 0..{n_classes - 1}")
         self.pool.label(query.positions, labels, query.loop_index)
-        start = self.clock()
+        strategy_name = "initial:" + type(self.initializer).__name__ if query.loop_index == 0 else self.strategy.name
+        self.history.add_labels(query.loop_index, query.positions, labels, strategy_name)
+        start = self._start()
         self._train(query.positions)
-        timings["train"] = self.clock() - start
-        start = self.clock()
+        self._stop(timings, "train", start)
+        start = self._start()
         metrics = self._evaluate()
         stop_predictions = self.model.predict_proba(self.pool.rows(self.stop_set)).argmax(axis=1)  # type: ignore[union-attr]
-        timings["evaluate"] = self.clock() - start
+        self._stop(timings, "evaluate", start)
         record = LoopRecord(
             loop_index=query.loop_index,
             strategy="initial:" + type(self.initializer).__name__ if query.loop_index == 0 else self.strategy.name,
@@ -266,6 +290,8 @@ class Loop:
             pool_proba=pool_proba,
             scores=query.scores,
         )
+        if self._selection_info:
+            record.extra["selection"] = self._selection_info
         self.records.append(record)
         self._pending = None
         return record
@@ -309,6 +335,7 @@ class Loop:
                 if record.pool_proba is None:
                     raise LoopwiseError(f"loop {record.loop_index} has no stored pool probabilities")
                 self.history.append(record.loop_index, record.pool_proba)
+            self.history.add_labels(record.loop_index, record.positions, record.labels, record.strategy)
             self.records.append(record)
         if model is None and records:
             if self.retrain != "scratch":
