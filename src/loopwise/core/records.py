@@ -10,10 +10,15 @@ import numpy as np
 
 @dataclass(frozen=True)
 class Selection:
-    """Positions into the candidate set chosen by a strategy, best first, with their scores."""
+    """Positions into the candidate set chosen by a strategy, best first, with their scores.
+
+    ``info`` is what the strategy wants recorded about its choice (JSON-able;
+    the loop copies it into :attr:`LoopRecord.extra`).
+    """
 
     positions: np.ndarray
     scores: np.ndarray
+    info: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

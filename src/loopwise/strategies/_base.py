@@ -10,6 +10,7 @@ import numpy as np
 
 from loopwise.core.records import Selection
 from loopwise.core.topk import top_k
+from loopwise.strategies._metadata import RecordMetadata
 
 # What a strategy may ask the loop to compute; the loop computes exactly these.
 PROBA = "proba"
@@ -22,29 +23,75 @@ KNOWN_REQUIREMENTS = frozenset({PROBA, FEATURES, EMBEDDINGS, COMMITTEE, HISTORY,
 
 
 class History:
-    """Per-record time series of the probabilities past loops produced.
+    """Per-record time series of past loops: their probabilities, the labels they bought, running metadata.
 
     ``proba_by_loop[i]`` is the ``n_pool x k`` matrix (float32) that loop
     ``loop_indices[i]`` saw when it selected. Multi-generation and learned
-    strategies read it through :meth:`for_positions`.
+    strategies read it through :meth:`for_positions`. ``keep_loops`` bounds
+    how many of those matrices are kept (``None``: all, the default); the
+    running per-record features in :attr:`metadata` (margin, entropy, their
+    trend, prediction flips, forgetting events) cover every loop whatever is
+    kept. :meth:`add_labels` logs what each loop bought (positions in
+    selection order, labels, the strategy's name), so a strategy can score
+    its own past picks; the loop calls it on record and on restore, so a
+    resumed run holds exactly what an uninterrupted one did.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, keep_loops: int | None = None) -> None:
+        if keep_loops is not None and keep_loops < 1:
+            raise ValueError(f"keep_loops must be a positive integer or None, got {keep_loops!r}")
+        self.keep_loops = keep_loops
         self.loop_indices: list[int] = []
         self.proba_by_loop: list[np.ndarray] = []
+        self.labels_by_loop: list[LabelledLoop] = []
+        self.metadata = RecordMetadata()
+        self._n_appended = 0
 
     def __len__(self) -> int:
         return len(self.loop_indices)
 
+    @property
+    def n_loops_seen(self) -> int:
+        """Loops appended in all, kept or not."""
+        return self._n_appended
+
     def append(self, loop_index: int, pool_proba: np.ndarray) -> None:
+        self.metadata.update(pool_proba)  # first: it checks the shape, so a bad matrix leaves the history unchanged
         self.loop_indices.append(loop_index)
         self.proba_by_loop.append(pool_proba)
+        self._n_appended += 1
+        if self.keep_loops is not None and len(self.proba_by_loop) > self.keep_loops:
+            del self.loop_indices[0], self.proba_by_loop[0]
+
+    def add_labels(self, loop_index: int, positions: np.ndarray, labels: np.ndarray, strategy: str = "") -> None:
+        """Log the labels one loop bought (pool positions in selection order)."""
+        positions = np.asarray(positions, dtype=np.int64)
+        labels = np.asarray(labels, dtype=np.int64)
+        self.labels_by_loop.append(LabelledLoop(loop_index, strategy, positions, labels))
+        self.metadata.add_labels(positions, labels, loop_index)
+
+    def proba_at(self, loop_index: int) -> np.ndarray | None:
+        """The pool probabilities loop ``loop_index`` selected with, if kept."""
+        for index, proba in zip(reversed(self.loop_indices), reversed(self.proba_by_loop), strict=True):
+            if index == loop_index:
+                return proba
+        return None
 
     def for_positions(self, positions: np.ndarray) -> np.ndarray:
         """Return an ``n_loops x len(positions) x k`` array of past probabilities."""
         if not self.proba_by_loop:
             return np.empty((0, len(positions), 0), dtype=np.float32)
         return np.stack([p[positions] for p in self.proba_by_loop])
+
+
+@dataclass(frozen=True)
+class LabelledLoop:
+    """What one loop bought: pool positions in selection order, their labels, the strategy that chose them."""
+
+    loop_index: int
+    strategy: str
+    positions: np.ndarray
+    labels: np.ndarray
 
 
 @dataclass(frozen=True)
