@@ -209,8 +209,8 @@ def test_empty_files(write: Write, text: str, says: str) -> None:
 
 
 def test_bad_split_value(write: Write) -> None:
-    msg = refused(write("sp.csv", "id,x,label,split\na,1,p,train\nb,2,q,valid\n"))
-    assert_mentions(msg, "sp.csv", "row 2", "record id 'b'", "'valid'", "train", "test")
+    msg = refused(write("sp.csv", "id,x,label,split\na,1,p,train\nb,2,q,holdout\n"))
+    assert_mentions(msg, "sp.csv", "row 2", "record id 'b'", "'holdout'", "train", "test", "dev", "validation")
 
 
 @pytest.mark.parametrize("absent", ["X", "y"])

@@ -44,6 +44,36 @@ def test_own_split_is_respected(write: Write) -> None:
     assert pool.dtype == np.int64 and test.dtype == np.int64
 
 
+@pytest.mark.parametrize("held_out", ["dev", "validation", "val", "valid", "Dev", " VALIDATION "])
+def test_dev_and_validation_rows_are_held_out_like_test(write: Write, held_out: str) -> None:
+    # Issue 8, defect 14: a GLUE-style train/validation split was refused.
+    path = write("glue.csv", f"id,x,label,split\na,1,p,{held_out}\nb,2,q,train\nc,3,p,train\nd,4,q,{held_out}\ne,5,p,train\n")
+    ds = load_dataset(path)
+    assert ds.split is not None and ds.split.tolist() == ["test", "train", "train", "test", "train"]
+    pool, test = split_pool_test(ds, test_size=0.5, seed=3)
+    assert pool.tolist() == [1, 2, 4] and test.tolist() == [0, 3]
+
+
+def test_train_dev_test_holds_out_dev_and_test_together(write: Write) -> None:
+    path = write("tdt.csv", "id,x,label,split\na,1,p,train\nb,2,q,dev\nc,3,p,test\nd,4,q,train\ne,5,p,dev\nf,6,q,test\n")
+    pool, test = split_pool_test(load_dataset(path), seed=0)
+    assert pool.tolist() == [0, 3] and test.tolist() == [1, 2, 4, 5]
+
+
+def test_real_goemotions_train_dev_test(real_shared: Path, tmp_path: Path) -> None:
+    import gzip
+
+    # A slice of the real file with rows of each of its three splits (train 0.., dev 43410.., test 48836..).
+    with gzip.open(real_shared / "goemotions" / "data.csv.gz", "rt", encoding="utf-8") as fh:
+        lines = fh.read().splitlines()
+    path = tmp_path / "goemotions_slice.csv"
+    path.write_text("\n".join([lines[0], *lines[1:61], *lines[43411:43431], *lines[48837:48857]]) + "\n", encoding="utf-8")
+    ds = load_dataset(path, label_column="labels", text_column="text")
+    pool, test = split_pool_test(ds)
+    assert len(pool) == 60 and len(test) == 40
+    assert ds.ids[test].tolist()[:2] == ["43410", "43411"]
+
+
 def test_real_trec_split(real_shared: Path) -> None:
     ds = load_dataset("trec", shared_root=real_shared)
     pool, test = split_pool_test(ds)

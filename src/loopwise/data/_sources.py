@@ -99,7 +99,9 @@ def load_dataset(
         Folder of the shared datasets.
 
     A ``split`` column (or ``.npz`` array) with values ``train``/``test`` is kept
-    as the source's own split.
+    as the source's own split. ``dev``, ``val``, ``valid`` and ``validation``
+    (any case) are held-out evaluation rows too and count as ``test``: with
+    train/dev/test the test set is the dev and test rows together.
 
     Missing and bad values. Labels and ids must be present in every row, and ids
     unique. Gaps in categorical and text columns are fine (imputed / empty text).

@@ -199,22 +199,28 @@ def encode_labels(
     return y, names
 
 
+# Held-out evaluation rows go by several names (GLUE's SST-2 ships train/validation, CoNLL-2003 and
+# GoEmotions train/dev/test); every one of them is held out and evaluated on, exactly as 'test' is.
+HELD_OUT_NAMES = ("test", "dev", "val", "valid", "validation")
+
+
 def parse_split(values: pd.Series, loc: Locator, what: str) -> np.ndarray:
-    """'train'/'test' per row; any other value (or a gap) is refused, naming the row."""
+    """'train'/'test' per row, with dev/val/valid/validation read as 'test'; any other value (or a gap) is refused, naming the row."""
     miss = _missing(values)
     if miss.any():
         first = int(np.flatnonzero(miss)[0])
         raise DataError(f"{loc.at(first)}: empty {what}; every row needs 'train' or 'test'")
     split = np.char.lower(np.char.strip(as_strings(values)))
-    odd = ~np.isin(split, ["train", "test"])
+    odd = ~np.isin(split, ["train", *HELD_OUT_NAMES])
     if odd.any():
         first = int(np.flatnonzero(odd)[0])
         others = sorted(set(split[odd].tolist()))
         raise DataError(
-            f"{loc.at(first)}: {what} holds {others[:_SHOW]}; only 'train' and 'test' are understood "
+            f"{loc.at(first)}: {what} holds {others[:_SHOW]}; only 'train' and the held-out names "
+            f"{', '.join(repr(n) for n in HELD_OUT_NAMES)} are understood "
             f"(rename the column if it is not a train/test split)"
         )
-    return split
+    return np.where(np.isin(split, HELD_OUT_NAMES), "test", split)
 
 
 def _looks_like_free_text(strs: pd.Series) -> bool:
