@@ -417,7 +417,11 @@ def _rank_rows(
 
 
 def _background_priority() -> None:
-    """Run the child at a lower CPU priority: on a busy machine, requests come before retraining."""
+    """Run the child at a lower CPU priority: on a busy machine, requests come before retraining.
+
+    It also makes the child die with the server (see :func:`_die_with_parent`).
+    """
+    _die_with_parent()
     try:
         os.nice(10)
     except OSError:
@@ -426,4 +430,31 @@ def _background_priority() -> None:
 
 def _retrain_every(settings: dict[str, Any]) -> int:
     return int(settings.get("retrain_every") or settings.get("batch_size") or 20)
+
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+def _die_with_parent() -> None:
+    """Have Linux SIGKILL this child the moment the server dies, kill -9 included.
+
+    A retrain outliving its server would hold the store and, through its copy of the pipe, keep
+    multiprocessing's resource tracker alive too (both reparented to PID 1, forever). With the
+    child gone, the tracker reads end-of-file on its pipe and exits by itself.
+    """
+    import ctypes
+    import multiprocessing
+    import signal
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    parent = multiprocessing.parent_process()
+    if parent is not None and os.getppid() != parent.pid:
+        os._exit(1)  # the server died before the request above was made: nobody will kill us
+
 
