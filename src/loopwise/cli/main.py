@@ -14,6 +14,7 @@ from loopwise.cli._common import DB_HELP, console, make_progress, open_store, re
 from loopwise.errors import ConfigError
 from loopwise.experiments import RunProgress, load_results, resume_run, simulate
 from loopwise.experiments._config import DataSpec
+from loopwise.experiments._costs import parse_class_costs
 from loopwise.loop import RETRAIN_MODES, FixedSchedule, GeometricSchedule
 from loopwise.reports import render_table, summarise, write_html_report, write_json_report
 from loopwise.stopping import MaxLoops, Plateau, StabilizingPredictions, StoppingCriterion, TargetMetric
@@ -97,7 +98,9 @@ def simulate_cmd(
     test_size: Annotated[float, typer.Option(help="Test fraction when the data has no split of its own.")] = 0.25,
     max_pool: Annotated[int | None, typer.Option(help="Subsample the pool to this many records (stratified, seeded).")] = None,
     max_test: Annotated[int | None, typer.Option(help="Subsample the test set to this many records.")] = None,
-    cost_per_label: Annotated[float, typer.Option(help="Cost of one label, for cost reports.")] = 1.0,
+    cost_per_label: Annotated[float, typer.Option("--label-cost", "--cost-per-label", help="Cost of one label, for the cost ledger.")] = 1.0,
+    cost_per_class: Annotated[list[str], typer.Option("--cost-per-class", help="CLASS=COST: price of a label of that class (overrides --label-cost); repeat per class.")] = [],  # noqa: B006
+    compute_rate: Annotated[float, typer.Option("--compute-rate", help="Price of one CPU hour of TRAIN + INFER + SELECT, for the cost ledger.", min=0.0)] = 0.0,
     db: DbOption = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Write figures for machines to this file.")] = None,
     report: Annotated[Path | None, typer.Option("--report", help="Write the HTML report to this file.")] = None,
@@ -137,6 +140,8 @@ def simulate_cmd(
                 stopping=_stopping(target_accuracy, max_loops, stable_kappa, plateau),
                 retrain=retrain,
                 cost_per_label=cost_per_label,
+                cost_per_class=parse_class_costs(cost_per_class),
+                compute_rate=compute_rate,
                 on_loop=bars.on_loop,
             )
         with open_store(db) as store:
@@ -209,6 +214,24 @@ def runs_show(run_id: str, db: DbOption = None) -> None:
                 f"{loop.label_cost:g}",
             )
         console.print(table)
+        _print_ledger(load_results(store, [run_id])[0])
+
+
+def _print_ledger(result) -> None:
+    """The cost ledger's totals: labels and their cost, CPU seconds by step and their cost, and the break-even."""
+    from loopwise.reports import break_even, break_even_sentence, ledger_totals
+
+    t = ledger_totals(result)
+    steps = t["cpu_seconds_by_step"]
+    gpu = "none" if t["gpu_seconds"] is None else f"{t['gpu_seconds']:.3f} s"
+    console.print(
+        f"ledger: {t['labels']} labels cost {t['label_cost']:,.2f}; CPU {t['cpu_seconds']:.3f} s "
+        f"(train {steps['train']:.3f}, infer {steps['infer']:.3f}, select {steps['select']:.3f}), GPU {gpu}; "
+        f"compute cost {t['compute_cost']:,.4f} at {t['compute_rate']:g} per CPU hour; total {t['total_cost']:,.2f}",
+        markup=False, highlight=False,
+    )
+    for name, entry in break_even([result]).items():
+        console.print(break_even_sentence(name, entry), markup=False, highlight=False)
 
 
 def main() -> None:

@@ -35,8 +35,11 @@ class RunConfig:
     retrain: str = "scratch"
     stop_set_size: int = 1000
     cost_per_label: float = 1.0
+    cost_per_class: dict[str, float] = field(default_factory=dict)  # class name -> price of one label
+    compute_rate: float = 0.0  # price of one CPU hour (TRAIN + INFER + SELECT), for the cost ledger
     comparison: str | None = None
     full_pool_accuracy: float | None = None
+    full_label_cost: float | None = None  # what labelling the whole pool would cost at these prices
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

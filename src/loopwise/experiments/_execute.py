@@ -11,9 +11,10 @@ from typing import Any
 import numpy as np
 
 from loopwise.core import LoopRecord
-from loopwise.errors import StoreError
+from loopwise.errors import ConfigError, StoreError
 from loopwise.experiments._build import build_loop, full_pool_accuracy
 from loopwise.experiments._config import DataSpec, RunConfig
+from loopwise.experiments._costs import LabelPrice
 from loopwise.experiments._prepare import PreparedData, prepare_data
 from loopwise.labeling import SimulatedOracle
 from loopwise.learners import EmbeddingCache
@@ -44,7 +45,7 @@ def _checkpoint(model: Any) -> bytes | None:
         return None
 
 
-def _loop_write(record: LoopRecord, loop: Loop, label_names: Sequence[str], cost_per_label: float) -> LoopWrite:
+def _loop_write(record: LoopRecord, loop: Loop, label_names: Sequence[str], price: LabelPrice) -> LoopWrite:
     arrays = {
         "positions": record.positions,
         "labels": record.labels,
@@ -53,15 +54,17 @@ def _loop_write(record: LoopRecord, loop: Loop, label_names: Sequence[str], cost
     }
     if record.pool_proba is not None:
         arrays["pool_proba"] = record.pool_proba
+    ids = [str(i) for i in record.ids]
+    names = [label_names[int(v)] for v in record.labels]
     return LoopWrite(
         loop_index=record.loop_index,
         strategy=record.strategy,
-        selected_ids=[str(i) for i in record.ids],
-        labels=[label_names[int(v)] for v in record.labels],
+        selected_ids=ids,
+        labels=names,
         n_labelled=record.n_labelled,
         metrics=record.metrics,
         timings=record.timings,
-        label_cost=cost_per_label * len(record.ids),
+        label_cost=price.cost(ids, names),
         arrays=arrays,
         model=_checkpoint(loop.model),
     )
@@ -70,7 +73,7 @@ def _loop_write(record: LoopRecord, loop: Loop, label_names: Sequence[str], cost
 class _Persister:
     """Commits each loop before the next starts, and reports progress."""
 
-    def __init__(self, store: Store, run_id: str, loop: Loop, data: PreparedData, cost: float, on_loop: ProgressFn | None, label: str) -> None:
+    def __init__(self, store: Store, run_id: str, loop: Loop, data: PreparedData, cost: LabelPrice, on_loop: ProgressFn | None, label: str) -> None:
         self.store, self.run_id, self.loop, self.data, self.cost = store, run_id, loop, data, cost
         self.on_loop, self.label = on_loop, label
 
@@ -103,6 +106,9 @@ def simulate(
     stopping: dict[str, Any] | None = None,
     retrain: str = "scratch",
     cost_per_label: float = 1.0,
+    cost_per_class: dict[str, float] | None = None,
+    compute_rate: float = 0.0,
+    label_price: LabelPrice | None = None,
     on_loop: ProgressFn | None = None,
     on_run: Callable[[str, RunConfig], None] | None = None,
 ) -> list[str]:
@@ -113,8 +119,14 @@ def simulate(
     run trains and scores in memory before its run is created. So bad input
     leaves the store as it was. ``model`` is a custom learner (any classifier or
     ``CallbackLearner``); resuming such a run needs the same object again.
+    Labels are priced by ``label_price`` (or ``cost_per_label`` and ``cost_per_class``),
+    compute by ``compute_rate`` per CPU hour; both land in the cost ledger of each loop.
     """
     prepared = data if isinstance(data, PreparedData) else prepare_data(data, learner)
+    price = (label_price or LabelPrice(cost_per_label, dict(cost_per_class or {}))).checked(prepared.label_names)
+    compute_rate = _compute_rate(compute_rate)
+    # Labelling everything: the break-even's upper line, priced like any loop's labels.
+    full_label_cost = price.cost([str(i) for i in prepared.pool_ids], [prepared.label_names[int(v)] for v in prepared.y_pool])
     seed_list = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
     init_spec = {"kind": initializer} if isinstance(initializer, str) else dict(initializer)
     comparison = uuid.uuid4().hex[:12]
@@ -130,7 +142,10 @@ def simulate(
             stopping=stopping,
             retrain=retrain,
             comparison=comparison,
-            cost_per_label=cost_per_label,
+            cost_per_label=float(price.per_label),
+            cost_per_class=dict(price.per_class),
+            compute_rate=compute_rate,
+            full_label_cost=full_label_cost,
         )
         for name in strategies
         for seed in seed_list
@@ -146,15 +161,22 @@ def simulate(
         config.full_pool_accuracy = reference
         first = loop.record(oracle.collect(loop.propose()))  # in memory: a failing learner writes nothing
         if project_id is None:
-            project_id = _project_for(store, prepared, cost_per_label)
+            project_id = _project_for(store, prepared, float(price.per_label))
         run_id = store.create_run(project_id, config.to_dict(), name=config.label)
         run_ids.append(run_id)
         if on_run is not None:
             on_run(run_id, config)
-        persist = _Persister(store, run_id, loop, prepared, cost_per_label, on_loop, config.label)
+        persist = _Persister(store, run_id, loop, prepared, price, on_loop, config.label)
         persist(first)
         _finish(store, run_id, loop, oracle, persist)
     return run_ids
+
+
+def _compute_rate(value: float) -> float:
+    rate = float(value)
+    if not rate >= 0 or rate == float("inf"):
+        raise ConfigError(f"compute rate (price of one CPU hour) must be a finite number >= 0, got {value!r}")
+    return rate
 
 
 def _project_for(store: Store, data: PreparedData, cost_per_label: float) -> int:
@@ -215,6 +237,7 @@ def resume_run(store: Store, run_id: str, *, model: Any = None, on_loop: Progres
     checkpoint = store.load_model(run_id, records[-1].loop_index) if records else None
     loop.restore(records, pickle.loads(checkpoint) if checkpoint is not None else None)
     store.reopen_run(run_id)
-    persist = _Persister(store, run_id, loop, data, config.cost_per_label, on_loop, config.label)
+    price = LabelPrice(config.cost_per_label, dict(config.cost_per_class))
+    persist = _Persister(store, run_id, loop, data, price, on_loop, config.label)
     _finish(store, run_id, loop, SimulatedOracle(data.y_pool), persist)
     return run_id

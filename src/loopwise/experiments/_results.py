@@ -37,6 +37,8 @@ def load_results(store: Store, run_ids: Sequence[str]) -> list[RunResult]:
                 label_names=list(info.label_names),
                 full_pool_accuracy=config.get("full_pool_accuracy"),
                 loops=points,
+                compute_rate=float(config.get("compute_rate") or 0.0),
+                full_label_cost=config.get("full_label_cost"),
             )
         )
     return results

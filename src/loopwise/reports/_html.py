@@ -10,6 +10,7 @@ from pathlib import Path
 from string import Template
 from typing import Any
 
+from loopwise.reports._costs import break_even, break_even_sentence, ledger_totals
 from loopwise.reports._json import jsonable
 from loopwise.reports._plots import cost_png, learning_curves_png, per_class_f1_png, timings_png
 from loopwise.reports._results import RunResult, check_results
@@ -144,8 +145,11 @@ diagonal, red off it).</p>
 
 <section id="cost">
 <h2>Cost</h2>
-<img class="fig" alt="cumulative label cost against compute seconds, and accuracy against label cost" src="data:image/png;base64,$cost_png">
-<p class="note">One line per run. Compute seconds are the sum of the recorded step timings.</p>
+<ul id="break-even">$break_even</ul>
+$ledger_table
+<img class="fig" alt="accuracy against total money spent, and CPU seconds against labels bought" src="data:image/png;base64,$cost_png">
+<p class="note">One line per run. Compute is process CPU seconds of TRAIN, INFER and SELECT (measured, not wall
+time), priced per CPU hour at the run's compute rate; the dashed line is 95% of full-pool accuracy.</p>
 </section>
 
 <script type="application/json" id="cm-data">$cm_data</script>
@@ -181,6 +185,22 @@ def _runs_table(summary: dict[str, Any], results: Sequence[RunResult]) -> str:
             _fmt(entry["full_pool_accuracy"]),
         ])
     return _html_table(headers, rows)
+
+
+def _cost_parts(results: Sequence[RunResult]) -> tuple[str, str]:
+    """The break-even lines (one <li> per strategy) and the per-run ledger totals table."""
+    lines = "".join(f"<li>{escape(break_even_sentence(name, entry))}</li>" for name, entry in break_even(results).items())
+    headers = ["run", "strategy", "labels", "label cost", "CPU s train", "CPU s infer", "CPU s select",
+               "GPU s", "compute cost", "total cost"]
+    rows = []
+    for run in results:
+        t = ledger_totals(run)
+        step = t["cpu_seconds_by_step"]
+        rows.append([run.run_id, run.strategy, f"{t['labels']:,}", f"{t['label_cost']:,.2f}",
+                     f"{step['train']:.3f}", f"{step['infer']:.3f}", f"{step['select']:.3f}",
+                     "–" if t["gpu_seconds"] is None else f"{t['gpu_seconds']:.3f}",
+                     f"{t['compute_cost']:,.4f}", f"{t['total_cost']:,.2f}"])
+    return lines, _html_table(headers, rows)
 
 
 def _confusion_table(names: Sequence[str], matrix: Sequence[Sequence[int]]) -> str:
@@ -238,7 +258,10 @@ def render_html(results: Sequence[RunResult], title: str | None = None) -> str:
         f'<option value="{i}">{escape(f"{run.run_id} ({run.strategy}, seed {run.seed})")}</option>'
         for i, run in enumerate(results)
     )
+    break_even_lines, ledger_table = _cost_parts(results)
     return _PAGE.substitute(
+        break_even=break_even_lines,
+        ledger_table=ledger_table,
         title=escape(title if title is not None else f"loopwise report: {dataset}"),
         css=_CSS,
         dataset=escape(dataset),

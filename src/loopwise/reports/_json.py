@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from loopwise.errors import DataError
+from loopwise.reports._costs import break_even, ledger, ledger_totals
 from loopwise.reports._results import RunResult, check_results
 from loopwise.reports._summary import summarise
 
@@ -33,7 +34,13 @@ def jsonable(value: Any) -> Any:
 def report_dict(results: Sequence[RunResult]) -> dict[str, Any]:
     """The JSON report as a dict: the summary, plus each run's full record under ``"results"``."""
     results = check_results(results)
-    data: dict[str, Any] = jsonable({"format": FORMAT, **summarise(results), "results": [r.to_dict() for r in results]})
+    costs = {
+        "runs": {r.run_id: {**ledger_totals(r), "loops": ledger(r)} for r in results},
+        "break_even_95": break_even(results, 0.95),
+    }
+    data: dict[str, Any] = jsonable(
+        {"format": FORMAT, **summarise(results), "costs": costs, "results": [r.to_dict() for r in results]}
+    )
     return data
 
 

@@ -13,6 +13,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from loopwise.reports._costs import ledger
 from loopwise.reports._results import LoopPoint, RunResult
 
 # Modest sizes: a 15-run, 30-loop, 26-class report must stay small and quick to open.
@@ -160,7 +161,8 @@ def per_class_f1_png(results: Sequence[RunResult], n_cols: int = 6) -> bytes:
 
 def _steps(results: Sequence[RunResult]) -> list[str]:
     # infer/select/train first in pipeline order, then any extra step a loop recorded.
-    seen = {key for run in results for p in run.loops for key in p.timings}
+    # CPU and GPU seconds (keys "train_cpu", "train_gpu") are the ledger's, drawn in the cost figure instead.
+    seen = {key for run in results for p in run.loops for key in p.timings if not key.endswith(("_cpu", "_gpu"))}
     return [s for s in STEP_ORDER if s in seen] + sorted(seen - set(STEP_ORDER))
 
 
@@ -201,24 +203,28 @@ def timings_png(results: Sequence[RunResult], n_cols: int = 3) -> bytes:
 
 
 def cost_png(results: Sequence[RunResult]) -> bytes:
-    """Cumulative label cost against cumulative compute seconds, and accuracy against label cost."""
+    """The cost curves: accuracy against total money spent (labels + compute), and CPU seconds against labels."""
     groups = group_by_strategy(results)
     colours = strategy_colours(list(groups))
     fig = Figure(figsize=(11, 3.6), layout="constrained")
-    ax_cost, ax_acc = fig.subplots(1, 2)
+    ax_acc, ax_cpu = fig.subplots(1, 2)
     for strategy, runs in groups.items():
         for i, run in enumerate(runs):
-            # One thin line per run: seeds differ in compute time, so there is no common axis to average on.
-            compute = np.cumsum([sum(p.timings.values()) for p in run.loops])
-            cost = np.cumsum([p.label_cost for p in run.loops])
+            # One thin line per run: seeds differ in compute, so there is no common money axis to average on.
+            rows = ledger(run)
             label = _text(f"{strategy} ({len(runs)} run{'s' if len(runs) > 1 else ''})") if i == 0 else None
-            ax_cost.plot(compute, cost, color=colours[strategy], lw=1.1, alpha=0.85, label=label)
-            ax_acc.plot(cost, [p.accuracy for p in run.loops], color=colours[strategy], lw=1.1, alpha=0.85)
-    ax_cost.set_xlabel("cumulative compute seconds (infer + select + train)")
-    ax_cost.set_ylabel("cumulative label cost")
-    ax_acc.set_xlabel("cumulative label cost")
+            ax_acc.plot([r["total_cost"] for r in rows], [r["accuracy"] for r in rows],
+                        color=colours[strategy], lw=1.1, alpha=0.85, label=label)
+            ax_cpu.plot([r["total_labels"] for r in rows], [r["total_cpu_seconds"] for r in rows],
+                        color=colours[strategy], lw=1.1, alpha=0.85)
+    full = [run.full_pool_accuracy for run in results if run.full_pool_accuracy is not None]
+    if full:
+        ax_acc.axhline(0.95 * float(np.mean(full)), color="#888", lw=0.8, ls="--")
+    ax_acc.set_xlabel("total spent (labels + compute)")
     ax_acc.set_ylabel("accuracy")
-    for ax in (ax_cost, ax_acc):
+    ax_cpu.set_xlabel("labels bought")
+    ax_cpu.set_ylabel("cumulative CPU seconds (train + infer + select)")
+    for ax in (ax_acc, ax_cpu):
         ax.grid(alpha=0.3)
-    ax_cost.legend(fontsize=8, loc="lower right")
+    ax_acc.legend(fontsize=8, loc="lower right")
     return _png(fig)

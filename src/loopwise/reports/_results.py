@@ -21,7 +21,8 @@ class LoopPoint:
     log_loss: float | None
     per_class_f1: list[float]
     confusion_matrix: list[list[int]]  # rows: true class, columns: predicted class
-    timings: dict[str, float] = field(default_factory=dict)  # seconds of 'infer', 'select', 'train'
+    # wall seconds of 'infer', 'select', 'train'; process CPU seconds as 'infer_cpu' ...; CUDA seconds as 'train_gpu' ...
+    timings: dict[str, float] = field(default_factory=dict)
     label_cost: float = 0.0  # cost of the labels bought in this loop, not cumulative
 
     def to_dict(self) -> dict[str, Any]:
@@ -53,6 +54,8 @@ class RunResult:
     label_names: list[str]
     full_pool_accuracy: float | None  # the same model trained on the whole labelled pool: the ceiling
     loops: list[LoopPoint]
+    compute_rate: float = 0.0  # price of one CPU hour, for the cost ledger
+    full_label_cost: float | None = None  # what labelling the whole pool would cost
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -68,6 +71,8 @@ class RunResult:
             label_names=[str(v) for v in data["label_names"]],
             full_pool_accuracy=None if full is None else float(full),
             loops=[LoopPoint.from_dict(p) for p in data["loops"]],
+            compute_rate=float(data.get("compute_rate") or 0.0),
+            full_label_cost=None if data.get("full_label_cost") is None else float(data["full_label_cost"]),
         )
 
 
