@@ -428,9 +428,6 @@ def _background_priority() -> None:
         pass
 
 
-def _retrain_every(settings: dict[str, Any]) -> int:
-    return int(settings.get("retrain_every") or settings.get("batch_size") or 20)
-
 _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
@@ -458,3 +455,5 @@ def _die_with_parent() -> None:
         os._exit(1)  # the server died before the request above was made: nobody will kill us
 
 
+def _retrain_every(settings: dict[str, Any]) -> int:
+    return int(settings.get("retrain_every") or settings.get("batch_size") or 20)

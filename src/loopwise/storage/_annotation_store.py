@@ -544,9 +544,6 @@ class AnnotationRepository:
         statements in one serialised transaction (four with a budget).
         """
         now = _now()
-        With a ``budget``, a label that would start a record beyond it (one nobody labelled or holds)
-        is refused too.
-
         expires = now + timedelta(seconds=lease_seconds)
         with self._write_conn(project_id) as conn:
             mine = conn.execute(_SQL_MY_LEASES, {"user": user_id, "project": project_id}).all()
@@ -573,17 +570,13 @@ class AnnotationRepository:
             )
 
     def submit_label(
-                if (
-                    budget is not None and state.n_labels + state.others == 0
-                    and _budget_used(conn, project.id, now) >= budget
-                ):
-                    raise ConflictError(
-                        f"the label budget of {budget} records is spent; record {record_id} takes no label"
-                    )
         self, project: AnnotationProjectInfo, record_id: int, user: UserInfo, value: str, k: int,
         *, sync: bool = True, budget: int | None = None,
     ) -> LabelAck:
         """Append a human label; refused if another annotator holds the record or it has its k labels.
+
+        With a ``budget``, a label that would start a record beyond it (one nobody labelled or holds)
+        is refused too.
 
         When this returns, the label is committed and, unless ``sync=False`` (the caller then calls
         :meth:`sync` before acknowledging), synced to disk on a SQLite file.
@@ -600,11 +593,6 @@ class AnnotationRepository:
             if state is None:
                 raise NotFoundError(f"project {project.id} has no record {record_id}")
             if state.role != "pool":
-    def budget_used(self, project_id: int) -> int:
-        """Pool records that count against a label budget: labelled at least once, or held under a live lease."""
-        with self._engine.connect() as conn:
-            return _budget_used(conn, project_id, _now())
-
                 raise ConflictError(f"record {record_id} is a test record; it is not labelled here")
             if state.state == "flagged":
                 raise ConflictError(f"record {record_id} is flagged; it takes no labels")
@@ -616,23 +604,18 @@ class AnnotationRepository:
                     raise ConflictError(
                         f"record {record_id} is held by another annotator or has its labels; ask for the next record"
                     )
+                if (
+                    budget is not None and state.n_labels + state.others == 0
+                    and _budget_used(conn, project.id, now) >= budget
+                ):
+                    raise ConflictError(
+                        f"the label budget of {budget} records is spent; record {record_id} takes no label"
+                    )
             elif state.n_labels >= k:
                 raise ConflictError(f"record {record_id} already has its {k} label(s)")
             label_id = conn.execute(
                 _SQL_INSERT_LABEL,
                 {"record": record_id, "run": project.run_id, "value": value, "name": user.name, "now": now,
-    def holds_or_labelled(self, project_id: int, record_id: int, user_id: int) -> bool:
-        """Whether the annotator holds the record under a live lease or has a label in force on it."""
-        with self._sessions() as session:
-            self._queue_row(session, project_id, record_id)
-            holds = session.scalar(
-                select(func.count()).where(
-                    AssignmentRow.record_id == record_id, AssignmentRow.annotator_id == user_id,
-                    AssignmentRow.expires_at > _now(),
-                )
-            )
-            return bool(holds) or self._current_label_event(session, record_id, user_id) is not None
-
                  "head": state.head},
             ).scalar_one()
             event_id = conn.execute(
@@ -647,6 +630,54 @@ class AnnotationRepository:
         if sync:
             self.sync()
         return LabelAck(int(label_id), int(event_id), record_id, str(state.external_id), value, user.name, now)
+
+    def budget_used(self, project_id: int) -> int:
+        """Pool records that count against a label budget: labelled at least once, or held under a live lease."""
+        with self._engine.connect() as conn:
+            return _budget_used(conn, project_id, _now())
+
+    def cleanup_leases(self) -> int:
+        """Delete lapsed leases (the queue ignores them anyway); returns how many."""
+        with self._write() as session:
+            result = session.execute(delete(AssignmentRow).where(AssignmentRow.expires_at <= _now()))
+            return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    def skip(self, project_id: int, record_id: int, user_id: int) -> None:
+        """Give a record back; this annotator will not be served it again, others will."""
+        now = _now()
+        with self._write(project_id) as session:
+            self._queue_row(session, project_id, record_id)
+            self._event(session, project_id, record_id, user_id, "skip", now)
+            session.execute(
+                delete(AssignmentRow).where(AssignmentRow.record_id == record_id, AssignmentRow.annotator_id == user_id)
+            )
+
+    def holds_or_labelled(self, project_id: int, record_id: int, user_id: int) -> bool:
+        """Whether the annotator holds the record under a live lease or has a label in force on it."""
+        with self._sessions() as session:
+            self._queue_row(session, project_id, record_id)
+            holds = session.scalar(
+                select(func.count()).where(
+                    AssignmentRow.record_id == record_id, AssignmentRow.annotator_id == user_id,
+                    AssignmentRow.expires_at > _now(),
+                )
+            )
+            return bool(holds) or self._current_label_event(session, record_id, user_id) is not None
+
+    def flag(self, project_id: int, record_id: int, user_id: int, reason: str) -> None:
+        """Mark a record as not relevant or corrupt: nobody is served it and training leaves it out."""
+        now = _now()
+        with self._write(project_id) as session:
+            row = self._queue_row(session, project_id, record_id)
+            if row.state == "flagged":
+                raise ConflictError(f"record {record_id} is flagged already")
+            self._event(session, project_id, record_id, user_id, "flag", now, reason=reason[:255])
+            session.execute(
+                update(AnnotationRecordRow).where(AnnotationRecordRow.record_id == record_id).values(state="flagged")
+            )
+            session.execute(delete(AssignmentRow).where(AssignmentRow.record_id == record_id))
+        self.sync()
+
     def unflag(self, project_id: int, record_id: int, user_id: int, k: int) -> None:
         """Take a flag back: the record returns to the queue (or to 'done' with its k labels) and to training.
 
@@ -674,37 +705,6 @@ class AnnotationRepository:
                 .where(AnnotationRecordRow.record_id == record_id)
                 .values(state="done" if row.n_labels >= k else "open")
             )
-        self.sync()
-
-
-    def cleanup_leases(self) -> int:
-        """Delete lapsed leases (the queue ignores them anyway); returns how many."""
-        with self._write() as session:
-            result = session.execute(delete(AssignmentRow).where(AssignmentRow.expires_at <= _now()))
-            return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
-    def skip(self, project_id: int, record_id: int, user_id: int) -> None:
-        """Give a record back; this annotator will not be served it again, others will."""
-        now = _now()
-        with self._write(project_id) as session:
-            row = self._queue_row(session, project_id, record_id)
-            if row.state == "flagged":
-                raise ConflictError(f"record {record_id} is flagged already")
-            self._event(session, project_id, record_id, user_id, "skip", now)
-            session.execute(
-                delete(AssignmentRow).where(AssignmentRow.record_id == record_id, AssignmentRow.annotator_id == user_id)
-            )
-
-    def flag(self, project_id: int, record_id: int, user_id: int, reason: str) -> None:
-        """Mark a record as not relevant or corrupt: nobody is served it and training leaves it out."""
-        now = _now()
-        with self._write(project_id) as session:
-            self._queue_row(session, project_id, record_id)
-            self._event(session, project_id, record_id, user_id, "flag", now, reason=reason[:255])
-            session.execute(
-                update(AnnotationRecordRow).where(AnnotationRecordRow.record_id == record_id).values(state="flagged")
-            )
-            session.execute(delete(AssignmentRow).where(AssignmentRow.record_id == record_id))
         self.sync()
 
     def undo_last_label(self, project_id: int, user: UserInfo, k: int, lease_seconds: float) -> QueueRecord:
@@ -961,26 +961,6 @@ class AnnotationRepository:
 
 # The queue's hot paths as prepared text statements: building SQLAlchemy expressions per request cost
 # ten times more than running them. Datetimes are bound through the column type, so SQLite stores and
-# The same walk, among records already labelled or held (k > 1): what may still be served once the
-# budget is spent.
-_SQL_CANDIDATE_STARTED = text(
-    f"SELECT {_RECORD_COLUMNS} FROM annotation_records q JOIN records r ON r.id = q.record_id "
-    "WHERE q.project_id = :project AND q.state = 'open' "
-    "AND q.n_labels + (SELECT count(*) FROM assignments a WHERE a.record_id = q.record_id "
-    "AND a.expires_at > :now) < :k "
-    "AND (q.n_labels > 0 OR EXISTS (SELECT 1 FROM assignments a WHERE a.record_id = q.record_id "
-    "AND a.expires_at > :now)) "
-    "AND NOT EXISTS (SELECT 1 FROM annotation_events e WHERE e.record_id = q.record_id "
-    "AND e.annotator_id = :user AND e.kind IN ('label', 'skip')) "
-    "ORDER BY q.rank, q.record_id LIMIT 1"
-).bindparams(bindparam("now", type_=_TS))
-# Records a label budget has paid for or promised: labelled (flagged ones too: their labels were
-# bought), or leased to someone right now.
-_SQL_BUDGET_USED = text(
-    "SELECT count(*) FROM annotation_records q WHERE q.project_id = :project AND q.role = 'pool' "
-    "AND (q.n_labels > 0 OR EXISTS (SELECT 1 FROM assignments a WHERE a.record_id = q.record_id "
-    "AND a.expires_at > :now))"
-).bindparams(bindparam("now", type_=_TS))
 # compares them in the same format as the ORM does.
 _TS = DateTime(timezone=True)
 _SQL_MY_LEASES = text(
@@ -1006,6 +986,26 @@ _SQL_CANDIDATE = text(
     "AND NOT EXISTS (SELECT 1 FROM annotation_events e WHERE e.record_id = q.record_id "
     "AND e.annotator_id = :user AND e.kind IN ('label', 'skip')) "
     "ORDER BY q.rank, q.record_id LIMIT 1"
+).bindparams(bindparam("now", type_=_TS))
+# The same walk, among records already labelled or held (k > 1): what may still be served once the
+# budget is spent.
+_SQL_CANDIDATE_STARTED = text(
+    f"SELECT {_RECORD_COLUMNS} FROM annotation_records q JOIN records r ON r.id = q.record_id "
+    "WHERE q.project_id = :project AND q.state = 'open' "
+    "AND q.n_labels + (SELECT count(*) FROM assignments a WHERE a.record_id = q.record_id "
+    "AND a.expires_at > :now) < :k "
+    "AND (q.n_labels > 0 OR EXISTS (SELECT 1 FROM assignments a WHERE a.record_id = q.record_id "
+    "AND a.expires_at > :now)) "
+    "AND NOT EXISTS (SELECT 1 FROM annotation_events e WHERE e.record_id = q.record_id "
+    "AND e.annotator_id = :user AND e.kind IN ('label', 'skip')) "
+    "ORDER BY q.rank, q.record_id LIMIT 1"
+).bindparams(bindparam("now", type_=_TS))
+# Records a label budget has paid for or promised: labelled (flagged ones too: their labels were
+# bought), or leased to someone right now.
+_SQL_BUDGET_USED = text(
+    "SELECT count(*) FROM annotation_records q WHERE q.project_id = :project AND q.role = 'pool' "
+    "AND (q.n_labels > 0 OR EXISTS (SELECT 1 FROM assignments a WHERE a.record_id = q.record_id "
+    "AND a.expires_at > :now))"
 ).bindparams(bindparam("now", type_=_TS))
 _SQL_LEASE = text(
     "INSERT INTO assignments (record_id, annotator_id, expires_at) VALUES (:record, :user, :expires)"
@@ -1045,6 +1045,10 @@ def _lock_project(conn: Connection, project_id: int) -> None:
     # make this transaction's snapshot stale (which SQLite reports as 'database is locked' at once).
     if conn.execute(_SQL_LOCK_PROJECT, {"project": project_id}).rowcount == 0:  # type: ignore[attr-defined]
         raise NotFoundError(f"no annotation project with id {project_id}")
+
+
+def _budget_used(conn: Connection, project_id: int, now: datetime) -> int:
+    return int(conn.execute(_SQL_BUDGET_USED, {"project": project_id, "now": now}).scalar_one())
 
 
 def _payload(value: Any) -> dict[str, Any] | None:
@@ -1097,10 +1101,6 @@ class _WalSyncer:
             # syncs itself; so the WAL is the one file to sync (the database only if there is no WAL).
             for path in (self.database + "-wal", self.database):
                 try:
-def _budget_used(conn: Connection, project_id: int, now: datetime) -> int:
-    return int(conn.execute(_SQL_BUDGET_USED, {"project": project_id, "now": now}).scalar_one())
-
-
                     fd = os.open(path, os.O_RDONLY)
                 except FileNotFoundError:
                     continue
