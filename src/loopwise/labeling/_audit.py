@@ -73,7 +73,10 @@ class LabelAudit:
     (``attempt=1``) and, when that disagrees, a third (``attempt=2``); the
     majority of the three wins. Old labels are corrected in the pool; new ones in
     the returned labels, which then go to ``Loop.record``. ``max_checks`` caps
-    the second opinions per loop (``None``: every suspect). Every extra label
+    the second opinions per loop (``None``: every suspect). Of cleanlab's
+    suspects only those whose given label gets an out-of-fold probability under
+    ``self_confidence`` (default: half of ``1 / n_classes``) are checked: early
+    models doubt many right labels, and each check costs labels. Every extra label
     asked for is counted in the returned ``extra`` (for ``LoopRecord.extra``).
     """
 
@@ -84,8 +87,11 @@ class LabelAudit:
         n_folds: int = 5,
         max_checks: int | None = None,
         filter_by: str = "prune_by_noise_rate",
+        self_confidence: float | None = None,
         clock: Callable[[], float] = time.perf_counter,
     ) -> None:
+        if self_confidence is not None and not 0.0 < self_confidence <= 1.0:
+            raise ConfigError(f"self_confidence must be in (0, 1]; got {self_confidence}")
         if n_folds < 2:
             raise ConfigError(f"the audit needs at least 2 folds; got n_folds={n_folds}")
         if max_checks is not None and max_checks < 0:
@@ -94,6 +100,7 @@ class LabelAudit:
         self.n_folds = n_folds
         self.max_checks = max_checks
         self.filter_by = filter_by
+        self.self_confidence = self_confidence
         self.clock = clock
         self.checked: set[int] = set()
         # Per loop: (loop index, audited positions, their labels before the audit, suspect positions).
@@ -114,6 +121,10 @@ class LabelAudit:
         suspects = np.zeros(0, dtype=np.int64)
         if proba is not None:
             flagged = rank_label_issues(y, proba, self.filter_by)
+            # Precision guard: out-of-fold models trained on a few dozen hard (actively picked) records doubt
+            # many right labels; only labels they give under half a uniform guess's chance go for a second opinion.
+            limit = self.self_confidence if self.self_confidence is not None else 0.5 / len(np.unique(y))
+            flagged = flagged[proba[flagged, y[flagged]] < limit] if len(flagged) else flagged
             flagged = flagged[[int(positions[i]) not in self.checked for i in flagged]] if len(flagged) else flagged
             if self.max_checks is not None:
                 flagged = flagged[: self.max_checks]
@@ -127,7 +138,8 @@ class LabelAudit:
                 pool.labels[positions[flagged[in_old]]] = new[in_old]
                 labels[flagged[~in_old] - n_old] = new[~in_old]
                 extra.update(counts)
-        self.log.append((query.loop_index, positions, before, suspects))
+        if proba is not None:  # loops too small to rank are not counted as chances to check
+            self.log.append((query.loop_index, positions, before, suspects))
         extra["audit_seconds"] = self.clock() - start
         return labels, extra
 
