@@ -12,8 +12,28 @@ from loopwise.stopping._criteria import (
     cohen_kappa,
     parse_stopping,
 )
+from loopwise.stopping._cost_aware import (  # registers its rules with parse_stopping
+    ClassificationChange,
+    CostAwareStop,
+    DeltaF,
+    OverallUncertainty,
+    agreement_f1,
+    fit_power_law,
+    hindsight_best_loop,
+    label_only_accuracy,
+    predicted_gain,
+)
 
 __all__ = [
+    "ClassificationChange",
+    "CostAwareStop",
+    "DeltaF",
+    "OverallUncertainty",
+    "agreement_f1",
+    "fit_power_law",
+    "hindsight_best_loop",
+    "label_only_accuracy",
+    "predicted_gain",
     "AllOf",
     "AnyOf",
     "LabelBudget",
