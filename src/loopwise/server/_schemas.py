@@ -24,7 +24,11 @@ class Message(BaseModel):
 
 class UserCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=255, pattern=r"^[\w.@+-]+$")
+    # ASCII only (\w also took look-alike letters: 'аdmin' with a Cyrillic а passed for 'admin').
+    name: str = Field(
+        min_length=1, max_length=255, pattern=r"^[A-Za-z0-9._@+-]+$",
+        description="ASCII letters, digits and . _ @ + - only.",
+    )
     role: Literal["admin", "annotator"] = "annotator"
     password: str | None = Field(None, min_length=8, max_length=1024)
 

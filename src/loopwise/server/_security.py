@@ -1,11 +1,18 @@
-"""Passwords (salted scrypt), API tokens (random, stored as SHA-256) and CSRF tokens."""
+"""Passwords (salted scrypt), API tokens (random, stored as SHA-256), CSRF tokens, sign-in throttling."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import hmac
+import math
 import secrets
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+
+from loopwise.errors import LoopwiseError
 
 # scrypt cost: n=2**14, r=8, p=1 (16 MiB, tens of milliseconds): the parameters RFC 7914 suggests for
 # interactive logins. They are stored with each hash so they can be raised later.
@@ -55,6 +62,72 @@ def new_csrf_token() -> str:
 
 def same_secret(a: str | None, b: str | None) -> bool:
     return bool(a) and bool(b) and hmac.compare_digest(str(a), str(b))
+
+
+class ThrottledError(LoopwiseError, PermissionError):
+    """Too many failed sign-ins for a user name or from an address; ``retry_after`` seconds to wait."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class LoginThrottle:
+    """Failed sign-ins counted per user name and per client address over a sliding window.
+
+    Past ``max_per_name`` failures for a name (or ``max_per_address`` from one address, which many
+    people behind one NAT may share), every sign-in for it is refused, a correct password included,
+    until the oldest failure leaves the window. Counted in memory, not in the store: a failed
+    attempt then costs no database write, so guessing passwords cannot load the one SQLite writer
+    the annotators need; the price is that a restart forgets the counts and that each server
+    process (``serve --workers N``) counts on its own. ``clock`` is injectable so tests need no sleep.
+    """
+
+    def __init__(
+        self, max_per_name: int = 5, max_per_address: int = 20, window_seconds: float = 900.0,
+        clock: Callable[[], float] = time.monotonic, max_keys: int = 100_000,
+    ) -> None:
+        self.max_per_name = max_per_name
+        self.max_per_address = max_per_address
+        self.window_seconds = window_seconds
+        self.clock = clock
+        self.max_keys = max_keys
+        self._failures: dict[tuple[str, str], deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def check(self, name: str, address: str) -> None:
+        """Raise :class:`ThrottledError` if ``name`` or ``address`` has used up its failures."""
+        now = self.clock()
+        with self._lock:
+            for key, limit in ((("name", name.casefold()), self.max_per_name), (("address", address), self.max_per_address)):
+                times = self._recent(key, now)
+                if len(times) >= limit:
+                    wait = max(1, math.ceil(times[0] + self.window_seconds - now))
+                    what = f"user name {name!r}" if key[0] == "name" else f"address {address}"
+                    raise ThrottledError(
+                        f"too many failed sign-ins for {what}: try again in {wait} s", retry_after=wait
+                    )
+
+    def failed(self, name: str, address: str) -> None:
+        """Count one failed sign-in against the name and the address."""
+        now = self.clock()
+        with self._lock:
+            if len(self._failures) >= self.max_keys:
+                # Memory stays bounded under a flood of made-up names; the flood's address stays counted.
+                self._failures = {k: v for k, v in self._failures.items() if k[0] == "address"}
+            for key in (("name", name.casefold()), ("address", address)):
+                self._recent(key, now).append(now)
+
+    def succeeded(self, name: str) -> None:
+        """A correct password clears the name's failures (not the address's: others may share it)."""
+        with self._lock:
+            self._failures.pop(("name", name.casefold()), None)
+
+    def _recent(self, key: tuple[str, str], now: float) -> deque[float]:
+        times = self._failures.setdefault(key, deque())
+        while times and times[0] <= now - self.window_seconds:
+            times.popleft()
+        return times
 
 
 def _b64(raw: bytes) -> str:

@@ -23,7 +23,7 @@ from loopwise.server import _schemas as s
 from loopwise.server._errors import AuthError, ForbiddenError
 from loopwise.server._imports import confine, read_path, read_upload
 from loopwise.server._learning import LearningWorker
-from loopwise.server._security import hash_password, new_token, token_hash, verify_password
+from loopwise.server._security import LoginThrottle, hash_password, new_token, token_hash, verify_password
 from loopwise.server._settings import ServerSettings
 from loopwise.stopping import parse_stopping
 from loopwise.storage import AnnotationRepository
@@ -73,6 +73,7 @@ class Services:
         # serialises only the annotators of the same project.
         self._writer = anyio.CapacityLimiter(1 if repo.dialect == "sqlite" else 4)
         self._syncers = anyio.CapacityLimiter(8)
+        self.login_throttle = LoginThrottle()
 
     def forget(self) -> None:
         self._cache.clear()
@@ -89,11 +90,15 @@ class Services:
         self.repo.create_user(self.settings.admin_name, "admin", hash_password(password))
         return None if self.settings.admin_password else password
 
-    def login(self, body: s.LoginCreate) -> UserInfo:
+    def login(self, body: s.LoginCreate, address: str = "") -> UserInfo:
+        """The user of a name and password; failures are throttled per name and per client address."""
+        self.login_throttle.check(body.name, address)
         found = self.repo.user_with_password(body.name)
         stored = found[1] if found else None
         if not verify_password(body.password, stored) or found is None:
+            self.login_throttle.failed(body.name, address)
             raise AuthError("wrong user name or password")
+        self.login_throttle.succeeded(body.name)
         return found[0]
 
     def user_for_token(self, token: str) -> UserInfo:

@@ -55,6 +55,8 @@ RETRACTED = "<retracted>"
 _CHUNK = 500
 _RANK_CHUNK = 200
 _MAX_EXTERNAL_ID = 512
+# What a user name may hold: ASCII, so no look-alike letter (a Cyrillic а) passes for another name.
+USER_NAME_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._@+-")
 
 
 class ConflictError(LoopwiseError, RuntimeError):
@@ -218,6 +220,11 @@ class AnnotationRepository:
     def create_user(self, name: str, role: str, password_hash: str | None = None) -> UserInfo:
         if not isinstance(name, str) or not name.strip() or len(name) > 255:
             raise ConfigError(f"a user name must be 1 to 255 characters, got {name!r}")
+        bad = next((c for c in name.strip() if c not in USER_NAME_CHARACTERS), None)
+        if bad is not None:
+            raise ConfigError(
+                f"a user name may hold only ASCII letters, digits and . _ @ + -; {name!r} has {bad!r} (U+{ord(bad):04X})"
+            )
         if role not in ROLES:
             raise ConfigError(f"role must be one of {', '.join(ROLES)}; got {role!r}")
         now = _now()

@@ -10,6 +10,7 @@ from fastapi.templating import Jinja2Templates
 
 from loopwise.errors import LoopwiseError
 from loopwise.server._deps import SessionDep
+from loopwise.server._errors import ForbiddenError
 
 router = APIRouter(include_in_schema=False)
 # Jinja2Templates turns autoescaping on for .html: every value is escaped unless marked safe, and
@@ -46,6 +47,10 @@ def projects_page(request: Request, services: SessionDep) -> Response:
 
 @router.get("/users", response_class=HTMLResponse)
 def users_page(request: Request, services: SessionDep) -> Response:
+    user = _signed_in(request, services)
+    if user is not None and getattr(user, "role", None) != "admin":
+        # The form and the list are for admins; an annotator gets a 403 page, not the form.
+        raise ForbiddenError("only an admin can see the users page")
     return _page(request, services, "users.html")
 
 
