@@ -41,6 +41,8 @@ def quality_cmd(
         if config is None and DEFAULT_CONFIG.is_file():
             config = DEFAULT_CONFIG
         overrides = {"pool_size": pool_size, "max_test": max_test, "initial": initial, "batch": batch, "budget": budget, "init": init}
+        if doc is not None:
+            _check_doc(doc)  # before any cell runs: a bad --doc would otherwise fail after hours of work
         plan = load_plan(config, datasets=dataset, strategies=strategy, seeds=seeds, overrides=overrides)
         if rerun:
             _forget(plan, results, rerun)
@@ -50,6 +52,23 @@ def quality_cmd(
         summary = report_quality(results, out, doc=doc, caps=plan.caps, datasets=names)
         _print_headline(summary)
         console.print(f"figures and quality_summary.json in [bold]{out}[/]" + (f"; tables in [bold]{doc}[/]" if doc else ""))
+
+
+def _check_doc(doc: Path) -> None:
+    """Refuse a ``--doc`` that is missing, unreadable or has no generated-tables markers, naming the file."""
+    from loopwise.bench._report import BEGIN, END
+    from loopwise.errors import ConfigError
+
+    try:
+        text = doc.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"--doc {doc}: no such file (give an existing Markdown file, or leave --doc out)") from None
+    except IsADirectoryError:
+        raise ConfigError(f"--doc {doc} is a folder; give a Markdown file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"--doc {doc}: cannot read it as UTF-8 text: {exc}") from None
+    if BEGIN not in text or END not in text:
+        raise ConfigError(f"--doc {doc} has no generated-tables markers; add the lines {BEGIN} and {END} where the tables go")
 
 
 def _forget(plan, results: Path, strategies: list[str]) -> None:  # noqa: ANN001 - QualityPlan, imported lazily
@@ -122,3 +141,6 @@ def _print_headline(summary: dict) -> None:
 from loopwise.cli._bench_speed import speed_cmd  # noqa: E402
 
 bench_app.command("speed")(speed_cmd)
+from loopwise.cli._bench_server import server_cmd  # noqa: E402
+
+bench_app.command("server")(server_cmd)

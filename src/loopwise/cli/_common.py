@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from loopwise.errors import LoopwiseError
+from loopwise.errors import ConfigError, LoopwiseError
 from loopwise.storage import Store
 
 console = Console()
@@ -53,3 +55,63 @@ def make_progress() -> Progress:
         console=console,
         transient=False,
     )
+
+
+INIT_KINDS = ("random", "diverse", "typiclust", "probcover", "ids")
+
+
+def initializer_spec(init: str, init_ids: str | None, initial: int) -> str | dict[str, Any]:
+    """The loop-0 initialiser ``simulate`` stores, from ``--init`` and ``--init-ids``; bad combinations are named."""
+    if init not in INIT_KINDS:
+        raise ConfigError(f"--init must be one of {', '.join(INIT_KINDS)}; got {init!r}")
+    if init != "ids":
+        if init_ids is not None:
+            raise ConfigError(f"--init-ids is only used with --init ids; got --init {init}")
+        return init
+    if init_ids is None:
+        raise ConfigError("--init ids needs the record ids: --init-ids ID,ID,... or --init-ids @FILE (one id per line)")
+    if init_ids.startswith("@"):
+        path = Path(init_ids[1:])
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ConfigError(f"--init-ids {init_ids}: no such file {path}") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"--init-ids {init_ids}: cannot read {path}: {exc}") from None
+        ids = [line.strip() for line in text.splitlines() if line.strip()]
+    else:
+        ids = [part.strip() for part in init_ids.split(",") if part.strip()]
+    if not ids:
+        raise ConfigError(f"--init-ids {init_ids!r} holds no record ids")
+    if len(ids) != initial:
+        raise ConfigError(f"--init-ids gives {len(ids)} record ids but --initial is {initial}; give as many ids as --initial")
+    return {"kind": "GivenIds", "record_ids": ids}
+
+
+def print_runs_table(rows: list[dict[str, Any]]) -> None:
+    """The runs as a table in which no cell is wrapped or cut, however narrow the terminal.
+
+    Ids are copied from here into ``resume``, ``report`` and ``runs show``; a
+    terminal narrower than the table wraps its lines, but never shortens an id.
+    """
+    from rich.table import Table
+
+    cells = [
+        [
+            r["id"], r["project"], r["name"], r["status"], str(r["loops"]), str(r["labels"]),
+            "-" if r["accuracy"] is None else f"{r['accuracy']:.3f}", r["created"],
+        ]
+        for r in rows
+    ]
+    headers = ("run", "project", "name", "status", "loops", "labels", "accuracy", "created")
+    table = Table()
+    widths = [max([len(h), *(len(c[i]) for c in cells)]) for i, h in enumerate(headers)]
+    for header, width in zip(headers, widths):
+        right = header in ("loops", "labels", "accuracy")
+        table.add_column(header, no_wrap=True, min_width=width, justify="right" if right else "left")
+    for c in cells:
+        table.add_row(*c)
+    needed = sum(widths) + 3 * len(widths) + 1  # each column's padding and rule, and the closing rule
+    # Console.print caps width at the terminal's; a console of the table's own width does not.
+    wide = console if console.width >= needed else Console(width=needed, highlight=False)
+    wide.print(table, crop=False)

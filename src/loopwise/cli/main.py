@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from loopwise.cli._bench import bench_app
-from loopwise.cli._common import DB_HELP, console, make_progress, open_store, resolve_db, user_errors
+from loopwise.cli._common import DB_HELP, console, initializer_spec, make_progress, open_store, print_runs_table, resolve_db, user_errors
 from loopwise.errors import ConfigError
 from loopwise.experiments import RunProgress, load_results, resume_run, simulate
 from loopwise.experiments._config import DataSpec
@@ -88,7 +88,8 @@ def simulate_cmd(
     text_column: Annotated[str | None, typer.Option(help="Free-text column of a file.")] = None,
     id_column: Annotated[str | None, typer.Option(help="Record-id column of a file (default: id if present).")] = None,
     learner: Annotated[str, typer.Option(help="Built-in learner: logreg; rf or hgb (tabular, non-linear); tfidf_logreg, tfidf_svd or minilm (raw text; minilm needs the text extra); mlp (torch extra).")] = "logreg",
-    init: Annotated[str, typer.Option(help="Loop-0 sample: random or diverse (k-means).")] = "random",
+    init: Annotated[str, typer.Option(help="Loop-0 sample: random, diverse (k-means), typiclust, probcover, or ids (with --init-ids).")] = "random",
+    init_ids: Annotated[str | None, typer.Option(help="With --init ids: the loop-0 record ids, ID,ID,... or @FILE (one id per line).")] = None,
     growth: Annotated[float, typer.Option(help="Geometric growth of the batch per loop (1.0 = fixed).", min=1.0)] = 1.0,
     retrain: Annotated[str, typer.Option(help=f"Retraining mode: {', '.join(RETRAIN_MODES)}.")] = "scratch",
     target_accuracy: Annotated[float | None, typer.Option(help="Stop once test accuracy reaches this.")] = None,
@@ -109,6 +110,7 @@ def simulate_cmd(
     with user_errors():
         if retrain not in RETRAIN_MODES:
             raise ConfigError(f"--retrain must be one of {', '.join(RETRAIN_MODES)}; got {retrain!r}")
+        initializer = initializer_spec(init, init_ids, initial)
         schedule = (
             FixedSchedule(initial, batch, budget)
             if growth == 1.0
@@ -136,7 +138,7 @@ def simulate_cmd(
                 seeds,
                 schedule,
                 learner=learner,
-                initializer=init,
+                initializer=initializer,
                 stopping=_stopping(target_accuracy, max_loops, stable_kappa, plateau),
                 retrain=retrain,
                 cost_per_label=cost_per_label,
@@ -172,24 +174,33 @@ def report_cmd(
 
 
 @runs_app.command("list")
-def runs_list(db: DbOption = None) -> None:
-    """List stored runs, oldest first."""
+def runs_list(
+    db: DbOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the runs as JSON (a list of objects) instead of a table.")] = False,
+) -> None:
+    """List stored runs, oldest first, with their full ids (for resume, report and runs show)."""
     with user_errors(), open_store(db) as store:
-        table = Table("run", "project", "name", "status", "loops", "labels", "accuracy", "created")
-        for run in store.list_runs():
-            loops = store.loops(run.id)
-            last = loops[-1] if loops else None
-            table.add_row(
-                run.id,
-                run.project_name,
-                run.name or "",
-                run.status,
-                str(run.n_loops),
-                str(last.n_labelled) if last else "0",
-                f"{last.metrics.get('accuracy', float('nan')):.3f}" if last else "-",
-                str(run.created_at)[:19],
-            )
-        console.print(table)
+        rows = [_run_row(store, run) for run in store.list_runs()]
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    print_runs_table(rows)
+
+
+def _run_row(store, run) -> dict:  # noqa: ANN001 - Store and its run summary
+    loops = store.loops(run.id)
+    last = loops[-1] if loops else None
+    accuracy = last.metrics.get("accuracy") if last else None
+    return {
+        "id": run.id,
+        "project": run.project_name,
+        "name": run.name or "",
+        "status": run.status,
+        "loops": int(run.n_loops),
+        "labels": int(last.n_labelled) if last else 0,
+        "accuracy": None if accuracy is None else float(accuracy),
+        "created": str(run.created_at)[:19],
+    }
 
 
 @runs_app.command("show")
