@@ -7,6 +7,7 @@ every write succeeds, whatever the interleaving, or the test fails.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 import subprocess
@@ -16,9 +17,11 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 from sqlalchemy import Engine, make_url
 
+from loopwise.errors import StoreError
 from loopwise.storage import Store
 from tests.dbfixtures import POSTGRES_URL_ENV, in_ci
 from tests.storage.helpers import EXTERNAL_IDS, LABEL_NAMES, make_loop
@@ -340,3 +343,46 @@ def test_writes_that_read_first_wait_for_another_writer(tmp_path: Path, call: st
             assert store.get_run(run_id).status == "running"
     finally:
         store.close()
+
+
+# -- retried writes --------------------------------------------------------------------------------
+
+
+def test_a_retried_record_loop_stores_nothing_twice(store: Store, run_id: str) -> None:
+    """A writer that lost the answer to a commit retries it: same loop, same labels, stored once."""
+    first = make_loop(0, EXTERNAL_IDS[:4])
+    store.record_loop(run_id, first)
+    after_first = store.counts()
+    store.record_loop(run_id, first)
+    assert store.counts() == after_first
+    assert [loop.loop_index for loop in store.loops(run_id)] == [0]
+    project_id = store.get_run(run_id).project_id
+    assert [len(store.label_history(project_id, i)) for i in EXTERNAL_IDS[:4]] == [1, 1, 1, 1]
+    # Loop 1 is stored once too, and a retry of loop 0 after it is refused, not ignored.
+    second = make_loop(1, EXTERNAL_IDS[4:6])
+    store.record_loop(run_id, second)
+    store.record_loop(run_id, second)
+    assert store.counts()["loops"] == 2 and store.counts()["labels"] == 6
+    with pytest.raises(StoreError, match="expects loop 2 next, got loop_index 0"):
+        store.record_loop(run_id, first)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"labels": ["dog", "dog"]},
+        {"selected_ids": ["r010", "r011"]},
+        {"metrics": {"accuracy": 0.99}},
+        {"arrays": {"proba": np.zeros((30, 3), dtype=np.float32)}},
+    ],
+    ids=["labels", "selection", "metrics", "arrays"],
+)
+def test_a_different_loop_under_a_stored_index_is_refused(
+    store: Store, run_id: str, change: dict[str, object]
+) -> None:
+    stored = make_loop(0, ["r000", "r001"], ["cat", "dog"])
+    store.record_loop(run_id, stored)
+    before = store.counts()
+    with pytest.raises(StoreError, match="expects loop 1 next, got loop_index 0"):
+        store.record_loop(run_id, dataclasses.replace(stored, **change))  # type: ignore[arg-type]
+    assert store.counts() == before
