@@ -4,10 +4,11 @@ from loopwise.loop._infer import LinearSoftmax, iter_proba, predict_proba_pool
 from loopwise.loop._initial import DiverseInit, GivenIds, Initializer, RandomInit, parse_initializer  # isort: skip
 from loopwise.loop._cold_start import ProbCoverInit, TypiClustInit  # after _initial, which it subclasses
 from loopwise.loop._loop import RETRAIN_MODES, Loop, loop_rng, run_simulation
-from loopwise.loop._schedules import FixedSchedule, GeometricSchedule, ListSchedule, Schedule, parse_schedule
+from loopwise.loop._schedules import AdaptiveSchedule, FixedSchedule, GeometricSchedule, ListSchedule, Schedule, parse_schedule
 
 __all__ = [
     "RETRAIN_MODES",
+    "AdaptiveSchedule",
     "DiverseInit",
     "FixedSchedule",
     "GeometricSchedule",

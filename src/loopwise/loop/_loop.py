@@ -128,7 +128,7 @@ class Loop:
         if self._pending is not None:
             return False
         n_unlabelled = len(self.pool) - self.pool.n_labelled
-        if self.schedule.size_for(self.loop_index, self.pool.n_labelled, n_unlabelled) == 0:
+        if self.schedule.size_for(self.loop_index, self.pool.n_labelled, n_unlabelled, self.records) == 0:
             return True
         return self.stopping is not None and self.stopping.should_stop(self.records)
 
@@ -142,7 +142,7 @@ class Loop:
         index = self.loop_index
         rng = loop_rng(self.seed, index)
         n_unlabelled = len(self.pool) - self.pool.n_labelled
-        size = self.schedule.size_for(index, self.pool.n_labelled, n_unlabelled)
+        size = self.schedule.size_for(index, self.pool.n_labelled, n_unlabelled, self.records)
         timings = {"infer": 0.0, "select": 0.0, "infer_cpu": 0.0, "select_cpu": 0.0}
         pool_proba: np.ndarray | None = None
         self._selection_info = {}

@@ -21,6 +21,7 @@ from loopwise.stopping._cost_aware import (  # registers its rules with parse_st
     fit_power_law,
     hindsight_best_loop,
     label_only_accuracy,
+    loop_compute_seconds,
     predicted_gain,
 )
 
@@ -33,6 +34,7 @@ __all__ = [
     "fit_power_law",
     "hindsight_best_loop",
     "label_only_accuracy",
+    "loop_compute_seconds",
     "predicted_gain",
     "AllOf",
     "AnyOf",
