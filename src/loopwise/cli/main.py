@@ -50,6 +50,17 @@ def _stopping(target: float | None, max_loops: int | None, stable: float | None,
     return {"kind": "AnyOf", "criteria": [c.describe() for c in criteria]}
 
 
+def _label_quality(noise: float, annotators: str | None, audit: bool) -> dict:
+    """The run's simulated label quality from --noise, --annotators and --audit, checked before any data loads."""
+    from loopwise.labeling._simulate import check_quality_spec
+
+    try:
+        accuracies = [float(a) for a in annotators.split(",")] if annotators else []
+    except ValueError:
+        raise ConfigError(f"--annotators takes comma-separated accuracies such as 0.9,0.75,0.6; got {annotators!r}") from None
+    return check_quality_spec({"noise": noise, "annotators": accuracies, "audit": audit})
+
+
 class _Bars:
     """One rich progress bar per run, advanced as loops are committed."""
 
@@ -102,6 +113,9 @@ def simulate_cmd(
     cost_per_label: Annotated[float, typer.Option("--label-cost", "--cost-per-label", help="Cost of one label, for the cost ledger.")] = 1.0,
     cost_per_class: Annotated[list[str], typer.Option("--cost-per-class", help="CLASS=COST: price of a label of that class (overrides --label-cost); repeat per class.")] = [],  # noqa: B006
     compute_rate: Annotated[float, typer.Option("--compute-rate", help="Price of one CPU hour of TRAIN + INFER + SELECT, for the cost ledger.", min=0.0)] = 0.0,
+    noise: Annotated[float, typer.Option("--noise", help="Simulated annotator's error rate (uniform over the other classes).")] = 0.0,
+    annotators: Annotated[str | None, typer.Option("--annotators", help="Simulated annotator panel by accuracy, e.g. 0.9,0.75,0.6; labels by Dawid-Skene consensus.")] = None,
+    audit: Annotated[bool, typer.Option("--audit", help="Audit labels each loop (cleanlab on out-of-fold probabilities); suspects get a second opinion.")] = False,
     db: DbOption = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Write figures for machines to this file.")] = None,
     report: Annotated[Path | None, typer.Option("--report", help="Write the HTML report to this file.")] = None,
@@ -129,6 +143,7 @@ def simulate_cmd(
 
         for name in strategy:
             make_strategy(name)  # an unknown name fails before any data is loaded
+        _label_quality(noise, annotators, audit)
         with open_store(db) as store, make_progress() as progress:
             bars = _Bars(progress)
             run_ids = simulate(
@@ -144,6 +159,7 @@ def simulate_cmd(
                 cost_per_label=cost_per_label,
                 cost_per_class=parse_class_costs(cost_per_class),
                 compute_rate=compute_rate,
+                label_quality=_label_quality(noise, annotators, audit),
                 on_loop=bars.on_loop,
             )
         with open_store(db) as store:

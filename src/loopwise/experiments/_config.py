@@ -40,6 +40,7 @@ class RunConfig:
     comparison: str | None = None
     full_pool_accuracy: float | None = None
     full_label_cost: float | None = None  # what labelling the whole pool would cost at these prices
+    label_quality: dict[str, Any] = field(default_factory=dict)  # simulated noise, annotator panel, audit (issue 12)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -16,9 +16,9 @@ from loopwise.experiments._build import build_loop, full_pool_accuracy
 from loopwise.experiments._config import DataSpec, RunConfig
 from loopwise.experiments._costs import LabelPrice
 from loopwise.experiments._prepare import PreparedData, prepare_data
-from loopwise.labeling import SimulatedOracle
+from loopwise.labeling import check_quality_spec, drive, make_oracle
 from loopwise.learners import EmbeddingCache
-from loopwise.loop import Loop, Schedule, run_simulation
+from loopwise.loop import Loop, Schedule
 from loopwise.storage import LoopWrite, Store
 
 
@@ -109,6 +109,7 @@ def simulate(
     cost_per_class: dict[str, float] | None = None,
     compute_rate: float = 0.0,
     label_price: LabelPrice | None = None,
+    label_quality: dict[str, Any] | None = None,
     on_loop: ProgressFn | None = None,
     on_run: Callable[[str, RunConfig], None] | None = None,
 ) -> list[str]:
@@ -121,6 +122,8 @@ def simulate(
     ``CallbackLearner``); resuming such a run needs the same object again.
     Labels are priced by ``label_price`` (or ``cost_per_label`` and ``cost_per_class``),
     compute by ``compute_rate`` per CPU hour; both land in the cost ledger of each loop.
+    ``label_quality`` simulates imperfect labels (``noise``, ``annotators``, ``consensus``,
+    ``audit``; see ``loopwise.labeling._simulate``); the audit runs from loop 1 on.
     """
     prepared = data if isinstance(data, PreparedData) else prepare_data(data, learner)
     price = (label_price or LabelPrice(cost_per_label, dict(cost_per_class or {}))).checked(prepared.label_names)
@@ -130,6 +133,7 @@ def simulate(
     seed_list = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
     init_spec = {"kind": initializer} if isinstance(initializer, str) else dict(initializer)
     comparison = uuid.uuid4().hex[:12]
+    quality = check_quality_spec(label_quality or {})
     configs = [
         RunConfig(
             data=prepared.spec,
@@ -146,6 +150,7 @@ def simulate(
             cost_per_class=dict(price.per_class),
             compute_rate=compute_rate,
             full_label_cost=full_label_cost,
+            label_quality=quality,
         )
         for name in strategies
         for seed in seed_list
@@ -154,11 +159,11 @@ def simulate(
     cache = EmbeddingCache(store.artifacts_dir / "embeddings")
     loops = [build_loop(config, prepared, model, cache) for config in configs]  # validates every config
     reference = full_pool_accuracy(configs[0], prepared, model) if configs else None
-    oracle = SimulatedOracle(prepared.y_pool)
     project_id: int | None = None
     run_ids: list[str] = []
     for config, loop in zip(configs, loops, strict=True):
         config.full_pool_accuracy = reference
+        oracle, audit = make_oracle(config.label_quality, prepared.y_pool, prepared.n_classes, config.seed)
         first = loop.record(oracle.collect(loop.propose()))  # in memory: a failing learner writes nothing
         if project_id is None:
             project_id = _project_for(store, prepared, float(price.per_label))
@@ -168,7 +173,7 @@ def simulate(
             on_run(run_id, config)
         persist = _Persister(store, run_id, loop, prepared, price, on_loop, config.label)
         persist(first)
-        _finish(store, run_id, loop, oracle, persist)
+        _finish(store, run_id, loop, oracle, persist, audit)
     return run_ids
 
 
@@ -186,9 +191,9 @@ def _project_for(store: Store, data: PreparedData, cost_per_label: float) -> int
     return project.id
 
 
-def _finish(store: Store, run_id: str, loop: Loop, oracle: SimulatedOracle, persist: _Persister) -> None:
+def _finish(store: Store, run_id: str, loop: Loop, oracle: Any, persist: _Persister, audit: Any = None) -> None:
     try:
-        run_simulation(loop, oracle, on_record=persist)
+        drive(loop, oracle, audit, on_record=persist)
     except BaseException:
         # Completed loops stay committed; the run is marked so `loopwise resume` can continue it.
         # A hard kill never gets here and leaves the run 'running', which resume also accepts.
@@ -239,5 +244,7 @@ def resume_run(store: Store, run_id: str, *, model: Any = None, on_loop: Progres
     store.reopen_run(run_id)
     price = LabelPrice(config.cost_per_label, dict(config.cost_per_class))
     persist = _Persister(store, run_id, loop, data, price, on_loop, config.label)
-    _finish(store, run_id, loop, SimulatedOracle(data.y_pool), persist)
+    # Audit corrections of earlier loops' labels are not stored yet: a resumed audited run trains on the stored first answers.
+    oracle, audit = make_oracle(config.label_quality, data.y_pool, data.n_classes, config.seed)
+    _finish(store, run_id, loop, oracle, persist, audit)
     return run_id

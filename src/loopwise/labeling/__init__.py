@@ -21,6 +21,7 @@ from loopwise.labeling._noisy import (
     uniform_confusion,
 )
 from loopwise.labeling._oracles import CallbackOracle, Oracle, SimulatedOracle
+from loopwise.labeling._simulate import PanelOracle, check_quality_spec, drive, make_oracle
 from loopwise.labeling._weak import (
     WEAK_SOURCE,
     WeakLabels,
@@ -45,20 +46,24 @@ __all__ = [
     "LabelAudit",
     "NoisyOracle",
     "Oracle",
+    "PanelOracle",
     "SimulatedOracle",
     "WEAK_SOURCE",
     "WeakLabels",
     "apply_lfs",
+    "check_quality_spec",
     "choose_threshold",
     "class_conditional_confusion",
     "consensus",
     "crowdlab",
     "dawid_skene",
+    "drive",
     "draw_labels",
     "keyword_lf",
     "labeling_function",
     "lf_summary",
     "majority_vote",
+    "make_oracle",
     "noise_rng",
     "out_of_fold_proba",
     "rank_label_issues",
