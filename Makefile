@@ -15,7 +15,7 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 	touch $@
 
 $(VENV)/.installed-test: $(BIN)/python pyproject.toml
-	$(BIN)/pip install --quiet -e '.[test,torch,text,bench,ray]'
+	$(BIN)/pip install --quiet -e '.[test,torch,text,bench,ray,quality]'
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed
