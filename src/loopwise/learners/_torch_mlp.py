@@ -79,7 +79,11 @@ class MCDropoutMLP(ClassifierMixin, BaseEstimator):  # type: ignore[misc]  # skl
     Each fit runs ``epochs`` passes over the data, and at least ``min_steps``
     mini-batch steps so that a few dozen labels are not under-trained; with
     ``warm_start=True`` a fit on the same classes continues from the current
-    weights. ``n_threads`` (default 1) is torch's thread count while this
+    weights. Such a continued fit can be made cheaper and kept plastic: ``warm_epochs``
+    replaces ``epochs`` (and scales ``min_steps`` by the same fraction), and the kept weights
+    are first shrunk and perturbed, ``w <- shrink * w + perturb * w0`` with ``w0`` a fresh
+    initialisation (Ash & Adams 2020, "On Warm-Starting Neural Network Training"); the
+    defaults (``None``, 1.0, 0.0) leave a warm start as it was. ``n_threads`` (default 1) is torch's thread count while this
     model trains or predicts: for layers this small, more threads cost more in
     synchronisation than they gain; ``None`` leaves torch's own setting.
     """
@@ -103,6 +107,9 @@ class MCDropoutMLP(ClassifierMixin, BaseEstimator):  # type: ignore[misc]  # skl
         warm_start: bool = False,
         n_threads: int | None = 1,
         seed: int = 0,
+        warm_epochs: int | None = None,
+        shrink: float = 1.0,
+        perturb: float = 0.0,
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.dropout = dropout
@@ -114,6 +121,9 @@ class MCDropoutMLP(ClassifierMixin, BaseEstimator):  # type: ignore[misc]  # skl
         self.warm_start = warm_start
         self.n_threads = n_threads
         self.seed = seed
+        self.warm_epochs = warm_epochs
+        self.shrink = shrink
+        self.perturb = perturb
 
     # -- validation ---------------------------------------------------------------------------
     def _check_params(self) -> tuple[int, ...]:
@@ -130,6 +140,10 @@ class MCDropoutMLP(ClassifierMixin, BaseEstimator):  # type: ignore[misc]  # skl
             raise ConfigError(f"min_steps must be a non-negative integer, got {self.min_steps!r}")
         if self.n_threads is not None and (not isinstance(self.n_threads, (int, np.integer)) or self.n_threads < 1):
             raise ConfigError(f"n_threads must be a positive integer or None, got {self.n_threads!r}")
+        if self.warm_epochs is not None and (not isinstance(self.warm_epochs, (int, np.integer)) or self.warm_epochs < 1):
+            raise ConfigError(f"warm_epochs must be a positive integer or None, got {self.warm_epochs!r}")
+        if not 0.0 < float(self.shrink) <= 1.0 or not float(self.perturb) >= 0.0:
+            raise ConfigError(f"need 0 < shrink <= 1 and perturb >= 0, got {self.shrink!r} and {self.perturb!r}")
         if not float(self.learning_rate) > 0:
             raise ConfigError(f"learning_rate must be positive, got {self.learning_rate!r}")
         return tuple(int(s) for s in sizes)
@@ -153,8 +167,25 @@ class MCDropoutMLP(ClassifierMixin, BaseEstimator):  # type: ignore[misc]  # skl
             self.n_features_in_ = X.shape[1]
             self._init_weights(sizes, len(classes))
             self.n_iter_ = 0
-        self._train(X, y_index.astype(np.int64))
+            self._train(X, y_index.astype(np.int64))
+            return self
+        self._shrink_perturb(sizes)
+        if self.warm_epochs is None:
+            self._train(X, y_index.astype(np.int64))
+        else:
+            fraction = int(self.warm_epochs) / int(self.epochs)
+            self._train(X, y_index.astype(np.int64), int(self.warm_epochs), math.ceil(int(self.min_steps) * fraction))
         return self
+
+    def _shrink_perturb(self, sizes: tuple[int, ...]) -> None:
+        """``w <- shrink * w + perturb * w0`` on kept weights, ``w0`` a fresh initialisation of its own stream."""
+        if float(self.shrink) == 1.0 and float(self.perturb) == 0.0:
+            return
+        kept_coefs, kept_intercepts = self.coefs_, self.intercepts_
+        self._init_weights(sizes, len(self.classes_), stream=2 + self.n_iter_)
+        shrink, perturb = np.float32(self.shrink), np.float32(self.perturb)
+        self.coefs_ = [shrink * w + perturb * w0 for w, w0 in zip(kept_coefs, self.coefs_, strict=True)]
+        self.intercepts_ = [shrink * b + perturb * b0 for b, b0 in zip(kept_intercepts, self.intercepts_, strict=True)]
 
     def partial_fit(self, X: Any, y: Any, classes: Any = None) -> MCDropoutMLP:
         """``epochs`` more passes over ``(X, y)`` only; the first call must name every class in ``classes``."""
@@ -178,9 +209,9 @@ class MCDropoutMLP(ClassifierMixin, BaseEstimator):  # type: ignore[misc]  # skl
     def _hidden_sizes(self) -> tuple[int, ...]:
         return tuple(w.shape[1] for w in self.coefs_[:-1])
 
-    def _init_weights(self, sizes: tuple[int, ...], n_outputs: int) -> None:
+    def _init_weights(self, sizes: tuple[int, ...], n_outputs: int, stream: int = 0) -> None:
         # He-uniform weights and zero biases, drawn from NumPy so the seed alone fixes them.
-        rng = np.random.default_rng([self.seed, 0])
+        rng = np.random.default_rng([self.seed, 0] if stream == 0 else [self.seed, 0, stream])
         widths = (self.n_features_in_, *sizes, n_outputs)
         self.coefs_ = []
         self.intercepts_ = []
@@ -189,7 +220,8 @@ class MCDropoutMLP(ClassifierMixin, BaseEstimator):  # type: ignore[misc]  # skl
             self.coefs_.append(rng.uniform(-bound, bound, size=(fan_in, fan_out)).astype(np.float32))
             self.intercepts_.append(np.zeros(fan_out, dtype=np.float32))
 
-    def _train(self, X: np.ndarray | sp.csr_matrix, y_index: np.ndarray) -> None:
+    def _train(self, X: np.ndarray | sp.csr_matrix, y_index: np.ndarray, epochs: int | None = None,
+               min_steps: int | None = None) -> None:
         torch = _torch()
         # One stream per fit call: a warm-started fit does not replay the first fit's shuffles.
         rng = np.random.default_rng([self.seed, 1, self.n_iter_])
@@ -199,7 +231,9 @@ class MCDropoutMLP(ClassifierMixin, BaseEstimator):  # type: ignore[misc]  # skl
         targets = torch.from_numpy(y_index)
         n = X.shape[0]
         batch = min(int(self.batch_size), n)
-        n_epochs = max(int(self.epochs), math.ceil(int(self.min_steps) / math.ceil(n / batch)))
+        epochs = int(self.epochs) if epochs is None else epochs
+        min_steps = int(self.min_steps) if min_steps is None else min_steps
+        n_epochs = max(epochs, math.ceil(min_steps / math.ceil(n / batch)))
         with _threads(torch, self.n_threads):
             for _ in range(n_epochs):
                 order = rng.permutation(n)
