@@ -6,6 +6,7 @@ import gzip
 import json
 import os
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -289,9 +290,24 @@ def _read_csv(path: Path, *, sep: str, verbatim: set[str], categorical: set[str]
     except pd.errors.ParserError as exc:
         raise DataError(f"{path}: malformed CSV: {str(exc).strip()}") from None
     except UnicodeDecodeError as exc:
-        raise DataError(f"{path}: not UTF-8 text (byte {exc.start}): re-save the file as UTF-8") from None
+        raise DataError(_not_utf8(path, exc)) from None
+    except (EOFError, zlib.error) as exc:
+        raise DataError(f"{path}: truncated or corrupt gzip data ({exc}); compress the file again") from None
     except (OSError, ValueError) as exc:
         raise DataError(f"{path}: cannot read as CSV: {exc}") from None
+
+
+def _not_utf8(path: Path, exc: UnicodeDecodeError) -> str:
+    """Say which encoding a file that is not UTF-8 seems to be in (a UTF-16 byte-order mark is unmistakable)."""
+    try:
+        opener = gzip.open if path.name.lower().endswith(".gz") else open
+        with opener(path, "rb") as fh:
+            head = fh.read(4)
+    except (OSError, EOFError, zlib.error):
+        head = b""
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return f"{path}: UTF-16 text (it starts with a UTF-16 byte-order mark); re-save the file as UTF-8"
+    return f"{path}: not UTF-8 text (byte {exc.start}: {exc.object[exc.start:exc.start + 1]!r}); re-save the file as UTF-8"
 
 
 def _read_jsonl(path: Path) -> tuple[pd.DataFrame, list[int]]:
@@ -317,7 +333,9 @@ def _read_jsonl(path: Path) -> tuple[pd.DataFrame, list[int]]:
                 records.append(record)
                 lines.append(number)
     except UnicodeDecodeError as exc:
-        raise DataError(f"{path}: not UTF-8 text (byte {exc.start}): re-save the file as UTF-8") from None
+        raise DataError(_not_utf8(path, exc)) from None
+    except (EOFError, zlib.error) as exc:
+        raise DataError(f"{path}: truncated or corrupt gzip data ({exc}); compress the file again") from None
     except OSError as exc:
         raise DataError(f"{path}: cannot read: {exc}") from None
     if not records:

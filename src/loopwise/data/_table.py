@@ -122,6 +122,14 @@ def read_ids(values: pd.Series, loc: Locator, what: str) -> np.ndarray:
 
 
 def check_unique_ids(ids: np.ndarray, loc: Locator) -> None:
+    """Refuse ids with control characters (NUL, newline, escape: unusable in URLs, terminals, PostgreSQL) or repeats."""
+    odd = pd.Series(ids, dtype=object).astype(str).str.contains(r"[\x00-\x1f\x7f]", regex=True).to_numpy()
+    if odd.any():
+        first = int(np.flatnonzero(odd)[0])
+        raise DataError(
+            f"{loc.file}, {loc.row(first)}: record id {str(ids[first])!r} holds a control character "
+            f"({_count(int(odd.sum()), 'id')} do); record ids must be printable text"
+        )
     dup = pd.Series(ids).duplicated(keep=False).to_numpy()
     if not dup.any():
         return

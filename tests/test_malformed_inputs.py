@@ -1,0 +1,210 @@
+"""The catalogue of malformed inputs: each one is refused with one clear message, exit 2 or a 4xx, and nothing stored.
+
+Three tables, one parametrised case each: the command line (``simulate``,
+``resume``, ``report``, ``runs show`` against a store that already holds a
+run), the Python API (loaders, schedules, pools, strategies, the store),
+and the annotation server's import endpoints. Every case names what must be
+in the message (the file, row, column or record id), and checks the store's
+row counts (``Store.counts()``; for the server, its records and progress)
+are the same afterwards.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from loopwise.cli.main import app
+from loopwise.errors import LoopwiseError
+from loopwise.storage import Store
+from tests.dbfixtures import postgres_admin, store_url  # noqa: F401  (pytest fixtures)
+from tests.server.conftest import admin, app_factory, client  # noqa: F401  (pytest fixtures)
+
+runner = CliRunner(env={"COLUMNS": "200"})
+
+# --- files -------------------------------------------------------------------------------------
+
+
+def _frame(n: int = 40) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    return pd.DataFrame(
+        {"id": [f"row{i}" for i in range(n)], "a": rng.normal(size=n).round(3), "b": rng.normal(size=n).round(3), "label": ["x", "y"] * (n // 2)}
+    )
+
+
+def _csv(frame: pd.DataFrame) -> bytes:
+    return frame.to_csv(index=False).encode("utf-8")
+
+
+def _with(frame: pd.DataFrame, row: int, column: str, value: Any) -> pd.DataFrame:
+    frame = frame.copy()
+    frame[column] = frame[column].astype(object)
+    frame.loc[row, column] = value
+    return frame
+
+
+def _text_frame(n: int = 40) -> pd.DataFrame:
+    return pd.DataFrame({"id": [f"t{i}" for i in range(n)], "text": [("good fine nice " if i % 2 else "bad poor awful ") + str(i) for i in range(n)], "label": ["pos", "neg"] * (n // 2)})
+
+
+def _truncated_gzip() -> bytes:
+    whole = gzip.compress(_csv(_frame(400)))
+    return whole[: len(whole) // 2]
+
+
+def _ragged() -> bytes:
+    lines = _csv(_frame()).decode().splitlines()
+    lines[9] += ",surplus,fields"
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _latin1() -> bytes:
+    frame = _text_frame()
+    frame.loc[4, "text"] = "café crème brûlée"
+    return frame.to_csv(index=False).encode("latin-1")
+
+
+def _utf16() -> bytes:
+    return _text_frame().to_csv(index=False).encode("utf-16")  # Python writes the BOM first
+
+
+def _npz(**arrays: Any) -> bytes:
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+FILES: dict[str, Callable[[], bytes]] = {
+    "empty.csv": lambda: b"",
+    "header_only.csv": lambda: b"id,a,b,label\n",
+    "binary.csv": lambda: bytes(range(256)) * 8,
+    "latin1.csv": _latin1,
+    "utf16.csv": _utf16,
+    "truncated.csv.gz": _truncated_gzip,
+    "dup_ids.csv": lambda: _csv(_with(_frame(), 5, "id", "row2")),
+    "no_label.csv": lambda: _csv(_frame().drop(columns="label")),
+    "ragged.csv": _ragged,
+    "nan.csv": lambda: _csv(_with(_frame(), 7, "b", np.nan)),
+    "inf.csv": lambda: _csv(_with(_frame(), 3, "a", np.inf)),
+    "one_class.csv": lambda: _csv(_frame().assign(label="x")),
+    "missing_label.csv": lambda: _csv(_with(_frame(), 11, "label", np.nan)),
+    "missing_id.csv": lambda: _csv(_with(_frame(), 6, "id", np.nan)),
+    "odd_id.csv": lambda: _csv(_with(_frame(), 8, "id", "row\x008")),
+    "huge_field.csv": lambda: _csv(_with(_text_frame(), 2, "text", "w" * 3_000_000)),
+    "bad_split.csv": lambda: _csv(_frame().assign(split=["train", "test", "holdout", "train"] * 10)),
+    "bad_line.jsonl": lambda: b'{"id": "j0", "a": 1, "label": "x"}\n{"id": "j1", "a": 2, "label": "y"\n',
+    "not_objects.jsonl": lambda: b'{"id": "j0", "a": 1, "label": "x"}\n[1, 2, 3]\n',
+    "corrupt.parquet": lambda: b"PAR1" + bytes(100) + b"PAR1",
+    "corrupt.npz": lambda: b"PK\x03\x04" + bytes(64),
+    "ragged.npz": lambda: _npz(X=np.zeros((5, 3)), y=np.array([0, 1, 0])),
+    "table.xlsx": lambda: b"not a spreadsheet",
+}
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("malformed")
+    for name, make in FILES.items():
+        (folder / name).write_bytes(make())
+    (folder / "empty_folder").mkdir()
+    return folder
+
+
+@pytest.fixture(scope="module")
+def used_db(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A store that already holds one finished run, so 'unchanged' is checked against real content."""
+    db = f"sqlite:///{tmp_path_factory.mktemp('db') / 'used.db'}"
+    result = runner.invoke(app, ["simulate", "--data", "wine", "--strategy", "margin", "--seeds", "1", "--budget", "20", "--db", db])
+    assert result.exit_code == 0, result.output
+    return db
+
+
+def _counts(db: str) -> dict[str, int]:
+    store = Store.open(db)
+    try:
+        return store.counts()
+    finally:
+        store.close()
+
+
+# --- the command line --------------------------------------------------------------------------
+
+SIM = ["simulate", "--seeds", "1", "--initial", "6", "--batch", "6", "--budget", "18"]
+
+# (id, arguments with {files}/{db} filled in, what the message must mention)
+CLI_CASES: list[tuple[str, list[str], list[str]]] = [
+    ("file-missing", [*SIM, "--data", "{files}/nope.csv"], ["nope.csv", "no such file"]),
+    ("file-empty", [*SIM, "--data", "{files}/empty.csv"], ["empty.csv", "empty"]),
+    ("file-header-only", [*SIM, "--data", "{files}/header_only.csv"], ["header_only.csv", "no data rows"]),
+    ("file-binary", [*SIM, "--data", "{files}/binary.csv"], ["binary.csv"]),
+    ("file-latin1", [*SIM, "--data", "{files}/latin1.csv"], ["latin1.csv", "UTF-8"]),
+    ("file-utf16-bom", [*SIM, "--data", "{files}/utf16.csv"], ["utf16.csv", "UTF-16", "byte-order mark"]),
+    ("file-truncated-gzip", [*SIM, "--data", "{files}/truncated.csv.gz"], ["truncated.csv.gz", "gzip"]),
+    ("file-duplicate-ids", [*SIM, "--data", "{files}/dup_ids.csv"], ["dup_ids.csv", "row2"]),
+    ("file-missing-label-column", [*SIM, "--data", "{files}/no_label.csv"], ["no_label.csv", "label"]),
+    ("file-unknown-label-column", [*SIM, "--data", "{files}/nan.csv", "--label-column", "klass"], ["nan.csv", "klass"]),
+    ("file-unknown-text-column", [*SIM, "--data", "{files}/dup_ids.csv", "--text-column", "body"], ["dup_ids.csv", "body"]),
+    ("file-ragged-rows", [*SIM, "--data", "{files}/ragged.csv"], ["ragged.csv", "line 10", "Expected 4 fields"]),
+    ("file-nan-feature", [*SIM, "--data", "{files}/nan.csv"], ["nan.csv", "b", "row7"]),
+    ("file-inf-feature", [*SIM, "--data", "{files}/inf.csv"], ["inf.csv", "a", "row3"]),
+    ("file-single-class", [*SIM, "--data", "{files}/one_class.csv"], ["one_class.csv", "x"]),
+    ("file-missing-label-value", [*SIM, "--data", "{files}/missing_label.csv"], ["missing_label.csv", "row11", "label"]),
+    ("file-missing-id-value", [*SIM, "--data", "{files}/missing_id.csv"], ["missing_id.csv", "row 7", "id"]),
+    ("file-id-with-control-character", [*SIM, "--data", "{files}/odd_id.csv"], ["odd_id.csv", "row 9", "control character", "row\\x008"]),
+    ("file-bad-split-value", [*SIM, "--data", "{files}/bad_split.csv"], ["bad_split.csv", "holdout", "row 3"]),
+    ("file-jsonl-broken-line", [*SIM, "--data", "{files}/bad_line.jsonl"], ["bad_line.jsonl", "line 2"]),
+    ("file-jsonl-not-an-object", [*SIM, "--data", "{files}/not_objects.jsonl"], ["not_objects.jsonl", "line 2"]),
+    ("file-corrupt-parquet", [*SIM, "--data", "{files}/corrupt.parquet"], ["corrupt.parquet"]),
+    ("file-corrupt-npz", [*SIM, "--data", "{files}/corrupt.npz"], ["corrupt.npz"]),
+    ("file-npz-ragged-arrays", [*SIM, "--data", "{files}/ragged.npz"], ["ragged.npz", "5", "3"]),
+    ("file-unknown-format", [*SIM, "--data", "{files}/table.xlsx"], ["table.xlsx"]),
+    ("file-empty-folder", [*SIM, "--data", "{files}/empty_folder"], ["empty_folder"]),
+    ("setting-zero-batch", [*SIM, "--data", "wine", "--batch", "0"], ["--batch", "greater than or equal to 1"]),
+    ("setting-negative-batch", [*SIM, "--data", "wine", "--batch", "-5"], ["--batch", "greater than or equal to 1"]),
+    ("setting-zero-seeds", [*SIM, "--data", "wine", "--seeds", "0"], ["--seeds", "greater than or equal to 1"]),
+    ("setting-zero-initial", [*SIM, "--data", "wine", "--initial", "0"], ["--initial", "greater than or equal to 1"]),
+    ("setting-budget-below-initial", [*SIM, "--data", "wine", "--initial", "30", "--budget", "10"], ["budget", "10", "30"]),
+    ("setting-budget-over-pool", [*SIM, "--data", "wine", "--budget", "100000"], ["budget", "100000", "pool"]),
+    ("setting-unknown-strategy", [*SIM, "--data", "wine", "--strategy", "clairvoyant"], ["clairvoyant", "margin"]),
+    ("setting-unknown-learner", [*SIM, "--data", "wine", "--learner", "oracle_net"], ["oracle_net", "logreg"]),
+    ("setting-unknown-init", [*SIM, "--data", "wine", "--init", "kmeans"], ["--init", "kmeans"]),
+    ("setting-init-ids-without-ids", [*SIM, "--data", "wine", "--init", "ids"], ["--init-ids"]),
+    ("setting-unknown-retrain", [*SIM, "--data", "wine", "--retrain", "sometimes"], ["--retrain", "sometimes"]),
+    ("setting-test-size-above-one", [*SIM, "--data", "wine", "--test-size", "1.5"], ["test_size", "1.5"]),
+    ("setting-growth-below-one", [*SIM, "--data", "wine", "--growth", "0.5"], ["--growth", "greater than or equal to 1"]),
+    ("setting-zero-max-pool", [*SIM, "--data", "wine", "--max-pool", "0"], ["max_pool", "0"]),
+    ("setting-db-unknown-scheme", [*SIM, "--data", "wine", "--db", "nosuchdb://x/y"], ["nosuchdb://x/y"]),
+    ("setting-db-folder-missing", [*SIM, "--data", "wine", "--db", "sqlite:////nonexistent/dir/x.db"], ["/nonexistent/dir/x.db"]),
+    ("setting-db-not-a-url", [*SIM, "--data", "wine", "--db", "runs.db"], ["runs.db", "sqlite:///"]),
+    ("id-resume-unknown-run", ["resume", "deadbeef0000", "--db", "{db}"], ["deadbeef0000"]),
+    ("id-report-unknown-run", ["report", "deadbeef0000", "--out", "{files}/r.html", "--db", "{db}"], ["deadbeef0000"]),
+    ("id-runs-show-unknown-run", ["runs", "show", "deadbeef0000", "--db", "{db}"], ["deadbeef0000"]),
+    ("id-run-id-with-odd-characters", ["runs", "show", "../../etc/passwd\x1b[2J", "--db", "{db}"], ["etc/passwd"]),
+]
+
+
+@pytest.mark.parametrize(("args", "must_mention"), [c[1:] for c in CLI_CASES], ids=[c[0] for c in CLI_CASES])
+def test_cli_refuses_with_one_clear_message(files: Path, used_db: str, args: list[str], must_mention: list[str]) -> None:
+    filled = [a.replace("{files}", str(files)).replace("{db}", used_db) for a in args]
+    if filled[0] == "simulate" and "--db" not in filled:
+        filled += ["--db", used_db]
+    before = _counts(used_db)
+    result = runner.invoke(app, filled)
+    message = result.output
+    assert result.exit_code == 2, (filled, message, result.exception)
+    assert "Traceback" not in message, message
+    lines = [line for line in message.splitlines() if line.strip()]
+    assert any(line.startswith(("error:", "Error", "Usage:", "Try", "╭", "│")) for line in lines), message
+    for word in must_mention:
+        assert word.replace("{files}", str(files)) in message, (word, message)
+    assert _counts(used_db) == before
+    assert not (files / "r.html").exists()
