@@ -181,6 +181,7 @@ def main() -> None:
     parser.add_argument("--pool", type=int, default=2000)
     parser.add_argument("--test", type=int, default=1000)
     parser.add_argument("--parts", nargs="*", default=["loop", "consensus"])
+    parser.add_argument("--panels", nargs="*", default=list(PANELS), choices=list(PANELS))
     parser.add_argument("--out", type=Path, default=Path("benchmarks/label_quality/results.json"))
     args = parser.parse_args()
     results: dict[str, Any] = json.loads(args.out.read_text()) if args.out.exists() else {}
@@ -201,7 +202,7 @@ def main() -> None:
                     todo.append((f"{name}/{seed}/noise{noise}", lambda noise=noise: loop_cell(data, seed, noise, False)))
                     todo.append((f"{name}/{seed}/noise{noise}+audit", lambda noise=noise: loop_cell(data, seed, noise, True)))
             if "consensus" in args.parts:
-                for panel in PANELS:
+                for panel in args.panels:
                     todo.append((f"{name}/{seed}/consensus{panel}", lambda panel=panel: consensus_cell(data, seed, panel)))
             for key, run in todo:
                 if key in cells:
