@@ -208,3 +208,111 @@ def test_cli_refuses_with_one_clear_message(files: Path, used_db: str, args: lis
         assert word.replace("{files}", str(files)) in message, (word, message)
     assert _counts(used_db) == before
     assert not (files / "r.html").exists()
+
+
+# --- the Python API ----------------------------------------------------------------------------
+
+
+def _X(n: int = 50) -> np.ndarray:
+    return np.random.default_rng(0).normal(size=(n, 3)).astype(np.float32)
+
+
+def _loop(X: Any = None, ids: Any = None, **kwargs: Any) -> Any:
+    from sklearn.linear_model import LogisticRegression
+
+    from loopwise.core import Pool
+    from loopwise.learners import as_learner
+    from loopwise.loop import FixedSchedule, Loop
+    from loopwise.strategies import make_strategy
+
+    X = _X() if X is None else X
+    pool = Pool.new(np.arange(len(X)) if ids is None else ids, X)
+    return Loop(pool, as_learner(LogisticRegression(), n_classes=2), make_strategy("margin"), FixedSchedule(10, 10, 30), seed=0, **kwargs)
+
+
+def _record(labels: Callable[[int], np.ndarray]) -> None:
+    loop = _loop()
+    query = loop.propose()
+    loop.record(labels(len(query.ids)))
+
+
+def _with_nan(X: np.ndarray, row: int, col: int, value: float) -> np.ndarray:
+    X = X.copy()
+    X[row, col] = value
+    return X
+
+
+def _simulate(db: str, source: str, strategies: tuple[str, ...] = ("margin",), **kwargs: Any) -> None:
+    from loopwise.experiments import simulate
+    from loopwise.experiments._config import DataSpec
+    from loopwise.loop import FixedSchedule
+
+    store = Store.open(db)
+    try:
+        simulate(store, DataSpec(source=source), list(strategies), 1, FixedSchedule(6, 6, 18), **kwargs)
+    finally:
+        store.close()
+
+
+def _with_store(db: str, action: Callable[[Any], Any]) -> None:
+    store = Store.open(db)
+    try:
+        action(store)
+    finally:
+        store.close()
+
+
+def _api_cases(files: Path, db: str) -> list[tuple[str, Callable[[], Any], str]]:
+    from loopwise.data import load_dataset, split_pool_test
+    from loopwise.distributed import LocalExecutor, make_executor
+    from loopwise.experiments import load_results, resume_run
+    from loopwise.loop import FixedSchedule, GeometricSchedule
+    from loopwise.strategies import make_strategy
+
+    return [
+        ("load-empty-file", lambda: load_dataset(files / "empty.csv"), r"empty\.csv: the file is empty"),
+        ("load-truncated-gzip", lambda: load_dataset(files / "truncated.csv.gz"), r"truncated\.csv\.gz: truncated or corrupt gzip"),
+        ("load-utf16", lambda: load_dataset(files / "utf16.csv"), r"utf16\.csv: UTF-16"),
+        ("load-jsonl-broken-line", lambda: load_dataset(files / "bad_line.jsonl"), r"bad_line\.jsonl, line 2: malformed JSON"),
+        ("load-npz-ragged", lambda: load_dataset(files / "ragged.npz"), r"ragged\.npz"),
+        ("load-odd-id", lambda: load_dataset(files / "odd_id.csv"), r"odd_id\.csv, row 9: record id .* control character"),
+        ("split-test-size-zero", lambda: split_pool_test(load_dataset("wine"), test_size=0.0), r"test_size must be a fraction"),
+        ("split-max-test-negative", lambda: split_pool_test(load_dataset("wine"), max_test=-1), r"max_test must be a positive integer"),
+        ("schedule-zero-initial", lambda: FixedSchedule(0, 10, 100), r"initial size must be at least 1, got 0"),
+        ("schedule-negative-batch", lambda: FixedSchedule(10, -1, 100), r"batch size must be at least 1, got -1"),
+        ("schedule-budget-below-initial", lambda: FixedSchedule(30, 10, 10), r"budget \(10\) must be at least the initial size \(30\)"),
+        ("schedule-shrinking-growth", lambda: GeometricSchedule(10, 10, 0.5, 100), r"growth >= 1.0, got 10 and 0.5"),
+        ("pool-duplicate-ids", lambda: _loop(ids=np.array(["a", *map(str, range(48)), "a"])), r"duplicate record ids in pool: \['a'\]"),
+        ("pool-ids-and-rows-differ", lambda: _loop(ids=np.arange(49)), r"49 record ids but 50 feature rows"),
+        ("pool-nan-feature", lambda: _loop(X=_with_nan(_X(), 7, 1, np.nan)), r"NaN in record id '7', feature column 1"),
+        ("pool-inf-feature", lambda: _loop(X=_with_nan(_X(), 3, 0, np.inf)), r"infinite value in record id '3', feature column 0"),
+        ("loop-initial-over-pool", lambda: _loop(X=_X(8)), r"initial sample \(10\) is larger than the pool \(8 records\)"),
+        ("loop-test-label-not-in-label-set", lambda: _loop(X_test=_X(), y_test=np.full(50, 5)), r"y_test row 0: label 5 is not in the label set"),
+        ("loop-test-labels-and-rows-differ", lambda: _loop(X_test=_X(), y_test=np.zeros(40, dtype=int)), r"40 labels for 50 X_test rows"),
+        ("record-wrong-count", lambda: _record(lambda n: np.zeros(3, dtype=int)), r"got 3 labels for a query of 10 records"),
+        ("record-label-not-in-label-set", lambda: _record(lambda n: np.full(n, 7)), r"label out of range for record id '\d+': classes are 0..1"),
+        ("record-negative-label", lambda: _record(lambda n: np.full(n, -3)), r"label out of range for record id"),
+        ("strategy-unknown", lambda: make_strategy("clairvoyant"), r"unknown strategy 'clairvoyant'; known strategies: .*margin"),
+        ("strategy-bad-parameter-value", lambda: make_strategy("kcenter", use="pixels"), r"use must be 'features' or 'embeddings', got 'pixels'"),
+        ("strategy-unknown-parameter", lambda: make_strategy("margin", bogus=1), r"strategy 'margin': .*'bogus'"),
+        ("executor-zero-partitions", lambda: LocalExecutor(0), r"n_partitions must be a positive integer, got 0"),
+        ("executor-unknown", lambda: make_executor("spark"), r"executor must be one of local, ray"),
+        ("store-unknown-scheme", lambda: Store.open("nosuchdb://x/y"), r"nosuchdb://x/y"),
+        ("simulate-bad-file", lambda: _simulate(db, str(files / "nan.csv")), r"nan\.csv.*'b'.*row7|nan\.csv.*row7.*'b'"),
+        ("simulate-unknown-strategy", lambda: _simulate(db, "wine", ("margin", "clairvoyant")), r"clairvoyant"),
+        ("simulate-unknown-learner", lambda: _simulate(db, "wine", learner="oracle_net"), r"oracle_net"),
+        ("resume-unknown-run", lambda: _with_store(db, lambda s: resume_run(s, "deadbeef0000")), r"deadbeef0000"),
+        ("results-unknown-run", lambda: _with_store(db, lambda s: load_results(s, ["deadbeef0000"])), r"deadbeef0000"),
+    ]
+
+
+API_IDS = [c[0] for c in _api_cases(Path("."), "sqlite://")]
+
+
+@pytest.mark.parametrize("case", API_IDS)
+def test_python_api_refuses_with_one_clear_error(files: Path, used_db: str, case: str) -> None:
+    action, pattern = {c[0]: c[1:] for c in _api_cases(files, used_db)}[case]
+    before = _counts(used_db)
+    with pytest.raises(LoopwiseError, match=pattern):
+        action()
+    assert _counts(used_db) == before

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from loopwise.core.validation import check_features
 from loopwise.errors import DataError
 
 UNLABELLED = -1
@@ -36,6 +37,12 @@ class Pool:
             dup = uniq[counts > 1]
             raise DataError(f"duplicate record ids in pool: {dup[:5].tolist()} ({len(dup)} duplicated)")
         n = len(ids)
+        shape = getattr(X, "shape", None)
+        n_rows = int(shape[0]) if shape is not None and len(shape) else (len(X) if hasattr(X, "__len__") else None)  # type: ignore[arg-type]
+        if n_rows is not None and n_rows != n:
+            raise DataError(f"pool: {n} record ids but {n_rows} feature rows; give one row per record id")
+        if isinstance(X, np.ndarray) and X.ndim == 2:
+            check_features(X, ids, "pool features")  # type: ignore[arg-type]  # NaN or inf would only fail later, inside the learner
         return cls(
             ids=ids,
             X=X,

@@ -100,6 +100,8 @@ class Loop:
         self.retrain = retrain
         self.X_test = X_test
         self.y_test = None if y_test is None else np.asarray(y_test, dtype=np.int64)
+        if self.y_test is not None:
+            _check_test_labels(self.y_test, X_test, getattr(learner, "n_classes", None))
         self.evaluate = evaluate
         self.committee_size = committee_size or int(getattr(strategy, "n_members", 5))
         self.clock = clock
@@ -358,3 +360,19 @@ def run_simulation(
         if on_record is not None:
             on_record(record)
     return loop.records
+
+
+def _check_test_labels(y_test: np.ndarray, X_test: Any, n_classes: int | None) -> None:
+    """Refuse test labels outside the label set, or a count that differs from the test rows, naming the row."""
+    shape = getattr(X_test, "shape", None)
+    n_rows = int(shape[0]) if shape is not None and len(shape) else (len(X_test) if hasattr(X_test, "__len__") else None)
+    if n_rows is not None and n_rows != len(y_test):
+        raise ConfigError(f"y_test has {len(y_test)} labels for {n_rows} X_test rows; give one label per test row")
+    if n_classes is not None and len(y_test):
+        bad = (y_test < 0) | (y_test >= n_classes)
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise ConfigError(
+                f"y_test row {row}: label {int(y_test[row])} is not in the label set (classes are 0..{n_classes - 1}); "
+                f"{int(bad.sum())} test labels are out of range"
+            )
