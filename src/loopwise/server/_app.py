@@ -22,7 +22,8 @@ from loopwise.storage import AnnotationRepository, Store
 
 HERE = Path(__file__).resolve().parent
 log = logging.getLogger("loopwise.server")
-UPLOAD_SUFFIXES = ("/import/upload",)
+# Routes that take a file of records get the upload limit instead of the body limit.
+UPLOAD_SUFFIXES = ("/import/upload", "/api/projects/upload")
 
 
 def create_app(settings: ServerSettings | None = None, *, store: Store | None = None, **overrides: Any) -> FastAPI:

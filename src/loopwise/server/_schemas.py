@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic.json_schema import SkipJsonSchema
 
 T = TypeVar("T")
+# The largest id a route accepts: PostgreSQL's INTEGER; past it an id names nothing and overflows the driver.
+MAX_ID = 2**31 - 1
 
 
 class Page(BaseModel, Generic[T]):
@@ -17,6 +20,27 @@ class Page(BaseModel, Generic[T]):
 
 class Message(BaseModel):
     detail: str
+
+
+class ErrorPublic(BaseModel):
+    """Every error answer: one message saying what is wrong and where."""
+
+    detail: str
+
+
+class ValidationIssue(BaseModel):
+    """One input that failed validation: where (``loc``), what (``msg``) and its kind (``type``)."""
+
+    model_config = ConfigDict(extra="allow")
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ValidationErrorPublic(BaseModel):
+    """422: a list of issues when the request's shape is wrong, one message when its content is."""
+
+    detail: str | list[ValidationIssue]
 
 
 # -- users and sessions -------------------------------------------------------------------------
@@ -90,18 +114,40 @@ class ProjectCreate(ProjectSettings):
     cost_per_label: float = Field(1.0, ge=0)
 
 
+def _no_null_defaults(schema: dict[str, Any]) -> None:
+    """Drop ``default: null`` from fields whose schema does not allow null (it would contradict the type)."""
+    for field in schema.get("properties", {}).values():
+        if field.get("default", 0) is None and "anyOf" not in field:
+            del field["default"]
+
+
 class ProjectUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    instructions: str | None = Field(None, max_length=100_000)
-    status: Literal["active", "stopped"] | None = None
-    learner: str | None = None
-    strategy: str | None = None
-    strategy_params: dict[str, Any] | None = None
-    batch_size: int | None = Field(None, ge=1, le=100_000)
+    """Only the fields sent change. ``null`` is refused where it means nothing; it clears ``retrain_every``
+    (back to batch_size) and ``stopping`` (no stopping rule)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_no_null_defaults)
+    # `SkipJsonSchema[None]` keeps null out of the document: leaving a field out is how to keep it.
+    instructions: Annotated[str, Field(max_length=100_000)] | SkipJsonSchema[None] = None
+    status: Literal["active", "stopped"] | SkipJsonSchema[None] = None
+    learner: str | SkipJsonSchema[None] = None
+    strategy: str | SkipJsonSchema[None] = None
+    strategy_params: dict[str, Any] | SkipJsonSchema[None] = None
+    batch_size: Annotated[int, Field(ge=1, le=100_000)] | SkipJsonSchema[None] = None
     retrain_every: int | None = Field(None, ge=1, le=100_000)
-    labels_per_record: int | None = Field(None, ge=1, le=20)
-    lease_seconds: int | None = Field(None, ge=5, le=7 * 24 * 3600)
+    labels_per_record: Annotated[int, Field(ge=1, le=20)] | SkipJsonSchema[None] = None
+    lease_seconds: Annotated[int, Field(ge=5, le=7 * 24 * 3600)] | SkipJsonSchema[None] = None
     stopping: dict[str, Any] | None = None
+
+    @field_validator(
+        "instructions", "status", "learner", "strategy", "strategy_params", "batch_size", "labels_per_record",
+        "lease_seconds", mode="before",
+    )
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        # Runs only on values sent (defaults are not validated), so only an explicit null lands here.
+        if value is None:
+            raise ValueError("may not be null; leave the field out to keep its value")
+        return value
 
 
 class ProjectPublic(BaseModel):
@@ -118,7 +164,7 @@ class ProjectPublic(BaseModel):
 
 class MemberCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    user_id: int
+    user_id: int = Field(ge=1, le=MAX_ID)
 
 
 class ImportPath(BaseModel):

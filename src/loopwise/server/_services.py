@@ -16,8 +16,9 @@ from typing import Any, BinaryIO
 
 import anyio
 import anyio.to_thread
+from pydantic import ValidationError
 
-from loopwise.errors import ConfigError
+from loopwise.errors import ConfigError, DataError
 from loopwise.learners import LIBRARY
 from loopwise.server import _schemas as s
 from loopwise.server._errors import AuthError, ForbiddenError
@@ -27,7 +28,7 @@ from loopwise.server._security import LoginThrottle, hash_password, new_token, t
 from loopwise.server._settings import ServerSettings
 from loopwise.stopping import parse_stopping
 from loopwise.storage import AnnotationRepository
-from loopwise.storage._annotation_store import AnnotationProjectInfo, CurrentLabel, QueueRecord, UserInfo
+from loopwise.storage._annotation_store import AnnotationProjectInfo, CurrentLabel, NewRecords, QueueRecord, UserInfo
 from loopwise.strategies import make_strategy
 
 log = logging.getLogger("loopwise.server")
@@ -163,6 +164,37 @@ class Services:
             body.name, body.task, body.label_names, body.instructions, settings.model_dump(), body.cost_per_label
         )
 
+    def create_project_with_records(
+        self, actor: UserInfo, project_json: str, handle: BinaryIO, filename: str, id_column: str | None
+    ) -> AnnotationProjectInfo:
+        """A new project and its records in one transaction: a file that is refused leaves no project."""
+        require_admin(actor)
+        try:
+            body = s.ProjectCreate.model_validate_json(project_json)
+        except ValidationError as exc:
+            issue = exc.errors(include_url=False)[0]
+            where = ".".join(str(part) for part in issue["loc"]) or "the JSON"
+            raise DataError(f"the 'project' form field: {where}: {issue['msg']}") from None
+        settings = s.ProjectSettings.model_validate(body.model_dump(include=set(s.ProjectSettings.model_fields)))
+        check_settings(settings, body.task)
+        records = read_upload(
+            handle, filename, task=body.task, media_dir=self.media_dir, id_column=id_column or None,
+            label_column="label", split_column="split", label_names=body.label_names,
+            max_zip_bytes=self.settings.max_zip_bytes, text_field=settings.text_field,
+        )
+        return self.repo.create_project(
+            body.name, body.task, body.label_names, body.instructions, settings.model_dump(), body.cost_per_label,
+            records=NewRecords(records.external_ids, records.payloads, records.roles, records.gold),
+            seed=settings.seed,
+        )
+
+    def delete_project(self, actor: UserInfo, project_id: int) -> str:
+        """Delete a project and everything in it (admins); returns its name."""
+        require_admin(actor)
+        name = self.repo.delete_project(project_id)
+        self.forget()
+        return name
+
     def update_project(self, actor: UserInfo, project_id: int, body: s.ProjectUpdate) -> AnnotationProjectInfo:
         require_admin(actor)
         project = self.repo.get_project(project_id)
@@ -205,7 +237,7 @@ class Services:
         records = read_upload(
             handle, filename, task=project.task, media_dir=self.media_dir, id_column=id_column or None,
             label_column="label", split_column="split", label_names=project.label_names,
-            max_zip_bytes=self.settings.max_zip_bytes,
+            max_zip_bytes=self.settings.max_zip_bytes, text_field=str(project.settings.get("text_field", "text")),
         )
         return self._add(project, records)
 
@@ -216,7 +248,7 @@ class Services:
         records = read_path(
             path, task=project.task, media_dir=self.media_dir, id_column=body.id_column,
             label_column=body.label_column, split_column=body.split_column, label_names=project.label_names,
-            max_zip_bytes=self.settings.max_zip_bytes,
+            max_zip_bytes=self.settings.max_zip_bytes, text_field=str(project.settings.get("text_field", "text")),
         )
         return self._add(project, records)
 

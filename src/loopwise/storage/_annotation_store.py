@@ -63,6 +63,16 @@ class ConflictError(LoopwiseError, RuntimeError):
     """The request clashes with the current state: the record is held, labelled, or flagged."""
 
 
+@dataclass(frozen=True)
+class NewRecords:
+    """Records to import: one entry per record in each list (``gold`` is the label of a test record)."""
+
+    external_ids: Sequence[str]
+    payloads: Sequence[dict[str, Any] | None]
+    roles: Sequence[str] | None = None
+    gold: Sequence[str | None] | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class UserInfo:
     id: int
@@ -312,14 +322,21 @@ class AnnotationRepository:
         instructions: str,
         settings: dict[str, Any],
         cost_per_label: float = 1.0,
+        *,
+        records: NewRecords | None = None,
+        seed: int = 0,
     ) -> AnnotationProjectInfo:
-        """A new project with its run (the one its loops and human labels are recorded in)."""
+        """A new project with its run (the one its loops and human labels are recorded in).
+
+        With ``records``, they are imported in the same transaction: if they are refused, there is no project.
+        """
         if not isinstance(name, str) or not name.strip() or len(name) > 255:
             raise ConfigError(f"a project name must be 1 to 255 characters, got {name!r}")
         if task not in TASKS:
             raise ConfigError(f"task must be one of {', '.join(TASKS)}; got {task!r}")
         labels = check_label_names(label_names)
         clean = to_json(dict(settings), "settings")
+        batch = None if records is None else _check_records(records, labels)
         now = _now()
         try:
             with self._write() as session:
@@ -345,6 +362,9 @@ class AnnotationRepository:
                         settings=clean, status="active", created_at=now,
                     )
                 )
+                if batch is not None:
+                    session.flush()
+                    _insert_records(session, project.id, *batch, seed=seed)
         except IntegrityError:
             raise ConflictError(f"a project called {name!r} already exists") from None
         return self.get_project(project.id)
@@ -450,70 +470,19 @@ class AnnotationRepository:
         New pool records join the end of the queue in a seeded random order until the next retrain
         ranks them; test records (with a ``gold`` label) are kept for evaluation and never queued.
         """
-        ids = [str(i) for i in external_ids]
-        n = len(ids)
-        if len(payloads) != n or (roles is not None and len(roles) != n) or (gold is not None and len(gold) != n):
-            raise DataError("external_ids, payloads, roles and gold must have one entry per record")
-        for index, external_id in enumerate(ids):
-            if not external_id or len(external_id) > _MAX_EXTERNAL_ID:
-                raise DataError(f"record {index}: an id must be 1 to {_MAX_EXTERNAL_ID} characters, got {external_id!r}")
-        if len(set(ids)) != n:
-            raise DataError("the imported records repeat an id; ids must be unique")
-        role_list = list(roles) if roles is not None else ["pool"] * n
-        gold_list = list(gold) if gold is not None else [None] * n
-        clean = [to_json(p, f"payloads[{i}]") for i, p in enumerate(payloads)]
+        records = NewRecords(external_ids, payloads, roles, gold)
         with self._write(project_id) as session:
             project = session.get(ProjectRow, project_id)
             if project is None:
                 raise NotFoundError(f"no project with id {project_id}")
-            for index, (role, value) in enumerate(zip(role_list, gold_list, strict=True)):
-                if role not in ("pool", "test"):
-                    raise DataError(f"record {ids[index]!r}: role must be 'pool' or 'test', got {role!r}")
-                if role == "test" and value not in project.label_names:
-                    raise DataError(
-                        f"test record {ids[index]!r}: its label {value!r} is not one of {project.label_names}"
-                    )
-            present: set[str] = set()
-            for chunk in _chunks(ids, _CHUNK):
-                present.update(
-                    session.scalars(
-                        select(RecordRow.external_id).where(
-                            RecordRow.project_id == project_id, RecordRow.external_id.in_(chunk)
-                        )
-                    )
-                )
-            new = [i for i in range(n) if ids[i] not in present]
-            if not new:
-                return 0
-            inserted = session.execute(
-                insert(RecordRow).returning(RecordRow.id, sort_by_parameter_order=True),
-                [{"project_id": project_id, "external_id": ids[i], "payload": clean[i]} for i in new],
-            ).scalars().all()
-            highest = session.scalar(
-                select(func.coalesce(func.max(AnnotationRecordRow.rank), -1)).where(
-                    AnnotationRecordRow.project_id == project_id
-                )
-            )
-            start = max(int(highest if highest is not None else -1), -1) + 1
-            order = np.random.default_rng([seed, project_id, start]).permutation(len(new))
-            session.execute(
-                insert(AnnotationRecordRow),
-                [
-                    {
-                        "record_id": record_id,
-                        "project_id": project_id,
-                        "role": role_list[i],
-                        "gold": gold_list[i] if role_list[i] == "test" else None,
-                        "rank": start + int(position),
-                        "score": None,
-                        "n_labels": 0,
-                        # Test records are never queued: 'done' keeps them out of the queue's walk.
-                        "state": "open" if role_list[i] == "pool" else "done",
-                    }
-                    for record_id, i, position in zip(inserted, new, order, strict=True)
-                ],
-            )
-        return len(new)
+            return _insert_records(session, project_id, *_check_records(records, project.label_names), seed=seed)
+
+    def delete_project(self, project_id: int) -> str:
+        """Delete an annotation project and everything in it (records, labels, queue, loops); returns its name."""
+        from ._annotation_delete import delete_project_rows
+
+        with self._write(project_id) as session:
+            return delete_project_rows(session, project_id)
 
     def get_record(self, project_id: int, record_id: int) -> QueueRecord:
         with self._sessions() as session:
@@ -1044,6 +1013,78 @@ _SQL_SET_RANK = text("UPDATE annotation_records SET rank = :rank, score = :score
 _SQL_RELEASE = text("DELETE FROM assignments WHERE record_id = :record AND annotator_id = :user")
 
 _SQL_LOCK_PROJECT = text("UPDATE annotation_projects SET status = status WHERE project_id = :project")
+
+
+def _check_records(records: NewRecords, label_names: Sequence[str]) -> tuple[list[str], list[Any], list[str], list[str | None]]:
+    """Ids, JSON payloads, roles and gold labels of ``records``, refused (DataError) before anything is written."""
+    ids = [str(i) for i in records.external_ids]
+    n = len(ids)
+    roles, gold = records.roles, records.gold
+    if len(records.payloads) != n or (roles is not None and len(roles) != n) or (gold is not None and len(gold) != n):
+        raise DataError("external_ids, payloads, roles and gold must have one entry per record")
+    for index, external_id in enumerate(ids):
+        if not external_id or len(external_id) > _MAX_EXTERNAL_ID:
+            raise DataError(f"record {index}: an id must be 1 to {_MAX_EXTERNAL_ID} characters, got {external_id!r}")
+    if len(set(ids)) != n:
+        raise DataError("the imported records repeat an id; ids must be unique")
+    role_list = list(roles) if roles is not None else ["pool"] * n
+    gold_list: list[str | None] = list(gold) if gold is not None else [None] * n
+    for index, (role, value) in enumerate(zip(role_list, gold_list, strict=True)):
+        if role not in ("pool", "test"):
+            raise DataError(f"record {ids[index]!r}: role must be 'pool' or 'test', got {role!r}")
+        if role == "test" and value not in label_names:
+            raise DataError(f"test record {ids[index]!r}: its label {value!r} is not one of {list(label_names)}")
+    clean = [to_json(p, f"payloads[{i}]") for i, p in enumerate(records.payloads)]
+    return ids, clean, role_list, gold_list
+
+
+def _insert_records(
+    session: Session, project_id: int, ids: list[str], clean: list[Any], role_list: list[str],
+    gold_list: list[str | None], *, seed: int,
+) -> int:
+    """Insert the records the project lacks (by external id) at the end of its queue; returns how many."""
+    n = len(ids)
+    present: set[str] = set()
+    for chunk in _chunks(ids, _CHUNK):
+        present.update(
+            session.scalars(
+                select(RecordRow.external_id).where(
+                    RecordRow.project_id == project_id, RecordRow.external_id.in_(chunk)
+                )
+            )
+        )
+    new = [i for i in range(n) if ids[i] not in present]
+    if not new:
+        return 0
+    inserted = session.execute(
+        insert(RecordRow).returning(RecordRow.id, sort_by_parameter_order=True),
+        [{"project_id": project_id, "external_id": ids[i], "payload": clean[i]} for i in new],
+    ).scalars().all()
+    highest = session.scalar(
+        select(func.coalesce(func.max(AnnotationRecordRow.rank), -1)).where(
+            AnnotationRecordRow.project_id == project_id
+        )
+    )
+    start = max(int(highest if highest is not None else -1), -1) + 1
+    order = np.random.default_rng([seed, project_id, start]).permutation(len(new))
+    session.execute(
+        insert(AnnotationRecordRow),
+        [
+            {
+                "record_id": record_id,
+                "project_id": project_id,
+                "role": role_list[i],
+                "gold": gold_list[i] if role_list[i] == "test" else None,
+                "rank": start + int(position),
+                "score": None,
+                "n_labels": 0,
+                # Test records are never queued: 'done' keeps them out of the queue's walk.
+                "state": "open" if role_list[i] == "pool" else "done",
+            }
+            for record_id, i, position in zip(inserted, new, order, strict=True)
+        ],
+    )
+    return len(new)
 
 
 def _lock_project(conn: Connection, project_id: int) -> None:

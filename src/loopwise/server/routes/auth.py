@@ -8,8 +8,9 @@ from loopwise.server import _schemas as s
 from loopwise.server._deps import CurrentUser, SessionDep, check_origin
 from loopwise.server._security import ThrottledError, new_csrf_token
 from loopwise.server.routes._convert import user_public
+from loopwise.server.routes._params import errors
 
-router = APIRouter(tags=["auth"])
+router = APIRouter(tags=["auth"], responses=errors(400, 401, 403, 413, 422))
 
 
 @router.post(

@@ -11,6 +11,7 @@ from fastapi.templating import Jinja2Templates
 from loopwise.errors import LoopwiseError
 from loopwise.server._deps import SessionDep
 from loopwise.server._errors import ForbiddenError
+from loopwise.server.routes._params import ProjectId
 
 router = APIRouter(include_in_schema=False)
 # Jinja2Templates turns autoescaping on for .html: every value is escaped unless marked safe, and
@@ -54,8 +55,8 @@ def users_page(request: Request, services: SessionDep) -> Response:
     return _page(request, services, "users.html")
 
 
-@router.get("/projects/{project_id}", response_class=HTMLResponse)
-def project_page(project_id: int, request: Request, services: SessionDep) -> Response:
+@router.get("/projects/{project_id:int}", response_class=HTMLResponse)
+def project_page(project_id: ProjectId, request: Request, services: SessionDep) -> Response:
     user = _signed_in(request, services)
     if user is None:
         return RedirectResponse("/login", status_code=303)
@@ -63,8 +64,8 @@ def project_page(project_id: int, request: Request, services: SessionDep) -> Res
     return templates.TemplateResponse(request, "project.html", {"user": user, "project": project})
 
 
-@router.get("/projects/{project_id}/annotate", response_class=HTMLResponse)
-def annotate_page(project_id: int, request: Request, services: SessionDep) -> Response:
+@router.get("/projects/{project_id:int}/annotate", response_class=HTMLResponse)
+def annotate_page(project_id: ProjectId, request: Request, services: SessionDep) -> Response:
     user = _signed_in(request, services)
     if user is None:
         return RedirectResponse("/login", status_code=303)

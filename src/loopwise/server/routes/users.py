@@ -7,8 +7,9 @@ from fastapi import APIRouter
 from loopwise.server import _schemas as s
 from loopwise.server._deps import CurrentUser, SessionDep
 from loopwise.server.routes._convert import user_public
+from loopwise.server.routes._params import UserId, errors
 
-router = APIRouter(prefix="/users", tags=["users"])
+router = APIRouter(prefix="/users", tags=["users"], responses=errors(400, 401, 403, 413, 422))
 
 
 @router.get("", response_model=s.Page[s.UserPublic])
@@ -17,7 +18,7 @@ def list_users(services: SessionDep, user: CurrentUser) -> s.Page[s.UserPublic]:
     return s.Page(data=users, count=len(users))
 
 
-@router.post("", response_model=s.UserPublic, status_code=201)
+@router.post("", response_model=s.UserPublic, status_code=201, responses=errors(409))
 def create_user(body: s.UserCreate, services: SessionDep, user: CurrentUser) -> s.UserPublic:
     return user_public(services.create_user(user, body))
 
@@ -27,12 +28,12 @@ def me(user: CurrentUser) -> s.UserPublic:
     return user_public(user)
 
 
-@router.patch("/{user_id}", response_model=s.UserPublic)
-def update_user(user_id: int, body: s.UserUpdate, services: SessionDep, user: CurrentUser) -> s.UserPublic:
+@router.patch("/{user_id:int}", response_model=s.UserPublic, responses=errors(404))
+def update_user(user_id: UserId, body: s.UserUpdate, services: SessionDep, user: CurrentUser) -> s.UserPublic:
     return user_public(services.set_password(user, user_id, body))
 
 
-@router.post("/{user_id}/token", response_model=s.TokenPublic, status_code=201)
-def new_token(user_id: int, services: SessionDep, user: CurrentUser) -> s.TokenPublic:
+@router.post("/{user_id:int}/token", response_model=s.TokenPublic, status_code=201, responses=errors(404))
+def new_token(user_id: UserId, services: SessionDep, user: CurrentUser) -> s.TokenPublic:
     token, owner = services.new_token(user, user_id)
     return s.TokenPublic(token=token, user=user_public(owner))

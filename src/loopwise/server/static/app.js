@@ -86,13 +86,16 @@ const pages = {
         stopping: number("budget") ? { kind: "LabelBudget", budget: number("budget") } : null,
       };
       try {
-        const project = await api("POST", "/api/projects", payload);
         const file = data.get("file");
+        let project;
         if (file && file.size) {
+          // One request: a file the server refuses leaves no half-made project behind.
           const upload = new FormData();
+          upload.append("project", JSON.stringify(payload));
           upload.append("file", file);
-          const result = await api("POST", `/api/projects/${project.id}/import/upload`, upload);
-          say(`imported ${result.n_added} records`);
+          project = await api("POST", "/api/projects/upload", upload);
+        } else {
+          project = await api("POST", "/api/projects", payload);
         }
         window.location.href = `/projects/${project.id}`;
       } catch (error) { say(error.message); }
