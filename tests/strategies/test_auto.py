@@ -13,7 +13,8 @@ from loopwise.labeling import SimulatedOracle
 from loopwise.learners import as_learner
 from loopwise.loop import FixedSchedule, Loop, run_simulation
 from loopwise.strategies import AutoStrategy, History, StrategyInputs, TypiClust, make_strategy
-from loopwise.strategies._auto import slice_size
+from loopwise.strategies._auto import confidence, slice_size
+from loopwise.strategies._auto_arms import CoveredMargin
 
 
 def _inputs(n_pool: int = 200, n_labelled: int = 10, k: int = 4, seed: int = 0) -> StrategyInputs:
@@ -54,12 +55,20 @@ def test_coverage_phase_plays_typiclust_and_puts_a_random_slice_first() -> None:
 
 def test_without_a_slice_the_batch_is_the_arm_batch() -> None:
     inputs = _inputs(n_labelled=40)  # 10 a class: past the coverage phase
-    sel = AutoStrategy(slice_fraction=0.0).select(inputs, 20, np.random.default_rng(1))
+    sel = AutoStrategy(slice_fraction=0.0, min_confidence=0.0).select(inputs, 20, np.random.default_rng(1))
     assert sel.info["n_slice"] == 0
     arm = sel.info["arm"]
-    assert arm == "density_margin"  # the highest prior while no reward is measured
-    expected = make_strategy("information_density", base="margin").select(inputs, 20, np.random.default_rng(1))
+    assert arm == "covered_margin"  # the highest prior while no reward is measured
+    expected = CoveredMargin().select(inputs, 20, np.random.default_rng(1))
     assert np.array_equal(sel.positions, expected.positions)
+
+
+def test_a_barely_confident_model_stays_in_the_coverage_phase() -> None:
+    inputs = _inputs(n_labelled=40)  # Dirichlet(1) probabilities over 4 classes: confidence about 0.35
+    assert AutoStrategy(min_confidence=0.9).select(inputs, 10, np.random.default_rng(0)).info["arm"] == "typiclust"
+    assert AutoStrategy(min_confidence=0.0).select(inputs, 10, np.random.default_rng(0)).info["arm"] != "typiclust"
+    assert confidence(np.full((3, 4), 0.25)) == pytest.approx(0.0)
+    assert confidence(np.eye(4)) == pytest.approx(1.0)
 
 
 def test_the_slice_is_uniform_over_the_rest() -> None:
@@ -67,9 +76,9 @@ def test_the_slice_is_uniform_over_the_rest() -> None:
     inputs = _inputs(n_pool=60, n_labelled=40)
     counts = np.zeros(len(inputs.candidates))
     for seed in range(600):
-        sel = AutoStrategy(slice_fraction=0.5, bandit=False).select(inputs, 4, np.random.default_rng(seed))
+        sel = AutoStrategy(slice_fraction=0.5, arms=("margin",)).select(inputs, 4, np.random.default_rng(seed))
         counts[sel.positions[:2]] += 1
-    active = AutoStrategy(slice_fraction=0.0, bandit=False).select(inputs, 2, np.random.default_rng(0)).positions
+    active = AutoStrategy(slice_fraction=0.0, arms=("margin",)).select(inputs, 2, np.random.default_rng(0)).positions
     rest = np.setdiff1d(np.arange(len(inputs.candidates)), active)
     assert counts[active].sum() == 0
     share = counts[rest] / counts[rest].sum()

@@ -14,7 +14,8 @@ from loopwise.strategies._base import (
     StrategyInputs,
     score_in_chunks,
 )
-from loopwise.strategies._auto import AutoStrategy
+from loopwise.strategies._auto import AutoNoBandit, AutoNoSlice, AutoStrategy
+from loopwise.strategies._auto_arms import CoveredMargin, covered_margin
 from loopwise.strategies._badge import Badge, badge, gradient_embedding
 from loopwise.strategies._bayesian import BALD, MeanSTD, VariationRatios, bald, mean_std, variation_ratio
 from loopwise.strategies._cluster_margin import ClusterMargin, average_linkage_labels, cluster_margin, round_robin
@@ -57,10 +58,15 @@ for _cls in (
     VariationRatios,
     WeightedHybrid,
     AutoStrategy,
+    AutoNoBandit,
+    AutoNoSlice,
+    CoveredMargin,
 ):
     register(_cls)
 
 __all__ = [
+    "AutoNoBandit",
+    "AutoNoSlice",
     "AutoStrategy",
     "BALD",
     "COMMITTEE",
@@ -74,6 +80,7 @@ __all__ = [
     "Badge",
     "ChunkedScorer",
     "ClusterMargin",
+    "CoveredMargin",
     "EntropySampling",
     "History",
     "InformationDensity",
@@ -98,6 +105,7 @@ __all__ = [
     "bald",
     "cluster_margin",
     "cosine_density",
+    "covered_margin",
     "coverage_graph",
     "entropy",
     "gradient_embedding",
