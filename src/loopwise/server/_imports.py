@@ -47,18 +47,25 @@ def confine(import_dir: Path, relative: str) -> Path:
     root = Path(import_dir).expanduser().resolve()
     if "\x00" in relative or os.path.isabs(relative) or PurePosixPath(relative).is_absolute():
         raise ForbiddenError(f"import paths are relative to the import folder; {relative!r} is absolute")
-    target = (root / relative).resolve()
-    if target != root and not target.is_relative_to(root):
+    try:
+        target = (root / relative).resolve()
+        inside = target == root or target.is_relative_to(root)
+        found = inside and target.exists()
+    except OSError as exc:  # a name too long for the file system, a loop of links
+        shown = relative if len(relative) <= 80 else relative[:80] + "..."
+        raise DataError(f"import path {shown!r}: not a usable path ({exc.strerror or exc})") from None
+    if not inside:
         raise ForbiddenError(f"import path {relative!r} leaves the import folder")
-    if not target.exists():
+    if not found:
         raise DataError(f"{relative}: no such file or folder in the import folder")
     return target
 
 
 def read_path(
     path: Path, *, task: str, media_dir: Path, id_column: str | None, label_column: str, split_column: str,
-    label_names: list[str], max_zip_bytes: int,
+    label_names: list[str], max_zip_bytes: int, text_field: str = "text",
 ) -> ImportedRecords:
+    """The records of a file or folder under the import folder (see :func:`read_upload`)."""
     if path.is_dir():
         if task != "image":
             raise DataError(f"{path.name}: a folder imports images; give a CSV, JSONL or Parquet file for a {task} project")
@@ -67,14 +74,15 @@ def read_path(
     with path.open("rb") as handle:
         return read_upload(
             handle, name, task=task, media_dir=media_dir, id_column=id_column, label_column=label_column,
-            split_column=split_column, label_names=label_names, max_zip_bytes=max_zip_bytes,
+            split_column=split_column, label_names=label_names, max_zip_bytes=max_zip_bytes, text_field=text_field,
         )
 
 
 def read_upload(
     handle: BinaryIO, filename: str, *, task: str, media_dir: Path, id_column: str | None, label_column: str,
-    split_column: str, label_names: list[str], max_zip_bytes: int,
+    split_column: str, label_names: list[str], max_zip_bytes: int, text_field: str = "text",
 ) -> ImportedRecords:
+    """The records of an uploaded file, checked against the project (its task, text field and classes)."""
     name = filename.lower()
     if name.endswith(".zip"):
         if task != "image":
@@ -91,7 +99,7 @@ def read_upload(
         frame = _read_table(lambda: pd.read_parquet(io.BytesIO(handle.read())), filename)
     else:
         raise DataError(f"{filename}: unsupported file type; import {', '.join(TABLE_SUFFIXES)}, a .zip, or a folder of images")
-    return _rows(frame, filename, task, id_column, label_column, split_column, label_names)
+    return _rows(frame, filename, task, id_column, label_column, split_column, label_names, text_field)
 
 
 def _read_table(read: Any, filename: str) -> pd.DataFrame:
@@ -134,7 +142,7 @@ def _numbers(column: pd.Series) -> pd.Series:
 
 def _rows(
     frame: pd.DataFrame, filename: str, task: str, id_column: str | None, label_column: str, split_column: str,
-    label_names: list[str],
+    label_names: list[str], text_field: str = "text",
 ) -> ImportedRecords:
     if frame.empty:
         raise DataError(f"{filename}: no records")
@@ -143,6 +151,13 @@ def _rows(
     id_col = id_column or ("id" if "id" in columns else None)
     if id_column is not None and id_column not in columns:
         raise DataError(f"{filename}: no id column {id_column!r}; columns: {columns}")
+    # Without what the learner reads, annotators would see empty records and every retrain would fail.
+    if task == "text" and text_field not in columns:
+        raise DataError(
+            f"{filename}: no text column {text_field!r} (the project's text_field); columns: {columns}"
+        )
+    if task == "tabular" and not [c for c in columns if c not in (id_col, label_column, split_column)]:
+        raise DataError(f"{filename}: no feature columns besides the id, label and split; columns: {columns}")
     out = ImportedRecords()
     first_at: dict[str, int] = {}
     records = frame.to_dict(orient="records")
