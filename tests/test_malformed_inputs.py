@@ -316,3 +316,91 @@ def test_python_api_refuses_with_one_clear_error(files: Path, used_db: str, case
     with pytest.raises(LoopwiseError, match=pattern):
         action()
     assert _counts(used_db) == before
+
+
+# --- the annotation server's import endpoints ---------------------------------------------------
+
+_GOOD_HEADER = "id,text,label,split"
+
+
+def _rows(*rows: str) -> bytes:
+    return ("\n".join([_GOOD_HEADER, *rows]) + "\n").encode()
+
+
+# (id, filename, content, form fields, what the 4xx's detail must mention)
+SERVER_UPLOADS: list[tuple[str, str, Callable[[], bytes], dict[str, str], list[str]]] = [
+    ("upload-empty-file", "empty.csv", lambda: b"", {}, ["empty.csv"]),
+    ("upload-header-only", "header.csv", lambda: b"id,text\n", {}, ["header.csv"]),
+    ("upload-binary", "binary.csv", lambda: bytes(range(256)) * 8, {}, ["binary.csv"]),
+    ("upload-latin1", "latin1.csv", lambda: "id,text\nn1,café crème\n".encode("latin-1"), {}, ["latin1.csv", "utf-8"]),
+    ("upload-utf16-bom", "utf16.csv", lambda: "id,text\nn1,hello\n".encode("utf-16"), {}, ["utf16.csv", "utf-8"]),
+    ("upload-truncated-gzip", "part.csv.gz", lambda: gzip.compress(_rows(*(f"n{i},fine {i},," for i in range(300))))[:200], {}, ["part.csv.gz"]),
+    ("upload-duplicate-ids", "dup.csv", lambda: _rows("n1,good,,", "n2,bad,,", "n1,again,,"), {}, ["dup.csv", "record 3", "'n1'", "repeats record 1"]),
+    ("upload-missing-text-column", "body.csv", lambda: b"id,body\nn1,hello\nn2,there\n", {}, ["body.csv", "text"]),
+    ("upload-unknown-id-column", "ids.csv", lambda: _rows("n1,good,,"), {"id_column": "key"}, ["ids.csv", "key"]),
+    ("upload-ragged-rows", "ragged.csv", lambda: _rows("n1,good,,", "n2,bad,,,surplus,fields"), {}, ["ragged.csv"]),
+    ("upload-test-label-not-in-label-set", "gold.csv", lambda: _rows("n1,good,,", "t1,fine,maybe,test"), {}, ["gold.csv", "t1", "maybe"]),
+    ("upload-test-row-without-label", "nogold.csv", lambda: _rows("n1,good,,", "t1,fine,,test"), {}, ["nogold.csv", "t1"]),
+    ("upload-id-with-control-character", "odd.csv", lambda: _rows("n1,good,,", "n\x002,bad,,"), {}, ["odd.csv", "record 2", "control character"]),
+    ("upload-missing-id", "noid.csv", lambda: _rows("n1,good,,", ",bad,,"), {}, ["noid.csv"]),
+    ("upload-jsonl-broken-line", "bad.jsonl", lambda: b'{"id": "j1", "text": "a"}\n{"id": "j2", "text": \n', {}, ["bad.jsonl", "line 2"]),
+    ("upload-jsonl-not-an-object", "list.jsonl", lambda: b'{"id": "j1", "text": "a"}\n[1, 2]\n', {}, ["list.jsonl", "line 2"]),
+    ("upload-corrupt-parquet", "broken.parquet", lambda: b"PAR1" + bytes(100) + b"PAR1", {}, ["broken.parquet"]),
+    ("upload-corrupt-zip", "images.zip", lambda: b"PK\x03\x04" + bytes(64), {}, ["zip", "image project"]),
+    ("upload-unknown-format", "table.xlsx", lambda: b"not a spreadsheet", {}, ["table.xlsx"]),
+]
+
+
+def _server_state(admin: Any, pid: int) -> tuple[Any, ...]:
+    records = admin.get(f"/api/projects/{pid}/records?limit=200").json()
+    progress = admin.get(f"/api/projects/{pid}/progress").json()
+    projects = admin.get("/api/projects").json()
+    return records["count"], json.dumps(records["data"], sort_keys=True), json.dumps(progress, sort_keys=True), projects["count"]
+
+
+@pytest.fixture
+def text_project(admin: Any) -> int:
+    from tests.server.conftest import make_project
+
+    return int(make_project(admin, "malformed", rows=6, test_rows=2)["id"])
+
+
+@pytest.mark.parametrize(("filename", "content", "form", "must_mention"), [c[1:] for c in SERVER_UPLOADS], ids=[c[0] for c in SERVER_UPLOADS])
+def test_server_import_upload_refuses_with_a_4xx(
+    admin: Any, text_project: int, filename: str, content: Callable[[], bytes], form: dict[str, str], must_mention: list[str]
+) -> None:
+    before = _server_state(admin, text_project)
+    response = admin.post(f"/api/projects/{text_project}/import/upload", files={"file": (filename, content())}, data=form)
+    assert 400 <= response.status_code < 500, (response.status_code, response.text)
+    detail = json.dumps(response.json().get("detail"))
+    for word in must_mention:
+        assert word in detail, (word, detail)
+    assert _server_state(admin, text_project) == before
+
+
+SERVER_OTHER: list[tuple[str, str, str, Any, int, list[str]]] = [
+    ("path-missing-file", "POST", "/import/path", {"path": "nope.csv"}, 422, ["nope.csv", "no such file"]),
+    ("path-outside-import-folder", "POST", "/import/path", {"path": "../../etc/passwd"}, 403, ["../../etc/passwd"]),
+    ("path-absolute", "POST", "/import/path", {"path": "/etc/passwd"}, 403, ["/etc/passwd"]),
+    ("path-unknown-field", "POST", "/import/path", {"path": "a.csv", "sheet": 2}, 422, ["sheet"]),
+    ("upload-without-file", "POST", "/import/upload", None, 422, ["file"]),
+    ("upload-to-unknown-project", "POST", "!/api/projects/424242/import/upload", ("r.csv", b"id,text\nn1,a\n"), 404, ["424242"]),
+    ("upload-to-project-id-beyond-integer", "POST", "!/api/projects/99999999999999999999/import/upload", ("r.csv", b"id,text\nn1,a\n"), 422, ["2147483647"]),
+]
+
+
+@pytest.mark.parametrize(("method", "url", "body", "status", "must_mention"), [c[1:] for c in SERVER_OTHER], ids=[c[0] for c in SERVER_OTHER])
+def test_server_import_endpoints_refuse_bad_requests(
+    admin: Any, text_project: int, method: str, url: str, body: Any, status: int, must_mention: list[str]
+) -> None:
+    before = _server_state(admin, text_project)
+    full = url[1:] if url.startswith("!") else f"/api/projects/{text_project}{url}"
+    if url.endswith("/upload"):
+        response = admin.request(method, full, files=None if body is None else {"file": body})
+    else:
+        response = admin.request(method, full, json=body)
+    assert response.status_code == status, (response.status_code, response.text)
+    detail = json.dumps(response.json().get("detail"))
+    for word in must_mention:
+        assert word in detail, (word, detail)
+    assert _server_state(admin, text_project) == before
