@@ -90,7 +90,12 @@ def _write_outputs(store, run_ids: list[str], json_out: Path | None, report_out:
 @app.command("simulate")
 def simulate_cmd(
     data: Annotated[str, typer.Option("--data", help="Dataset: digits, breast_cancer, wine, a ../shared/datasets name, or a CSV/JSONL/Parquet/.npz path.")],
-    strategy: Annotated[list[str], typer.Option("--strategy", help="Querying strategy; repeat to compare several.")] = ["margin", "random"],  # noqa: B006
+    strategy: Annotated[list[str], typer.Option("--strategy", help=(
+        "Querying strategy; repeat to compare several. Default: auto against random. auto covers the pool first "
+        "(TypiClust while labels are under 3 a class or the model is barely confident), then lets a bandit choose "
+        "each loop between coverage, cluster-spread margin, margin and random, rewarded by a 5% random slice of "
+        "every batch whose labels estimate the model's accuracy and say when the active picks lose to random."
+    ))] = ["auto", "random"],  # noqa: B006
     seeds: Annotated[int, typer.Option(help="Seeds per strategy (0..N-1).", min=1)] = 3,
     initial: Annotated[int, typer.Option(help="Size of the loop-0 sample.", min=1)] = 10,
     batch: Annotated[int, typer.Option(help="Records per loop after loop 0.", min=1)] = 10,
