@@ -144,3 +144,23 @@ def test_resumed_run_selects_what_an_uninterrupted_one_did(digits_split) -> None
     assert [r.extra["selection"]["arm"] for r in rest[4:]] == [r.extra["selection"]["arm"] for r in records[4:]]
     for name in ("margin", "margin_ema", "flips", "forgets", "loops_seen", "y"):
         assert np.array_equal(getattr(resumed.history.metadata, name), getattr(loop.history.metadata, name)), name
+
+
+def test_simulate_runs_auto_against_random_by_default(tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from loopwise.cli.main import app
+
+    out = tmp_path / "out.json"
+    result = CliRunner(env={"COLUMNS": "200"}).invoke(
+        app,
+        ["simulate", "--data", "wine", "--seeds", "1", "--initial", "9", "--batch", "9", "--budget", "36",
+         "--db", f"sqlite:///{tmp_path / 'lw.db'}", "--json", str(out)],
+        catch_exceptions=False,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    import json
+
+    figures = json.loads(out.read_text())
+    strategies = figures["summary"]["strategies"] if "summary" in figures else figures["strategies"]
+    assert set(strategies) == {"auto", "random"}
