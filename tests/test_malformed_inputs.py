@@ -404,3 +404,17 @@ def test_server_import_endpoints_refuse_bad_requests(
     for word in must_mention:
         assert word in detail, (word, detail)
     assert _server_state(admin, text_project) == before
+
+
+@pytest.mark.parametrize("held_out", ["dev", "validation", "val"])
+def test_server_import_holds_out_dev_rows_as_test_rows(admin: Any, text_project: int, held_out: str) -> None:
+    # The same reading of a split column as loopwise.data's: dev/val/validation rows are evaluation data.
+    response = admin.post(
+        f"/api/projects/{text_project}/import/upload",
+        files={"file": ("glue.csv", _rows("g1,good fine,,train", f"g2,great,pos,{held_out}", f"g3,awful,neg,{held_out}"))},
+    )
+    assert response.status_code == 201 and response.json() == {"n_read": 3, "n_added": 3, "n_test": 2}, response.text
+    unlabelled = admin.post(
+        f"/api/projects/{text_project}/import/upload", files={"file": ("nogold.csv", _rows(f"g4,fine,,{held_out}"))}
+    )
+    assert unlabelled.status_code == 422 and "'g4'" in unlabelled.text and "needs a label" in unlabelled.text

@@ -17,6 +17,7 @@ from typing import Any, BinaryIO
 import numpy as np
 import pandas as pd
 
+from loopwise.data._table import HELD_OUT_NAMES
 from loopwise.errors import DataError
 from loopwise.server._errors import ForbiddenError, TooLargeError
 
@@ -173,7 +174,8 @@ def _rows(
         first_at[external_id] = position + 1
         split = row.get(split_column)
         label = row.get(label_column)
-        role = "test" if isinstance(split, str) and split.strip().lower() == "test" else "pool"
+        # dev/val/validation rows are held-out evaluation data, as in loopwise.data (GLUE, CoNLL, GoEmotions).
+        role = "test" if isinstance(split, str) and split.strip().lower() in HELD_OUT_NAMES else "pool"
         gold: str | None = None
         if role == "test":
             if label is None or _missing(label):
