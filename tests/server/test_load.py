@@ -1,127 +1,98 @@
-"""Load test on loopback: 50 simulated annotators for 60 s against a real server on SQLite (WAL).
+"""Bounded correctness load tests on loopback: annotators against a real ``loopwise serve``.
 
-Asserts that no acknowledged label is lost, that no record is ever served to two annotators (k = 1,
-every served record gets labelled, so each record must have exactly one annotator), and that the p95
-latency of "next record" stays under 50 ms while the server retrains in the background. The
-annotators run in a fresh process (`tests/server/loadgen.py`), so the figures are the server's.
+They assert what must hold however fast or busy the machine is: no request fails, every
+acknowledged label is in the store exactly once with its value and annotator, nothing is stored
+that was not acknowledged, and no record is served to two annotators (one label per record). No
+latency is asserted: latency depends on the machine, and the figures belong to the benchmark
+(``loopwise bench server``, see docs/server.md, "Load").
 
-    .venv/bin/python -m pytest tests/server/test_load.py -s
+    .venv/bin/python -m pytest tests/server/test_load.py -s    # prints the figures too
 
-prints throughput and p50/p95/p99 of next and submit. LOOPWISE_LOAD_SECONDS (default 60),
-LOOPWISE_LOAD_ANNOTATORS (50) and LOOPWISE_LOAD_THINK ("0.5,1.5": the range of seconds an annotator
-looks at a record before answering, drawn uniformly; people take longer) change the load."""
+LOOPWISE_LOAD_SECONDS (default 20) and LOOPWISE_LOAD_ANNOTATORS (50) change the load.
+"""
 
 from __future__ import annotations
 
-import contextlib
-import io
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 import pytest
-from sklearn.datasets import make_classification
 
-from loopwise.storage import AnnotationRepository, Store
-from tests.server.live import LiveServer, admin_client, make_annotators
-from tests.server.loadgen import run_load_in_subprocess
+from loopwise.bench.server_load import (
+    LoadResult,
+    ServerProcess,
+    add_members,
+    admin_client,
+    check_store,
+    dataset,
+    make_annotators,
+    make_project,
+    run_load_in_subprocess,
+    scratch_database,
+)
+from tests.dbfixtures import POSTGRES_URL_ENV, in_ci
 
 pytestmark = pytest.mark.slow
 
-SECONDS = float(os.environ.get("LOOPWISE_LOAD_SECONDS", "60"))
+SECONDS = float(os.environ.get("LOOPWISE_LOAD_SECONDS", "20"))
 ANNOTATORS = int(os.environ.get("LOOPWISE_LOAD_ANNOTATORS", "50"))
-THINK = tuple(float(v) for v in os.environ.get("LOOPWISE_LOAD_THINK", "0.5,1.5").split(","))
-# The machine this runs on may be shared with other work; the server and the simulated annotators
-# can be given a higher CPU priority (a lower nice value; needs root) so the figures describe the
-# server, not the neighbours. LOOPWISE_LOAD_NICE=0 measures without it.
-NICE = int(os.environ.get("LOOPWISE_LOAD_NICE", "-10"))
-P95_BUDGET_MS = 50.0
-N_POOL, N_TEST, N_FEATURES = 15_000, 1_000, 16
-CLASSES = ["a", "b", "c", "d"]
+THINK = (0.5, 1.5)
 
 
-@contextlib.contextmanager
-def _priority(nice: int, *pids: int) -> Iterator[None]:
-    """Run the block with this process and ``pids`` at ``nice`` (when allowed), then restore."""
-    before = os.getpriority(os.PRIO_PROCESS, 0)
-    if nice:
-        # Linux schedules threads, and nice is per thread: set it on every thread of each process
-        # (threads started later inherit it from the thread that starts them).
-        for pid in (os.getpid(), *pids):
-            for task in Path(f"/proc/{pid}/task").glob("*"):
-                with contextlib.suppress(OSError, ValueError):
-                    os.setpriority(os.PRIO_PROCESS, int(task.name), nice)
-    try:
-        yield
-    finally:
-        for task in Path(f"/proc/{os.getpid()}/task").glob("*"):
-            with contextlib.suppress(OSError, ValueError):
-                os.setpriority(os.PRIO_PROCESS, int(task.name), before)
+@pytest.fixture
+def postgres_url() -> str:
+    """The test PostgreSQL (its user may create databases); skipped without one, except under CI."""
+    url = os.environ.get(POSTGRES_URL_ENV, "").strip()
+    if not url:
+        message = f"{POSTGRES_URL_ENV} is not set; run `eval \"$(.ci/postgres.sh)\"` to start a PostgreSQL"
+        if in_ci():
+            pytest.fail(f"CI must run the PostgreSQL tests: {message}", pytrace=False)
+        pytest.skip(message)
+    return url
 
 
-def _dataset() -> tuple[bytes, dict[str, str]]:
-    X, y = make_classification(
-        n_samples=N_POOL + N_TEST, n_features=N_FEATURES, n_informative=8, n_classes=len(CLASSES), random_state=0
-    )
-    buffer = io.StringIO()
-    buffer.write("id," + ",".join(f"x{j}" for j in range(N_FEATURES)) + ",label,split\n")
-    truth = {}
-    for i, (row, target) in enumerate(zip(X, y, strict=True)):
-        test = i >= N_POOL
-        rid = f"r{i}"
-        truth[rid] = CLASSES[target]
-        values = ",".join(f"{v:.5f}" for v in row)
-        buffer.write(f"{rid},{values},{CLASSES[target] if test else ''},{'test' if test else ''}\n")
-    return buffer.getvalue().encode(), truth
+def _load(db_kind: str, workers: int, annotators: int, tmp_path: Path, postgres_url: str | None) -> None:
+    csv_bytes, truth = dataset(n_pool=3_000, n_test=300)
+    with scratch_database(db_kind, tmp_path, postgres_url) as url:
+        artifacts = tmp_path / "artifacts"
+        # retrain_every 100: the background learner rewrites the queue order during the run.
+        with ServerProcess(url, tmp_path, workers=workers, artifacts=artifacts) as server, admin_client(server.url) as admin:
+            project = make_project(admin, "load", csv_bytes, retrain_every=100)
+            tokens = add_members(admin, project["id"], make_annotators(admin, annotators))
+            result = run_load_in_subprocess(server.url, project["id"], tokens, truth, SECONDS, THINK, tmp_path)
+        stored = check_store(url, project["id"], result, artifacts)
+    print(f"\n{db_kind}, {workers} process(es), {annotators} annotators, {SECONDS:.0f} s:\n{result.summary()}\nstore: {stored}")
+    _assert_nothing_lost_or_shared(result, stored)
 
 
-def test_fifty_annotators_lose_nothing_share_nothing_and_get_records_fast(tmp_path: Path) -> None:
-    db = tmp_path / "load.db"
-    csv_bytes, truth = _dataset()
-    with LiveServer(f"sqlite:///{db}", tmp_path) as server, admin_client(server) as admin:
-        project = admin.post(
-            "/api/projects",
-            json={
-                "name": "load", "task": "tabular", "label_names": CLASSES, "strategy": "margin",
-                "batch_size": 200, "retrain_every": int(os.environ.get("LOOPWISE_LOAD_RETRAIN_EVERY", "200")), "labels_per_record": 1, "lease_seconds": 600,
-            },
-        ).json()
-        imported = admin.post(
-            f"/api/projects/{project['id']}/import/upload", files={"file": ("load.csv", csv_bytes, "text/csv")}
-        )
-        assert imported.status_code == 201, imported.text
-        assert imported.json() == {"n_read": N_POOL + N_TEST, "n_added": N_POOL + N_TEST, "n_test": N_TEST}
-        tokens = make_annotators(admin, project["id"], ANNOTATORS)
-
-        assert server.process is not None
-        load_before = os.getloadavg()
-        with _priority(NICE, server.process.pid):
-            result = run_load_in_subprocess(server.url, project["id"], tokens, truth, SECONDS, THINK, tmp_path)  # type: ignore[arg-type]
-        load_after = os.getloadavg()
-        stats = admin.get(f"/api/projects/{project['id']}/stats").json()
-
-    print(
-        f"\nload test: {ANNOTATORS} annotators, {SECONDS:.0f} s, think {THINK[0]}-{THINK[1]} s, SQLite WAL, "
-        f"loopback, {os.cpu_count()} CPUs, nice {NICE}, load average {load_before[0]:.1f} before / "
-        f"{load_after[0]:.1f} after"
-    )
-    print(result.summary())
-    print(f"loops recorded by background learning: {len(stats['loops'])}; last: "
-          f"{stats['loops'][-1]['n_labelled'] if stats['loops'] else 0} labels, "
-          f"accuracy {stats['loops'][-1]['metrics'].get('accuracy') if stats['loops'] else None}")
-
+def _assert_nothing_lost_or_shared(result: LoadResult, stored: dict[str, int]) -> None:
     assert not result.errors, result.errors[:5]
-    shared = {record: who for record, who in result.served.items() if len(who) > 1}
-    assert not shared, f"records served to more than one annotator: {list(shared.items())[:5]}"
-    # Every acknowledged label is in the store, with its value and annotator; nothing else is.
-    with Store.open(f"sqlite:///{db}") as store:
-        repo = AnnotationRepository(store)
-        stored = {label.label_id: (label.record_id, label.value, label.annotator) for label in repo.current_labels(project["id"])}
-        loops = store.loops(project["run_id"])
-    assert stored == result.acked
-    assert len({record for record, _, _ in stored.values()}) == len(stored)
-    assert loops, "background learning recorded no loop"
-    p95 = result.percentiles(result.next_latencies)[1]
-    assert p95 < P95_BUDGET_MS, f"p95 of next record is {p95:.1f} ms"
-    assert np.all(np.isfinite(result.next_latencies))
+    assert result.acked, "no label was acknowledged"
+    assert not result.double_served(), f"records served to more than one annotator: {list(result.double_served().items())[:5]}"
+    assert stored == {"stored": len(result.acked), "lost": 0, "unacknowledged": 0, "doubled": 0}
+
+
+def test_fifty_annotators_one_process_sqlite_lose_nothing_and_share_nothing(tmp_path: Path) -> None:
+    _load("sqlite", 1, ANNOTATORS, tmp_path, None)
+
+
+def test_two_server_processes_on_postgresql_lose_nothing_and_share_nothing(tmp_path: Path, postgres_url: str) -> None:
+    """``serve --workers 2``: the queue's leases and labels are serialised in PostgreSQL across processes."""
+    _load("postgresql", 2, ANNOTATORS, tmp_path, postgres_url)
+
+
+def test_two_server_processes_on_sqlite_lose_nothing_and_share_nothing(tmp_path: Path) -> None:
+    """``serve --workers 2`` on one SQLite file: the write lock is taken first in every queue transaction."""
+    _load("sqlite", 2, 30, tmp_path, None)
+
+
+def test_the_check_finds_a_lost_label(tmp_path: Path) -> None:
+    """The store check can fail: a label the server acknowledged but the store lacks is counted as lost."""
+    result = LoadResult(duration=1.0)
+    result.acked[10**9] = (1, "a", "nobody")
+    from loopwise.storage import AnnotationRepository, Store
+
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    with Store.open(url) as store:
+        project = AnnotationRepository(store).create_project("p", "tabular", ["a", "b"], "", {}, 0.0)
+    assert check_store(url, project.id, result) == {"stored": 0, "lost": 1, "unacknowledged": 0, "doubled": 0}

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,8 @@ def create_app(settings: ServerSettings | None = None, *, store: Store | None = 
     worker = LearningWorker(repo, Path(opened.artifacts_dir) / "media", subprocess=settings.train_in_subprocess)
     services = Services(repo, settings, worker)
     worker.on_change = services.forget
+    if not settings.learn:
+        worker.passive = True
     generated = services.ensure_admin()
     if generated is not None:
         # Shown once, like a Jupyter token: the store keeps only its hash.
@@ -42,11 +44,13 @@ def create_app(settings: ServerSettings | None = None, *, store: Store | None = 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        worker.start()
+        if settings.learn:
+            worker.start()
         try:
             yield
         finally:
-            worker.stop()
+            if settings.learn:
+                worker.stop()
             if own_store:
                 opened.close()
 
@@ -82,3 +86,30 @@ def create_app(settings: ServerSettings | None = None, *, store: Store | None = 
         upload_suffixes=UPLOAD_SUFFIXES,
     )
     return app
+
+
+def app_from_env() -> FastAPI:
+    """The app with its settings from ``LOOPWISE_*`` variables: what each worker of ``serve --workers N`` runs."""
+    return create_app(ServerSettings())
+
+
+@contextmanager
+def learning_only(settings: ServerSettings) -> Iterator[None]:
+    """Background learning without an app, for the parent of ``serve --workers N``.
+
+    The workers take the labels; this process polls the store for projects that have
+    ``retrain_every`` new labels and retrains them, so each project is retrained by one process.
+    """
+    with Store.open(settings.db, artifacts_dir=settings.artifacts_dir) as store:
+        repo = AnnotationRepository(store)
+        worker = LearningWorker(
+            repo, Path(store.artifacts_dir) / "media", subprocess=settings.train_in_subprocess, poll_seconds=1.0
+        )
+        generated = Services(repo, settings, worker).ensure_admin()
+        if generated is not None:
+            print(f"loopwise: created user {settings.admin_name!r} (admin) with password: {generated}", flush=True)
+        worker.start()
+        try:
+            yield
+        finally:
+            worker.stop()

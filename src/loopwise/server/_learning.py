@@ -241,10 +241,16 @@ def retrain_in_child(url: str, artifacts_dir: str, project_id: int, media_dir: s
 class LearningWorker:
     """Retrains a project after every ``retrain_every`` new labels, one project at a time, in the background."""
 
-    def __init__(self, repo: AnnotationRepository, media_dir: Path, *, subprocess: bool = True) -> None:
+    def __init__(
+        self, repo: AnnotationRepository, media_dir: Path, *, subprocess: bool = True, poll_seconds: float | None = None
+    ) -> None:
         self.repo = repo
         self.media_dir = media_dir
         self.subprocess = subprocess
+        # Set when labels arrive through other processes (``serve --workers N``): the store is then
+        # polled for projects with ``retrain_every`` new labels, instead of counting them here.
+        self.poll_seconds = poll_seconds
+        self._poller: threading.Thread | None = None
         self._since: dict[int, int] = {}
         self._pending: list[int] = []
         self._busy: set[int] = set()
@@ -254,6 +260,8 @@ class LearningWorker:
         self._thread = threading.Thread(target=self._run, name="loopwise-learning", daemon=True)
         self.errors: list[str] = []
         self.on_change: Callable[[], None] | None = None
+        # A passive worker (one of several server processes) leaves learning to another process.
+        self.passive = False
         self.head_size = HEAD_SIZE
 
     def start(self) -> None:
@@ -266,15 +274,37 @@ class LearningWorker:
             )
             self._executor.submit(_background_priority)
         # A server that stopped with labels not yet learned from catches up now.
+        self.catch_up()
+        if self.poll_seconds is not None:
+            self._poller = threading.Thread(target=self._poll, name="loopwise-learning-poll", daemon=True)
+            self._poller.start()
+
+    def catch_up(self) -> None:
+        """Schedule every active project with ``retrain_every`` labels or more since its last loop."""
         for project in self.repo.list_projects():
-            if project.status == "active" and self._labels_since_last_loop(project.id) >= _retrain_every(project.settings):
+            if project.status == "active" and not self.training(project.id) and (
+                self._labels_since_last_loop(project.id) >= _retrain_every(project.settings)
+            ):
                 self.schedule(project.id)
+
+    def _poll(self) -> None:
+        assert self.poll_seconds is not None
+        while True:
+            with self._cond:
+                if self._stopping or self._cond.wait_for(lambda: self._stopping, timeout=self.poll_seconds):
+                    return
+            try:
+                self.catch_up()
+            except Exception:  # a failed look at the store must not end polling; the next one may work
+                log.exception("polling the store for new labels failed")
 
     def stop(self) -> None:
         with self._cond:
             self._stopping = True
             self._cond.notify_all()
         self._thread.join(timeout=30)
+        if self._poller is not None:
+            self._poller.join(timeout=30)
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
 
@@ -284,6 +314,8 @@ class LearningWorker:
 
     def label_added(self, project_id: int, retrain_every: int) -> None:
         """Called after each acknowledged label; cheap, never blocks on training."""
+        if self.passive:
+            return
         with self._cond:
             self._since[project_id] = self._since.get(project_id, 0) + 1
             if self._since[project_id] >= retrain_every and project_id not in self._pending:
@@ -291,6 +323,9 @@ class LearningWorker:
                 self._cond.notify()
 
     def schedule(self, project_id: int) -> None:
+        """Retrain the project soon (a passive worker leaves it to the polling learner)."""
+        if self.passive:
+            return
         with self._cond:
             if project_id not in self._pending:
                 self._pending.append(project_id)
@@ -393,7 +428,7 @@ class LearningWorker:
         project = self.repo.get_project(project_id)
         loops = self.repo.store.loops(project.run_id)
         last = loops[-1].n_labelled if loops else 0
-        return max(0, len({label.record_id for label in self.repo.current_labels(project_id)}) - last)
+        return max(0, self.repo.n_labelled_records(project_id) - last)
 
 
 def _rank_rows(
@@ -457,3 +492,4 @@ def _die_with_parent() -> None:
 
 def _retrain_every(settings: dict[str, Any]) -> int:
     return int(settings.get("retrain_every") or settings.get("batch_size") or 20)
+

@@ -27,5 +27,6 @@ class ServerSettings(BaseSettings):
     max_upload_bytes: int = Field(200 * MiB, ge=1024, description="Largest import upload.")
     max_zip_bytes: int = Field(2048 * MiB, ge=1024, description="Largest total uncompressed size of a zip import.")
     train_in_subprocess: bool = Field(True, description="Retrain in a child process so requests never wait on the GIL.")
+    learn: bool = Field(True, description="Retrain in this process; off in the workers of `serve --workers N`, whose parent learns.")
     session_max_age: int = Field(14 * 24 * 3600, ge=60)
     cookie_secure: bool = Field(False, description="Send the session cookie over HTTPS only.")

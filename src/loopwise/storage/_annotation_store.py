@@ -367,6 +367,8 @@ class AnnotationRepository:
                     _insert_records(session, project.id, *batch, seed=seed)
         except IntegrityError:
             raise ConflictError(f"a project called {name!r} already exists") from None
+        if batch is not None:
+            self._analyze()
         return self.get_project(project.id)
 
     def get_project(self, project_id: int) -> AnnotationProjectInfo:
@@ -475,7 +477,21 @@ class AnnotationRepository:
             project = session.get(ProjectRow, project_id)
             if project is None:
                 raise NotFoundError(f"no project with id {project_id}")
-            return _insert_records(session, project_id, *_check_records(records, project.label_names), seed=seed)
+            added = _insert_records(session, project_id, *_check_records(records, project.label_names), seed=seed)
+        if added:
+            self._analyze()
+        return added
+
+    def _analyze(self) -> None:
+        """Refresh PostgreSQL's planner statistics after a bulk import.
+
+        Until autovacuum gets to a freshly loaded table, the planner takes it for nearly empty and
+        plans the queue's next-record walk as a scan and sort of every record: 0.4 s a request on
+        15,000 records, against 0.2 ms with statistics (measured under the load benchmark).
+        """
+        if self.dialect == "postgresql":
+            with self._engine.begin() as conn:
+                conn.execute(text("ANALYZE records, annotation_records, assignments, annotation_events"))
 
     def delete_project(self, project_id: int) -> str:
         """Delete an annotation project and everything in it (records, labels, queue, loops); returns its name."""
@@ -820,6 +836,11 @@ class AnnotationRepository:
             )
             return [(int(i), str(v), str(a)) for i, v, a in rows]
 
+    def n_labelled_records(self, project_id: int) -> int:
+        """Pool records with at least one label in force: one indexed count, cheap enough to poll."""
+        with self._engine.connect() as conn:
+            return int(conn.execute(_SQL_N_LABELLED, {"project": project_id}).scalar_one())
+
     def progress(self, project_id: int) -> Progress:
         now = _now()
         with self._sessions() as session:
@@ -1011,6 +1032,10 @@ _SQL_INSERT_EVENT = text(
 _SQL_COUNT_LABEL = text("UPDATE annotation_records SET n_labels = :n, state = :state WHERE record_id = :record")
 _SQL_SET_RANK = text("UPDATE annotation_records SET rank = :rank, score = :score WHERE record_id = :record_id")
 _SQL_RELEASE = text("DELETE FROM assignments WHERE record_id = :record AND annotator_id = :user")
+
+_SQL_N_LABELLED = text(
+    "SELECT count(*) FROM annotation_records WHERE project_id = :project AND role = 'pool' AND state != 'flagged' AND n_labels > 0"
+)
 
 _SQL_LOCK_PROJECT = text("UPDATE annotation_projects SET status = status WHERE project_id = :project")
 
