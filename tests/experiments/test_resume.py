@@ -16,6 +16,13 @@ ARGS = ["--data", "breast_cancer", "--strategy", "margin", "--seeds", "1", "--in
 N_LOOPS = 31
 
 
+def _committed(db: str) -> int:
+    """How many loops the run has committed so far (0 before the run exists); a store error fails."""
+    with Store.open(db) as store:
+        runs = store.list_runs()
+        return runs[0].n_loops if runs else 0
+
+
 def _loops(db: str) -> tuple[str, list[tuple]]:
     store = Store.open(db)
     try:
@@ -34,17 +41,14 @@ def test_sigkill_in_the_middle_then_resume_matches_uninterrupted(tmp_path: Path)
     killed_db = f"sqlite:///{tmp_path / 'killed.db'}"
     proc = _cli("simulate", *ARGS, "--db", killed_db)
     deadline = time.monotonic() + 120
-    n_committed = 0
     while time.monotonic() < deadline and proc.poll() is None:
-        if (tmp_path / "killed.db").exists():
-            try:
-                n_committed = len(_loops(killed_db)[1])
-            except Exception:  # the run row may not exist yet
-                n_committed = 0
-            if n_committed >= 5:
-                break
+        # Reading the store while the run writes must never break the run (nor this reader).
+        if (tmp_path / "killed.db").exists() and _committed(killed_db) >= 5:
+            break
         time.sleep(0.05)
-    assert proc.poll() is None, "the run finished before it could be killed; make it longer"
+    if proc.poll() is not None:
+        stderr = proc.stderr.read().decode() if proc.stderr else ""
+        raise AssertionError(f"simulate ended (exit {proc.returncode}) before it could be killed: {stderr[-2000:]}")
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     run_id, partial = _loops(killed_db)
