@@ -50,3 +50,18 @@ def test_a_price_for_an_unknown_class_exits_2_and_stores_nothing(tmp_path: Path)
     assert "cost per class names ['class_7'], which are not classes of this data" in result.output
     with Store.open(db) as store:
         assert store.list_runs() == []
+
+
+def test_adaptive_batch_and_cost_aware_stopping_are_stored_in_the_run(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'a.db'}"
+    result = _invoke("simulate", "--data", "wine", "--strategy", "margin", "--seeds", "1", "--initial", "6",
+                     "--batch", "4", "--budget", "60", "--adaptive-batch", "20", "--stop-value-per-point", "0.5",
+                     "--db", db)
+    assert result.exit_code == 0, result.output
+    with Store.open(db) as store:
+        (run,) = store.list_runs()
+        assert run.config["schedule"]["kind"] == "AdaptiveSchedule" and run.config["schedule"]["max_batch"] == 20
+        (rule,) = run.config["stopping"]["criteria"]
+        assert rule["kind"] == "CostAwareStop" and rule["value_per_point"] == 0.5
+        sizes = [b.n_labelled - a.n_labelled for a, b in zip(store.loops(run.id), store.loops(run.id)[1:])]
+    assert sizes and min(sizes) >= 1 and max(sizes) <= 20

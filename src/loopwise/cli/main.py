@@ -15,9 +15,9 @@ from loopwise.errors import ConfigError
 from loopwise.experiments import RunProgress, load_results, resume_run, simulate
 from loopwise.experiments._config import DataSpec
 from loopwise.experiments._costs import parse_class_costs
-from loopwise.loop import RETRAIN_MODES, FixedSchedule, GeometricSchedule
+from loopwise.loop import RETRAIN_MODES, AdaptiveSchedule, FixedSchedule, GeometricSchedule
 from loopwise.reports import render_table, summarise, write_html_report, write_json_report
-from loopwise.stopping import MaxLoops, Plateau, StabilizingPredictions, StoppingCriterion, TargetMetric
+from loopwise.stopping import CostAwareStop, MaxLoops, Plateau, StabilizingPredictions, StoppingCriterion, TargetMetric
 
 app = typer.Typer(
     help="Active-learning loops that are recorded, resumable and reported.",
@@ -59,6 +59,14 @@ def _label_quality(noise: float, annotators: str | None, audit: bool) -> dict:
     except ValueError:
         raise ConfigError(f"--annotators takes comma-separated accuracies such as 0.9,0.75,0.6; got {annotators!r}") from None
     return check_quality_spec({"noise": noise, "annotators": accuracies, "audit": audit})
+
+
+def _with_cost_stop(spec: dict | None, value: float | None, label_cost: float, compute_rate: float) -> dict | None:
+    """The stopping spec with cost-aware stopping added when --stop-value-per-point is given."""
+    if value is None:
+        return spec
+    rule = CostAwareStop(value, label_cost=label_cost, compute_rate=compute_rate).describe()
+    return {"kind": "AnyOf", "criteria": [*(spec["criteria"] if spec else []), rule]}
 
 
 class _Bars:
@@ -112,6 +120,8 @@ def simulate_cmd(
     max_loops: Annotated[int | None, typer.Option(help="Stop after this many loops (loop 0 included).")] = None,
     stable_kappa: Annotated[float | None, typer.Option(help="Stop when kappa between successive predictions stays >= this for 3 loops.")] = None,
     plateau: Annotated[int | None, typer.Option(help="Stop when accuracy gains < 0.002 over this many loops.")] = None,
+    adaptive_batch: Annotated[int | None, typer.Option("--adaptive-batch", help="Adaptive loop sizes from --batch up to this, chosen from the learning curve and the prices.", min=1)] = None,
+    stop_value: Annotated[float | None, typer.Option("--stop-value-per-point", help="Cost-aware stopping: stop when the next loop's expected gain, at this value per accuracy point, is worth less than its label and compute cost.", min=0.0)] = None,
     test_size: Annotated[float, typer.Option(help="Test fraction when the data has no split of its own.")] = 0.25,
     max_pool: Annotated[int | None, typer.Option(help="Subsample the pool to this many records (stratified, seeded).")] = None,
     max_test: Annotated[int | None, typer.Option(help="Subsample the test set to this many records.")] = None,
@@ -135,6 +145,9 @@ def simulate_cmd(
             if growth == 1.0
             else GeometricSchedule(initial, batch, growth, budget)
         )
+        if adaptive_batch is not None:
+            schedule = AdaptiveSchedule(initial, batch, max(batch, adaptive_batch), budget,
+                                        label_cost=cost_per_label, compute_rate=compute_rate)
         spec = DataSpec(
             source=data,
             label_column=label_column,
@@ -159,7 +172,7 @@ def simulate_cmd(
                 schedule,
                 learner=learner,
                 initializer=initializer,
-                stopping=_stopping(target_accuracy, max_loops, stable_kappa, plateau),
+                stopping=_with_cost_stop(_stopping(target_accuracy, max_loops, stable_kappa, plateau), stop_value, cost_per_label, compute_rate),
                 retrain=retrain,
                 cost_per_label=cost_per_label,
                 cost_per_class=parse_class_costs(cost_per_class),
