@@ -69,3 +69,10 @@ def test_describe_round_trips_and_bad_sizes_are_named() -> None:
     assert vars(parse_schedule(schedule.describe())) == vars(schedule)
     with pytest.raises(ConfigError, match=r"need 1 <= min_batch <= max_batch, got 20 and 10"):
         AdaptiveSchedule(10, 20, 10, 300)
+
+
+def test_a_start_stuck_near_chance_keeps_loops_small() -> None:
+    schedule = AdaptiveSchedule(20, min_batch=10, max_batch=80, budget=2000)
+    ns = [20, 30, 40, 50, 60]
+    stuck = [0.25, 0.251, 0.25, 0.252, 0.251]  # four classes, still at chance: flat but not converged
+    assert schedule.size_for(5, 60, 1000, _records(ns, stuck)) == 10
