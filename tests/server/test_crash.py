@@ -221,3 +221,40 @@ def test_acknowledged_labels_survive_kill_9_at_seeded_moments(tmp_path: Path) ->
             assert client.get(f"/api/projects/{pid}/progress").json()["n_labels"] == len(stored) + 1
     finally:
         server.stop()
+
+
+def test_kill_9_of_serve_with_workers_leaves_no_worker_behind(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from tests.server.live import ADMIN_PASSWORD, free_port
+
+    port = free_port()
+    env = {**os.environ, "LOOPWISE_ADMIN_PASSWORD": ADMIN_PASSWORD, "LOOPWISE_SECRET_KEY": "k" * 32}
+    command = [
+        sys.executable, "-m", "loopwise.cli.main", "serve", "--db", f"sqlite:///{tmp_path / 'w.db'}",
+        "--host", "127.0.0.1", "--port", str(port), "--workers", "2",
+    ]
+    with (tmp_path / "serve.log").open("ab") as log:
+        process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            assert process.poll() is None, (tmp_path / "serve.log").read_text()
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/login", timeout=1.0).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        assert len(session_processes(process.pid)) >= 3, session_processes(process.pid)  # parent, 2 workers, ...
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+        deadline = time.monotonic() + 30
+        while (left := session_processes(process.pid)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not left, f"processes left running after kill -9 of serve --workers 2: {left}"
+    finally:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass

@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from loopwise.server._errors import install_error_handlers
-from loopwise.server._learning import LearningWorker
+from loopwise.server._learning import LearningWorker, _die_with_parent
 from loopwise.server._limits import BodyLimitMiddleware
 from loopwise.server._services import Services
 from loopwise.server._settings import ServerSettings
@@ -90,6 +90,8 @@ def create_app(settings: ServerSettings | None = None, *, store: Store | None = 
 
 def app_from_env() -> FastAPI:
     """The app with its settings from ``LOOPWISE_*`` variables: what each worker of ``serve --workers N`` runs."""
+    # A worker dies with `serve`, kill -9 included: an orphan would keep the port and the store.
+    _die_with_parent()
     return create_app(ServerSettings())
 
 
