@@ -137,6 +137,7 @@ def _assert_complete(stored: Stored, reference: Stored, where: str) -> None:
     assert stored.counts == reference.counts, f"{where}: {stored.counts} != {reference.counts}"
 
 
+@pytest.mark.slow
 def test_sigkill_at_random_moments_then_resume(commands: Any, tmp_path: Path) -> None:
     started = time.monotonic()
     # The first child starts the fork server (seconds of imports): not part of a run's length.
