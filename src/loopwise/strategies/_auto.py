@@ -69,13 +69,15 @@ PRIORS = {"typiclust": 0.9, "covered_margin": 1.1, "density_margin": 1.0, "margi
 #: Weight of the prior, in loops of observed reward.
 PRIOR_WEIGHT = 2.0
 _EPS = 1e-6
+_CLUSTER_POINTS = 5000
 
 
 def _arm(name: str) -> Strategy:
+    # Clustering runs on a seeded subsample of at most 5,000 rows (k-means++ seeding is the cost on large pools).
     if name == "typiclust":
-        return TypiClust()
+        return TypiClust(max_points=_CLUSTER_POINTS)
     if name == "covered_margin":
-        return CoveredMargin()
+        return CoveredMargin(max_points=_CLUSTER_POINTS)
     if name == "density_margin":
         return InformationDensity(base="margin")
     if name == "margin":
@@ -90,11 +92,16 @@ def slice_size(batch_size: int, slice_fraction: float) -> int:
     return min(batch_size - 1, max(1, int(math.floor(slice_fraction * batch_size))))
 
 
-def confidence(proba: np.ndarray) -> float:
-    """Mean top-class probability rescaled so that uniform predictions give 0 and certain ones 1."""
+def confidence(proba: np.ndarray, max_rows: int = 20000) -> float:
+    """Mean top-class probability rescaled so that uniform predictions give 0 and certain ones 1.
+
+    Over every ``ceil(n / max_rows)``-th row: an estimate on large pools, the same rows
+    whether computed from the candidates' probabilities or re-derived from the history.
+    """
     proba = np.asarray(proba)
     if proba.size == 0:
         return 1.0
+    proba = proba[:: max(1, -(-proba.shape[0] // max_rows))]
     k = proba.shape[1]
     floor = 1.0 / max(k, 2)
     return float((proba.max(axis=1).mean(dtype=np.float64) - floor) / (1.0 - floor))
@@ -153,7 +160,8 @@ class _Evidence:
         for loop in self.loops:
             if loop.loop_index < loop_index:
                 unlabelled[loop.positions] = False
-        return confidence(proba[unlabelled])
+        rows = np.flatnonzero(unlabelled)
+        return confidence(proba[rows[:: max(1, -(-len(rows) // 20000))]])
 
     def slice_accuracy(self, now: int, last: int = 1) -> tuple[float | None, int]:
         """Accuracy on the slices of the ``last`` loops before ``now``, each under the model that chose it."""
@@ -281,7 +289,9 @@ class AutoStrategy(Strategy):
         n_slice = slice_size(k, self.slice_fraction)
         active = _arm(arm).select(inputs, k, rng)
         keep = np.asarray(active.positions[: k - n_slice], dtype=np.int64)
-        rest = np.setdiff1d(np.arange(n), keep, assume_unique=False)
+        free = np.ones(n, dtype=bool)
+        free[keep] = False
+        rest = np.flatnonzero(free)
         slice_ = np.sort(rng.choice(rest, size=n_slice, replace=False)) if n_slice else np.empty(0, dtype=np.int64)
         positions = np.concatenate([slice_, keep]).astype(np.int64)
         scores = np.concatenate([np.zeros(n_slice), np.asarray(active.scores[: k - n_slice], dtype=np.float64)])
