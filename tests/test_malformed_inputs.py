@@ -99,7 +99,6 @@ FILES: dict[str, Callable[[], bytes]] = {
     "missing_label.csv": lambda: _csv(_with(_frame(), 11, "label", np.nan)),
     "missing_id.csv": lambda: _csv(_with(_frame(), 6, "id", np.nan)),
     "odd_id.csv": lambda: _csv(_with(_frame(), 8, "id", "row\x008")),
-    "huge_field.csv": lambda: _csv(_with(_text_frame(), 2, "text", "w" * 3_000_000)),
     "bad_split.csv": lambda: _csv(_frame().assign(split=["train", "test", "holdout", "train"] * 10)),
     "bad_line.jsonl": lambda: b'{"id": "j0", "a": 1, "label": "x"}\n{"id": "j1", "a": 2, "label": "y"\n',
     "not_objects.jsonl": lambda: b'{"id": "j0", "a": 1, "label": "x"}\n[1, 2, 3]\n',
@@ -116,6 +115,11 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for name, make in FILES.items():
         (folder / name).write_bytes(make())
     (folder / "empty_folder").mkdir()
+    # A dataset folder in the shared layout whose meta.json declares the label set; row 13 is outside it.
+    shared = folder / "labelset"
+    shared.mkdir()
+    (shared / "data.csv.gz").write_bytes(gzip.compress(_csv(_with(_frame(), 12, "label", "z"))))
+    (shared / "meta.json").write_text(json.dumps({"name": "labelset", "task": "tabular", "label_names": ["x", "y"]}), encoding="utf-8")
     return folder
 
 
@@ -160,6 +164,7 @@ CLI_CASES: list[tuple[str, list[str], list[str]]] = [
     ("file-missing-label-value", [*SIM, "--data", "{files}/missing_label.csv"], ["missing_label.csv", "row11", "label"]),
     ("file-missing-id-value", [*SIM, "--data", "{files}/missing_id.csv"], ["missing_id.csv", "row 7", "id"]),
     ("file-id-with-control-character", [*SIM, "--data", "{files}/odd_id.csv"], ["odd_id.csv", "row 9", "control character", "row\\x008"]),
+    ("file-label-not-in-label-set", [*SIM, "--data", "{files}/labelset"], ["labelset", "row 13", "row12", "'z'", "label_names"]),
     ("file-bad-split-value", [*SIM, "--data", "{files}/bad_split.csv"], ["bad_split.csv", "holdout", "row 3"]),
     ("file-jsonl-broken-line", [*SIM, "--data", "{files}/bad_line.jsonl"], ["bad_line.jsonl", "line 2"]),
     ("file-jsonl-not-an-object", [*SIM, "--data", "{files}/not_objects.jsonl"], ["not_objects.jsonl", "line 2"]),
