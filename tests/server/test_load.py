@@ -14,8 +14,11 @@ LOOPWISE_LOAD_SECONDS (default 20) and LOOPWISE_LOAD_ANNOTATORS (50) change the 
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
 from loopwise.bench.server_load import (
@@ -51,7 +54,9 @@ def postgres_url() -> str:
     return url
 
 
-def _load(db_kind: str, workers: int, annotators: int, tmp_path: Path, postgres_url: str | None) -> None:
+def _load(
+    db_kind: str, workers: int, annotators: int, tmp_path: Path, postgres_url: str | None, seconds: float = SECONDS
+) -> None:
     csv_bytes, truth = dataset(n_pool=3_000, n_test=300)
     with scratch_database(db_kind, tmp_path, postgres_url) as url:
         artifacts = tmp_path / "artifacts"
@@ -59,10 +64,25 @@ def _load(db_kind: str, workers: int, annotators: int, tmp_path: Path, postgres_
         with ServerProcess(url, tmp_path, workers=workers, artifacts=artifacts) as server, admin_client(server.url) as admin:
             project = make_project(admin, "load", csv_bytes, retrain_every=100)
             tokens = add_members(admin, project["id"], make_annotators(admin, annotators))
-            result = run_load_in_subprocess(server.url, project["id"], tokens, truth, SECONDS, THINK, tmp_path)
+            result = run_load_in_subprocess(server.url, project["id"], tokens, truth, seconds, THINK, tmp_path)
+            loops = _wait_for_a_loop(admin, project["id"])
         stored = check_store(url, project["id"], result, artifacts)
-    print(f"\n{db_kind}, {workers} process(es), {annotators} annotators, {SECONDS:.0f} s:\n{result.summary()}\nstore: {stored}")
+    print(f"\n{db_kind}, {workers} process(es), {annotators} annotators, {seconds:.0f} s:\n{result.summary()}\nstore: {stored}")
     _assert_nothing_lost_or_shared(result, stored)
+    # Background learning ran (with --workers N: in the parent only): one loop per retrain, in order.
+    assert loops, "no loop was recorded"
+    assert [loop["loop_index"] for loop in loops] == list(range(len(loops)))
+    assert len({loop["n_labelled"] for loop in loops}) == len(loops), f"two loops on the same labels: {loops}"
+
+
+def _wait_for_a_loop(admin: httpx.Client, project_id: int, timeout: float = 180.0) -> list[dict[str, Any]]:
+    """The project's loops once there is one (retraining runs at low priority; a busy machine delays it)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        loops: list[dict[str, Any]] = admin.get(f"/api/projects/{project_id}/stats").raise_for_status().json()["loops"]
+        if loops or time.monotonic() > deadline:
+            return loops
+        time.sleep(1.0)
 
 
 def _assert_nothing_lost_or_shared(result: LoadResult, stored: dict[str, int]) -> None:
@@ -78,12 +98,12 @@ def test_fifty_annotators_one_process_sqlite_lose_nothing_and_share_nothing(tmp_
 
 def test_two_server_processes_on_postgresql_lose_nothing_and_share_nothing(tmp_path: Path, postgres_url: str) -> None:
     """``serve --workers 2``: the queue's leases and labels are serialised in PostgreSQL across processes."""
-    _load("postgresql", 2, ANNOTATORS, tmp_path, postgres_url)
+    _load("postgresql", 2, ANNOTATORS, tmp_path, postgres_url, seconds=min(SECONDS, 15.0))
 
 
 def test_two_server_processes_on_sqlite_lose_nothing_and_share_nothing(tmp_path: Path) -> None:
     """``serve --workers 2`` on one SQLite file: the write lock is taken first in every queue transaction."""
-    _load("sqlite", 2, 30, tmp_path, None)
+    _load("sqlite", 2, 30, tmp_path, None, seconds=min(SECONDS, 10.0))
 
 
 def test_the_check_finds_a_lost_label(tmp_path: Path) -> None:

@@ -27,12 +27,14 @@ def serve_cmd(
     import uvicorn
 
     from loopwise.server import ServerSettings, create_app
+    from loopwise.server._app import tune_for_serving
 
     with user_errors():
         settings = ServerSettings(db=resolve_db(db), artifacts_dir=artifacts, import_dir=import_dir)
         if workers > 1:
             _serve_workers(settings, host, port, log_level, workers)
             return
+        tune_for_serving()
         app = create_app(settings)
         console.print(f"loopwise serve: http://{host}:{port}/ (API docs /api/docs), store {resolve_db(db)}", highlight=False)
         # One process: the queue's leases are serialised in the database either way, and SQLite wants one writer.

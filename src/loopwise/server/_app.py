@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
@@ -92,7 +93,19 @@ def app_from_env() -> FastAPI:
     """The app with its settings from ``LOOPWISE_*`` variables: what each worker of ``serve --workers N`` runs."""
     # A worker dies with `serve`, kill -9 included: an orphan would keep the port and the store.
     _die_with_parent()
+    tune_for_serving()
     return create_app(ServerSettings())
+
+
+def tune_for_serving(switch_interval: float = 0.0005) -> None:
+    """Let a thread whose database answer has arrived take the GIL back within 0.5 ms, not 5 ms.
+
+    A queue transaction holds the project's lock (PostgreSQL: a row lock) across several round
+    trips; after each, its thread may wait for the GIL while the event loop runs: up to Python's
+    switch interval (default 5 ms) per statement, with the lock held and every other annotator of
+    the project waiting on it. Only for a server process.
+    """
+    sys.setswitchinterval(switch_interval)
 
 
 @contextmanager
