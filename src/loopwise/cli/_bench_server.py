@@ -22,7 +22,7 @@ def server_cmd(
     annotators: Annotated[list[int] | None, typer.Option("--annotators", help="Simulated annotators; repeat. Default: 50, 100, 200.")] = None,
     store: Annotated[list[str] | None, typer.Option("--store", help="sqlite or postgresql; repeat. Default: both (PostgreSQL when a URL is given).")] = None,
     workers: Annotated[list[int] | None, typer.Option("--workers", help="Server processes; repeat. Default: 1 and 2.")] = None,
-    seconds: Annotated[float, typer.Option(help="Length of each run, seconds.", min=1)] = 20.0,
+    seconds: Annotated[float, typer.Option(help="Length of each run, seconds.", min=1)] = 15.0,
     postgres: Annotated[str | None, typer.Option("--postgres", help="PostgreSQL URL whose user may create databases; default $LOOPWISE_TEST_POSTGRES_URL.")] = None,
     out: Annotated[Path, typer.Option(help="JSON results file.")] = Path("benchmarks/results/server_load.json"),
 ) -> None:
@@ -43,6 +43,7 @@ def server_cmd(
         plan = [(s, w, n) for s in stores for w in processes for n in counts]
         if ("sqlite", 1, 50) not in plan:
             plan.insert(0, ("sqlite", 1, 50))  # the baseline every ratio is taken against
+        console.print(f"{len(plan)} configurations, {seconds:.0f} s each; load average now {machine()['load_average']}", highlight=False)
         data = dataset()
         cells: list[dict[str, Any]] = []
         started = time.monotonic()
