@@ -16,6 +16,14 @@ pytest.importorskip("small_text")
 pytest.importorskip("skactiveml")
 
 
+@pytest.fixture(autouse=True)
+def _global_numpy_state():
+    """The peers draw from NumPy's global generator, so the tests seed it; put it back for the rest of the run."""
+    state = np.random.get_state()
+    yield
+    np.random.set_state(state)
+
+
 def _query(X, y: np.ndarray, n_labelled: int, batch_size: int, seed: int = 0) -> PeerQuery:
     rng = np.random.default_rng(seed)
     labelled = rng.choice(X.shape[0], size=n_labelled, replace=False)
