@@ -61,3 +61,10 @@ def test_resume_after_a_kill_equals_an_uninterrupted_run(tmp_path: Path) -> None
     with Store.open(db) as store:
         assert [lp.selected_ids for lp in store.loops(run_id)] == [lp.selected_ids for lp in store.loops(whole["run_id"])]
         assert store.get_run(run_id).status == "finished"
+
+
+def test_help_lists_every_budget_manager() -> None:
+    from loopwise.cli._stream import MANAGER_NAMES
+    from loopwise.stream import MANAGERS
+
+    assert MANAGER_NAMES == tuple(MANAGERS)

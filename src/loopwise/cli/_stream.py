@@ -5,18 +5,21 @@ from __future__ import annotations
 import json
 import pickle
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from loopwise.cli._common import DB_HELP, console, make_progress, open_store, user_errors
 from loopwise.errors import ConfigError
-from loopwise.storage import Store
-from loopwise.storage._types import LoopWrite
-from loopwise.stream import MANAGERS, IncrementalLearner, Prequential, StreamState, chunk_rng, make_manager, run_chunk
-from loopwise.stream._data import StreamData, load_stream
+
+if TYPE_CHECKING:  # scikit-learn and pandas load only when the command runs, so `loopwise --help` stays quick
+    from loopwise.storage import Store
+    from loopwise.stream import StreamState
+    from loopwise.stream._data import StreamData
 
 _KIND = "stream"
+# The names of loopwise.stream.MANAGERS, for the help text (tests/stream/test_stream_cli.py checks they agree).
+MANAGER_NAMES = ("random", "fixed_uncertainty", "variable_uncertainty", "randomized_variable_uncertainty", "split", "biqf")
 
 
 def _project(store: Store, data: StreamData) -> int:
@@ -34,6 +37,9 @@ def _drive(
 
     ``max_chunks`` stops early and leaves the run 'running', as a kill would (for resume tests).
     """
+    from loopwise.storage._types import LoopWrite
+    from loopwise.stream import chunk_rng, run_chunk
+
     chunk, seed = int(config["chunk"]), int(config["seed"])
     task = progress.add_task(f"{config['manager']} seed {seed}", total=len(data.X), completed=state.n_seen, accuracy="-")
     for index in range(state.chunks_done, -(-len(data.X) // chunk)):
@@ -78,6 +84,9 @@ def _summary(store: Store, run_id: str) -> dict[str, Any]:
 
 
 def _fresh(config: dict[str, Any], n_classes: int) -> StreamState:
+    """The state a stream run starts from, built from its config."""
+    from loopwise.stream import IncrementalLearner, Prequential, StreamState, make_manager
+
     return StreamState(
         IncrementalLearner(config["learner"], n_classes, int(config["seed"])),
         make_manager(config["manager"], float(config["budget"])),
@@ -88,7 +97,7 @@ def _fresh(config: dict[str, Any], n_classes: int) -> StreamState:
 def stream_cmd(
     data: Annotated[str | None, typer.Option("--data", help="Dataset name or file, replayed in `t` order if it has one, else file order.")] = None,
     budget: Annotated[float, typer.Option("--budget", help="Fraction of the stream that may be labelled.")] = 0.1,
-    manager: Annotated[str, typer.Option("--manager", help=f"Budget manager: {', '.join(MANAGERS)}.")] = "variable_uncertainty",
+    manager: Annotated[str, typer.Option("--manager", help=f"Budget manager: {', '.join(MANAGER_NAMES)}.")] = "variable_uncertainty",
     learner: Annotated[str, typer.Option("--learner", help="Incremental learner: sgd (log loss) or nb (Gaussian NB).")] = "sgd",
     seeds: Annotated[int, typer.Option("--seeds", min=1, help="Runs with seeds 0..N-1.")] = 1,
     chunk: Annotated[int, typer.Option("--chunk", min=1, help="Records per stored loop.")] = 1000,
@@ -99,6 +108,9 @@ def stream_cmd(
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the runs' prequential figures here.")] = None,
 ) -> None:
     """Replay a stream record by record, asking for labels on the spot under a budget (prequential evaluation)."""
+    from loopwise.stream import IncrementalLearner, make_manager
+    from loopwise.stream._data import load_stream
+
     with user_errors(), open_store(db) as store, make_progress() as progress:
         results = []
         if resume is not None:
