@@ -6,14 +6,16 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from loopwise.errors import ConfigError, LoopwiseError
-from loopwise.storage import Store
+
+if TYPE_CHECKING:  # the store (SQLAlchemy) loads only in the commands that open one
+    from loopwise.storage import Store
 
 console = Console()
 err_console = Console(stderr=True)
@@ -22,8 +24,30 @@ DEFAULT_DB = "sqlite:///loopwise.db"
 DB_HELP = "SQLAlchemy URL of the store (default: $LOOPWISE_DB or sqlite:///loopwise.db)."
 
 
+DEFAULT_ARTIFACTS = "loopwise-artifacts"
+ARTIFACTS_HELP = (
+    "Folder for the store's arrays and models (default: $LOOPWISE_ARTIFACTS; else, for a SQLite file, "
+    "<db stem>.artifacts beside it, and for any other database ./loopwise-artifacts in the working directory)."
+)
+ArtifactsOption = Annotated[str | None, typer.Option("--artifacts", help=ARTIFACTS_HELP)]
+
+
 def resolve_db(db: str | None) -> str:
     return db or os.environ.get("LOOPWISE_DB") or DEFAULT_DB
+
+
+def resolve_artifacts(db_url: str, artifacts: str | None) -> str | None:
+    """The artifact folder for ``db_url``: the option, $LOOPWISE_ARTIFACTS, or the documented default.
+
+    ``None`` leaves a SQLite file's default (``<db stem>.artifacts`` beside it) to the store; any
+    other database, which has no file to sit beside, gets ``./loopwise-artifacts``.
+    """
+    chosen = artifacts or os.environ.get("LOOPWISE_ARTIFACTS") or None
+    if chosen is not None:
+        return chosen
+    from loopwise.storage._db import is_sqlite_file, parse_url
+
+    return None if is_sqlite_file(parse_url(db_url)) else str(Path(DEFAULT_ARTIFACTS).resolve())
 
 
 @contextmanager
@@ -38,7 +62,10 @@ def user_errors() -> Iterator[None]:
 
 @contextmanager
 def open_store(db: str | None, artifacts: str | None = None) -> Iterator[Store]:
-    store = Store.open(resolve_db(db), artifacts_dir=artifacts)
+    from loopwise.storage import Store
+
+    url = resolve_db(db)
+    store = Store.open(url, artifacts_dir=resolve_artifacts(url, artifacts))
     try:
         yield store
     finally:

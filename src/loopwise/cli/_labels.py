@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from loopwise.cli._common import DB_HELP, console, open_store, user_errors
 from loopwise.errors import NotFoundError
-from loopwise.storage import Store
+
+if TYPE_CHECKING:
+    from loopwise.storage import Store
 
 labels_app = typer.Typer(help="Inspect stored labels.", no_args_is_help=True)
 

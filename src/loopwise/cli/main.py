@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -12,12 +12,12 @@ from rich.table import Table
 from loopwise.cli._bench import bench_app
 from loopwise.cli._common import DB_HELP, console, initializer_spec, make_progress, open_store, print_runs_table, resolve_db, user_errors
 from loopwise.errors import ConfigError
-from loopwise.experiments import RunProgress, load_results, resume_run, simulate
-from loopwise.experiments._config import DataSpec
-from loopwise.experiments._costs import parse_class_costs
-from loopwise.loop import RETRAIN_MODES, AdaptiveSchedule, FixedSchedule, GeometricSchedule
-from loopwise.reports import render_table, summarise, write_html_report, write_json_report
-from loopwise.stopping import CostAwareStop, MaxLoops, Plateau, StabilizingPredictions, StoppingCriterion, TargetMetric
+
+if TYPE_CHECKING:  # each command imports what it uses, so `serve` or `--help` starts without scikit-learn or matplotlib
+    from loopwise.experiments import RunProgress
+
+# The same as loopwise.loop.RETRAIN_MODES (tests/cli/test_startup.py checks), for the help text without importing the loop.
+RETRAIN_MODES = ("scratch", "warm_start", "new_only")
 
 app = typer.Typer(
     help="Active-learning loops that are recorded, resumable and reported.",
@@ -31,12 +31,14 @@ app.add_typer(runs_app, name="runs")
 from loopwise.cli._serve import serve_cmd as _serve_cmd; app.command("serve")(_serve_cmd)  # noqa: E402, E702
 app.add_typer(bench_app, name="bench")
 from loopwise.cli._labels import labels_app as _labels_app; app.add_typer(_labels_app, name="labels")  # noqa: E402, E702
-from loopwise.cli._stream import stream_cmd as _stream_cmd; app.command("stream")(_stream_cmd)  # noqa: E402, E702
 
 DbOption = Annotated[str | None, typer.Option("--db", help=DB_HELP)]
+from loopwise.cli._common import ArtifactsOption  # noqa: E402
 
 
 def _stopping(target: float | None, max_loops: int | None, stable: float | None, plateau: int | None) -> dict | None:
+    from loopwise.stopping import MaxLoops, Plateau, StabilizingPredictions, StoppingCriterion, TargetMetric
+
     criteria: list[StoppingCriterion] = []
     if target is not None:
         criteria.append(TargetMetric(target))
@@ -66,6 +68,8 @@ def _with_cost_stop(spec: dict | None, value: float | None, label_cost: float, c
     """The stopping spec with cost-aware stopping added when --stop-value-per-point is given."""
     if value is None:
         return spec
+    from loopwise.stopping import CostAwareStop
+
     rule = CostAwareStop(value, label_cost=label_cost, compute_rate=compute_rate).describe()
     return {"kind": "AnyOf", "criteria": [*(spec["criteria"] if spec else []), rule]}
 
@@ -85,6 +89,9 @@ class _Bars:
 
 
 def _write_outputs(store, run_ids: list[str], json_out: Path | None, report_out: Path | None) -> None:
+    from loopwise.experiments import load_results
+    from loopwise.reports import render_table, summarise, write_html_report, write_json_report
+
     results = load_results(store, run_ids)
     summary = summarise(results)
     console.print(render_table(summary))
@@ -133,15 +140,21 @@ def simulate_cmd(
     annotators: Annotated[str | None, typer.Option("--annotators", help="Simulated annotator panel by accuracy, e.g. 0.9,0.75,0.6; labels by Dawid-Skene consensus.")] = None,
     audit: Annotated[bool, typer.Option("--audit", help="Audit labels each loop (cleanlab on out-of-fold probabilities); suspects get a second opinion.")] = False,
     db: DbOption = None,
+    artifacts: ArtifactsOption = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Write figures for machines to this file.")] = None,
     report: Annotated[Path | None, typer.Option("--report", help="Write the HTML report to this file.")] = None,
 ) -> None:
     """Run simulated active learning (a ground-truth oracle) for each strategy and seed, and compare them."""
+    from loopwise.experiments import simulate
+    from loopwise.experiments._config import DataSpec
+    from loopwise.experiments._costs import parse_class_costs
+    from loopwise.loop import AdaptiveSchedule, FixedSchedule, GeometricSchedule, Schedule
+
     with user_errors():
         if retrain not in RETRAIN_MODES:
             raise ConfigError(f"--retrain must be one of {', '.join(RETRAIN_MODES)}; got {retrain!r}")
         initializer = initializer_spec(init, init_ids, initial)
-        schedule = (
+        schedule: Schedule = (
             FixedSchedule(initial, batch, budget)
             if growth == 1.0
             else GeometricSchedule(initial, batch, growth, budget)
@@ -163,7 +176,7 @@ def simulate_cmd(
         for name in strategy:
             make_strategy(name)  # an unknown name fails before any data is loaded
         _label_quality(noise, annotators, audit)
-        with open_store(db) as store, make_progress() as progress:
+        with open_store(db, artifacts) as store, make_progress() as progress:
             bars = _Bars(progress)
             run_ids = simulate(
                 store,
@@ -181,15 +194,17 @@ def simulate_cmd(
                 label_quality=_label_quality(noise, annotators, audit),
                 on_loop=bars.on_loop,
             )
-        with open_store(db) as store:
+        with open_store(db, artifacts) as store:
             _write_outputs(store, run_ids, json_out, report)
         console.print(f"{len(run_ids)} runs stored in [bold]{resolve_db(db)}[/]: {' '.join(run_ids)}")
 
 
 @app.command("resume")
-def resume_cmd(run_id: str, db: DbOption = None) -> None:
+def resume_cmd(run_id: str, db: DbOption = None, artifacts: ArtifactsOption = None) -> None:
     """Continue a run that was interrupted (even by kill -9) from its last committed loop."""
-    with user_errors(), open_store(db) as store:
+    from loopwise.experiments import resume_run
+
+    with user_errors(), open_store(db, artifacts) as store:
         with make_progress() as progress:
             resume_run(store, run_id, on_loop=_Bars(progress).on_loop)
         run = store.get_run(run_id)
@@ -202,19 +217,21 @@ def report_cmd(
     out: Annotated[Path, typer.Option("--out", help="HTML file to write.")] = Path("report.html"),
     json_out: Annotated[Path | None, typer.Option("--json", help="Also write the figures as JSON.")] = None,
     db: DbOption = None,
+    artifacts: ArtifactsOption = None,
 ) -> None:
     """Write one self-contained HTML report (and optionally JSON) for the given runs."""
-    with user_errors(), open_store(db) as store:
+    with user_errors(), open_store(db, artifacts) as store:
         _write_outputs(store, list(run_ids), json_out, out)
 
 
 @runs_app.command("list")
 def runs_list(
     db: DbOption = None,
+    artifacts: ArtifactsOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the runs as JSON (a list of objects) instead of a table.")] = False,
 ) -> None:
     """List stored runs, oldest first, with their full ids (for resume, report and runs show)."""
-    with user_errors(), open_store(db) as store:
+    with user_errors(), open_store(db, artifacts) as store:
         rows = [_run_row(store, run) for run in store.list_runs()]
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
@@ -239,9 +256,11 @@ def _run_row(store, run) -> dict:  # noqa: ANN001 - Store and its run summary
 
 
 @runs_app.command("show")
-def runs_show(run_id: str, db: DbOption = None) -> None:
+def runs_show(run_id: str, db: DbOption = None, artifacts: ArtifactsOption = None) -> None:
     """Show a run's config and its loops."""
-    with user_errors(), open_store(db) as store:
+    from loopwise.experiments import load_results
+
+    with user_errors(), open_store(db, artifacts) as store:
         run = store.get_run(run_id)
         console.print(f"[bold]run {run.id}[/] ({run.name}) on {run.project_name}: {run.status}")
         console.print_json(json.dumps(run.config))
