@@ -31,6 +31,7 @@ app.add_typer(runs_app, name="runs")
 from loopwise.cli._serve import serve_cmd as _serve_cmd; app.command("serve")(_serve_cmd)  # noqa: E402, E702
 app.add_typer(bench_app, name="bench")
 from loopwise.cli._labels import labels_app as _labels_app; app.add_typer(_labels_app, name="labels")  # noqa: E402, E702
+from loopwise.cli._stream import stream_cmd as _stream_cmd; app.command("stream")(_stream_cmd)  # noqa: E402, E702
 
 DbOption = Annotated[str | None, typer.Option("--db", help=DB_HELP)]
 from loopwise.cli._common import ArtifactsOption  # noqa: E402
