@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import sklearn
 
 from loopwise.stream._budget import BudgetManager
 from loopwise.stream._learner import IncrementalLearner
@@ -45,6 +46,12 @@ class ChunkOutcome:
 
 def run_chunk(state: StreamState, X: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> ChunkOutcome:
     """Predict each record, then let the manager decide to ask for its label; learn the labels asked."""
+    # One record at a time, scikit-learn's input checks cost more than the learning; the inputs are ours.
+    with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
+        return _run_chunk(state, np.asarray(X, dtype=np.float64), np.asarray(y), rng)
+
+
+def _run_chunk(state: StreamState, X: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> ChunkOutcome:
     n = len(X)
     predictions = np.zeros(n, dtype=np.int64)
     asked: list[int] = []
