@@ -318,8 +318,8 @@ class ServerProcess:
 
     def cpu_seconds(self) -> dict[str, float]:
         """CPU time so far of the server's processes: ``serving`` (requests) and ``learning`` (the
-        retraining child, which runs at a lower priority). Unlike latency, this barely depends on
-        what else the machine runs, so it compares configurations on a shared machine."""
+        retraining child, which runs at a lower priority): the cost of a request next to its
+        latency (it too grows on a crowded machine, through cache misses and contention)."""
         assert self.process is not None
         ticks = os.sysconf("SC_CLK_TCK")
         own_nice = None
