@@ -33,6 +33,7 @@ from ._annotation_models import (
     AnnotatorPasswordRow,
     ProjectMemberRow,
 )
+from ._db import writer
 from ._json import to_json
 from ._models import (
     ROLES,
@@ -199,9 +200,13 @@ class AnnotationRepository:
 
     @contextmanager
     def _write(self, project_id: int | None = None) -> Iterator[Session]:
-        """A write transaction; with ``project_id`` it is serialised with every other writer of it."""
+        """A write transaction; with ``project_id`` it is serialised with every other writer of it.
+
+        It takes the write lock as it begins (BEGIN IMMEDIATE on SQLite, see _db.writer), so a read
+        then a write waits for another process's writer instead of failing with 'database is locked'.
+        """
         with self._write_lock if self._sqlite else _nolock():
-            with self._sessions.begin() as session:
+            with self.store._write_sessions.begin() as session:
                 if project_id is not None:
                     _lock_project(session.connection(), project_id)
                 yield session
@@ -210,7 +215,7 @@ class AnnotationRepository:
     def _write_conn(self, project_id: int) -> Iterator[Connection]:
         """Like :meth:`_write`, on a Core connection: the queue's hot paths skip the ORM's overhead."""
         with self._write_lock if self._sqlite else _nolock():
-            with self._engine.begin() as conn:
+            with writer(self._engine).begin() as conn:
                 _lock_project(conn, project_id)
                 yield conn
 
