@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import atexit
+import gc
 import logging
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -104,8 +106,13 @@ def tune_for_serving(switch_interval: float = 0.0005) -> None:
     trips; after each, its thread may wait for the GIL while the event loop runs: up to Python's
     switch interval (default 5 ms) per statement, with the lock held and every other annotator of
     the project waiting on it. Only for a server process.
+
+    It also makes the process exit promptly once stopped: the interpreter's last garbage collections
+    would walk every object scikit-learn and the rest allocated (seconds on a busy machine) only to
+    free memory the OS takes back anyway, so those objects are frozen out of them at exit.
     """
     sys.setswitchinterval(switch_interval)
+    atexit.register(gc.freeze)
 
 
 @contextmanager

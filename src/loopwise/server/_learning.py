@@ -302,11 +302,14 @@ class LearningWorker:
         with self._cond:
             self._stopping = True
             self._cond.notify_all()
+        executor, self._executor = self._executor, None
+        if executor is not None:  # killed, not awaited: it only computes (this thread writes) and may be slow
+            for process in list((getattr(executor, "_processes", None) or {}).values()):
+                process.kill()
+            executor.shutdown(wait=True, cancel_futures=True)
         self._thread.join(timeout=30)
         if self._poller is not None:
             self._poller.join(timeout=30)
-        if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
 
     def training(self, project_id: int) -> bool:
         with self._cond:
@@ -353,6 +356,8 @@ class LearningWorker:
             try:
                 self.retrain(project_id)
             except Exception as exc:  # a failed retrain must not kill the worker; it is reported
+                if self._stopping:  # the child was ended by stop(): not a failure
+                    return
                 log.exception("retraining project %s failed", project_id)
                 self.errors.append(f"project {project_id}: {exc}")
             finally:
