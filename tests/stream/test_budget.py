@@ -61,3 +61,9 @@ def test_unknown_manager_and_bad_budget_are_refused() -> None:
         make_manager("nope", 0.1)
     with pytest.raises(ConfigError, match=r"budget must be a fraction in \(0, 1\], got 1.5"):
         make_manager("random", 1.5)
+
+
+@pytest.mark.parametrize("manager", ["variable_uncertainty", "biqf"])
+def test_managers_without_random_draws_give_one_run_for_every_seed(manager: str) -> None:
+    # The stream benchmark runs these once per dataset on the strength of this.
+    assert run(manager, 0.1, seed=0, n=1500)[0] == run(manager, 0.1, seed=5, n=1500)[0]
