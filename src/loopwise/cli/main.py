@@ -206,6 +206,8 @@ def resume_cmd(run_id: str, db: DbOption = None, artifacts: ArtifactsOption = No
     from loopwise.experiments import resume_run
 
     with user_errors(), open_store(db, artifacts) as store:
+        if store.get_run(run_id).config.get("kind") == "stream":  # stream runs resume through `loopwise stream`
+            return _stream_cmd(resume=run_id, db=db)
         with make_progress() as progress:
             resume_run(store, run_id, on_loop=_Bars(progress).on_loop)
         run = store.get_run(run_id)
