@@ -21,17 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
-from loopwise.core import Pool
-from loopwise.core.records import LoopRecord
-from loopwise.data import Dataset, featurize
-from loopwise.evaluation import evaluate
-from loopwise.learners import as_learner, make_estimator
-from loopwise.loop import FixedSchedule, Loop
+from loopwise.core import LoopRecord, Pool
 from loopwise.stopping import parse_stopping
 from loopwise.storage import AnnotationRepository, LoopWrite, Store
-from loopwise.strategies import Strategy, make_strategy
 
 log = logging.getLogger("loopwise.server.learning")
 
@@ -60,7 +53,6 @@ class RetrainResult:
 
 
 # -- features -----------------------------------------------------------------------------------
-
 _feature_cache: dict[tuple[str, int], tuple[tuple[int, ...], Any, Any]] = {}
 
 
@@ -71,6 +63,8 @@ def _features(
     cached = _feature_cache.get(key)
     if cached is not None and cached[0] == signature:
         return cached[1], cached[2]
+    import pandas as pd  # here, not at the top: serving requests needs neither pandas nor scikit-learn
+    from loopwise.data import Dataset, featurize
     records = pool + test
     if task == "image":
         X = np.stack([_image_vector(media_dir, r.payload) for r in records]) if records else np.zeros((0, IMAGE_SIDE**2))
@@ -116,6 +110,10 @@ def _image_vector(media_dir: Path, payload: dict[str, Any] | None) -> np.ndarray
 
 def compute_retrain(repo: AnnotationRepository, project_id: int, media_dir: Path) -> RetrainResult | None:
     """Fit the project's learner on its labels, rank the unlabelled pool with its strategy."""
+    from loopwise.evaluation import evaluate
+    from loopwise.learners import as_learner, make_estimator
+    from loopwise.loop import FixedSchedule, Loop
+    from loopwise.strategies import Strategy, make_strategy
     project = repo.get_project(project_id)
     settings = project.settings
     names = project.label_names
@@ -160,7 +158,6 @@ def compute_retrain(repo: AnnotationRepository, project_id: int, media_dir: Path
     timings["train"] = time.perf_counter() - start
     ranking: list[int] = []
     scores: list[float | None] = []
-    pool_proba = None
     if n_candidates > 0:
         start = time.perf_counter()
         query = loop.propose()
@@ -206,6 +203,7 @@ def compute_retrain(repo: AnnotationRepository, project_id: int, media_dir: Path
 def _cross_validate(learner: Any, X: Any, y: np.ndarray, n_classes: int) -> dict[str, Any]:
     """Out-of-fold probabilities scored like a test set; empty when the labels are too few to split."""
     from sklearn.model_selection import StratifiedKFold
+    from loopwise.evaluation import evaluate
 
     counts = np.bincount(y, minlength=n_classes)
     present = counts[counts > 0]
@@ -466,6 +464,8 @@ def _background_priority() -> None:
         os.nice(10)
     except OSError:
         pass
+    for name in ("loopwise.data", "loopwise.evaluation", "loopwise.learners", "loopwise.loop", "loopwise.strategies"):
+        __import__(name)  # now, so that the first retrain does not wait for them
 
 
 _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
