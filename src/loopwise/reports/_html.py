@@ -12,7 +12,6 @@ from typing import Any
 
 from loopwise.reports._costs import break_even, break_even_sentence, ledger_totals
 from loopwise.reports._json import jsonable
-from loopwise.reports._plots import cost_png, learning_curves_png, per_class_f1_png, timings_png
 from loopwise.reports._results import RunResult, check_results
 from loopwise.reports._summary import TARGETS, summarise
 from loopwise.reports._table import SUMMARY_HEADERS, summary_rows
@@ -247,6 +246,9 @@ def _matrices(results: Sequence[RunResult]) -> dict[str, Any]:
 
 def render_html(results: Sequence[RunResult], title: str | None = None) -> str:
     """The whole report as one HTML string; see ``write_html_report``."""
+    # Here, not at the top: matplotlib takes seconds to import, and most users of loopwise.reports draw nothing.
+    from loopwise.reports._plots import cost_png, learning_curves_png, per_class_f1_png, timings_png
+
     results = check_results(results)
     summary = summarise(results)
     dataset = summary["dataset"]
