@@ -28,7 +28,9 @@ def test_importing_the_cli_loads_no_heavy_module() -> None:
 
 
 @pytest.mark.parametrize(("command", "absent"), [
-    ("serve", ("matplotlib", "loopwise.experiments", "loopwise.reports")),
+    # serve: not the retrain's loop either (the child process imports it). scikit-learn and pandas still come,
+    # through server/_services.py (learners, strategies) and server/_imports.py (pandas, loopwise.data).
+    ("serve", ("matplotlib", "loopwise.experiments", "loopwise.reports", "loopwise.loop")),
     ("runs list", ("matplotlib", "fastapi", "loopwise.experiments", "loopwise.server")),
 ])
 def test_a_command_loads_what_it_uses_and_not_the_rest(command: str, absent: tuple[str, ...]) -> None:
@@ -43,6 +45,13 @@ def test_a_command_loads_what_it_uses_and_not_the_rest(command: str, absent: tup
         code += "import loopwise.storage\n"
     loaded = _modules_after(code)
     assert sorted(m for m in absent if m in loaded) == []
+
+
+def test_simulate_and_resume_import_no_plotting_until_a_report_is_drawn() -> None:
+    # What a `simulate`/`resume` subprocess imports before it runs: matplotlib cost each of them seconds.
+    loaded = _modules_after("import loopwise.experiments\nimport loopwise.reports\nfrom loopwise.experiments import simulate")
+    assert "loopwise.reports" in loaded
+    assert sorted(m for m in ("matplotlib", "loopwise.reports._plots") if m in loaded) == []
 
 
 def test_the_help_text_names_the_loops_own_retrain_modes() -> None:
