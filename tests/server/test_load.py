@@ -82,7 +82,7 @@ def _wait_for_a_loop(admin: httpx.Client, project_id: int, timeout: float = 180.
         loops: list[dict[str, Any]] = admin.get(f"/api/projects/{project_id}/stats").raise_for_status().json()["loops"]
         if loops or time.monotonic() > deadline:
             return loops
-        time.sleep(1.0)
+        time.sleep(0.1)
 
 
 def _assert_nothing_lost_or_shared(result: LoadResult, stored: dict[str, int]) -> None:
