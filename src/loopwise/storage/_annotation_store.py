@@ -35,6 +35,7 @@ from ._annotation_models import (
 )
 from ._db import writer
 from ._json import to_json
+from ._queue_pg import PG_LEASE_NEXT, PG_WRITE_LABEL
 from ._models import (
     ROLES,
     TASKS,
@@ -537,12 +538,26 @@ class AnnotationRepository:
 
         With a ``budget``, a record nobody has labelled or holds is leased only while fewer than
         ``budget`` records are labelled or held (:meth:`budget_used`), so the queue never hands out
-        more records than the budget pays for. The hot path of the server: three prepared
-        statements in one serialised transaction (four with a budget).
+        more records than the budget pays for. The hot path of the server: on SQLite three prepared
+        statements in one serialised transaction (four with a budget); on PostgreSQL the project lock
+        and one statement (storage/_queue_pg.py), so the lock is held for one round trip and the commit.
         """
         now = _now()
         expires = now + timedelta(seconds=lease_seconds)
         with self._write_conn(project_id) as conn:
+            if not self._sqlite:
+                # One statement under the project lock (see _queue_pg): the lock is held one round trip.
+                found = conn.execute(
+                    PG_LEASE_NEXT,
+                    {"project": project_id, "user": user_id, "k": k, "now": now, "expires": expires,
+                     "budget": budget},
+                ).first()
+                if found is None:
+                    return None
+                return QueueRecord(
+                    record_id=found.record_id, external_id=found.external_id, payload=_payload(found.payload),
+                    role=found.role, state=found.state, n_labels=found.n_labels, lease_expires_at=expires,
+                )
             mine = conn.execute(_SQL_MY_LEASES, {"user": user_id, "project": project_id}).all()
             live = [row for row in mine if _utc(row.expires_at) > now]
             lapsed = [row.id for row in mine if _utc(row.expires_at) <= now]
@@ -610,23 +625,44 @@ class AnnotationRepository:
                     )
             elif state.n_labels >= k:
                 raise ConflictError(f"record {record_id} already has its {k} label(s)")
-            label_id = conn.execute(
-                _SQL_INSERT_LABEL,
-                {"record": record_id, "run": project.run_id, "value": value, "name": user.name, "now": now,
-                 "head": state.head},
-            ).scalar_one()
-            event_id = conn.execute(
-                _SQL_INSERT_EVENT,
-                {"project": project.id, "record": record_id, "user": user.id, "label": label_id, "now": now},
-            ).scalar_one()
             n_labels = state.n_labels + 1
-            conn.execute(
-                _SQL_COUNT_LABEL, {"record": record_id, "n": n_labels, "state": "done" if n_labels >= k else "open"}
-            )
-            conn.execute(_SQL_RELEASE, {"record": record_id, "user": user.id})
+            if not self._sqlite:
+                # The four writes as one statement (see _queue_pg): one round trip with the lock held.
+                ids = conn.execute(
+                    PG_WRITE_LABEL,
+                    {"record": record_id, "run": project.run_id, "value": value, "name": user.name, "now": now,
+                     "head": state.head, "project": project.id, "user": user.id, "n": n_labels,
+                     "state": "done" if n_labels >= k else "open"},
+                ).one()
+                label_id, event_id = ids.label_id, ids.event_id
+            else:
+                label_id, event_id = self._write_label_sqlite(
+                    conn, project, record_id, user, value, state.head, n_labels, k, now
+                )
         if sync:
             self.sync()
         return LabelAck(int(label_id), int(event_id), record_id, str(state.external_id), value, user.name, now)
+
+    @staticmethod
+    def _write_label_sqlite(
+        conn: Connection, project: AnnotationProjectInfo, record_id: int, user: UserInfo, value: str,
+        head: int | None, n_labels: int, k: int, now: datetime,
+    ) -> tuple[int, int]:
+        """A label's writes on SQLite, one statement each (it has no data-modifying CTEs; no round trips)."""
+        label_id = conn.execute(
+            _SQL_INSERT_LABEL,
+            {"record": record_id, "run": project.run_id, "value": value, "name": user.name, "now": now,
+             "head": head},
+        ).scalar_one()
+        event_id = conn.execute(
+            _SQL_INSERT_EVENT,
+            {"project": project.id, "record": record_id, "user": user.id, "label": label_id, "now": now},
+        ).scalar_one()
+        conn.execute(
+            _SQL_COUNT_LABEL, {"record": record_id, "n": n_labels, "state": "done" if n_labels >= k else "open"}
+        )
+        conn.execute(_SQL_RELEASE, {"record": record_id, "user": user.id})
+        return int(label_id), int(event_id)
 
     def budget_used(self, project_id: int) -> int:
         """Pool records that count against a label budget: labelled at least once, or held under a live lease."""
