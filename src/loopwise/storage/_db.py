@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import URL, Engine, create_engine, event, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import StaticPool
 
@@ -27,6 +27,14 @@ def parse_url(url: str | None) -> URL:
         raise ConfigError(
             f"cannot parse the store URL {text!r}: expected an SQLAlchemy URL such as "
             "'sqlite:///path/to/loopwise.db' or 'postgresql+psycopg://user:password@host/db'"
+        ) from exc
+    try:
+        # Load the dialect now: an unknown scheme is a setting to correct, not a crash inside create_engine.
+        parsed.get_dialect()
+    except NoSuchModuleError as exc:
+        raise ConfigError(
+            f"the store URL {text!r} names the database {parsed.drivername!r}, which SQLAlchemy does not know: "
+            "use 'sqlite:///path/to/loopwise.db' or 'postgresql+psycopg://user:password@host/db'"
         ) from exc
     if is_sqlite_file(parsed):
         # Absolute, so the store and its artifact folder stay put if the process changes directory.
