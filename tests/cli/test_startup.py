@@ -28,9 +28,9 @@ def test_importing_the_cli_loads_no_heavy_module() -> None:
 
 
 @pytest.mark.parametrize(("command", "absent"), [
-    # serve: not the retrain's loop either (the child process imports it). scikit-learn and pandas still come,
-    # through server/_services.py (learners, strategies) and server/_imports.py (pandas, loopwise.data).
-    ("serve", ("matplotlib", "loopwise.experiments", "loopwise.reports", "loopwise.loop")),
+    # serve: not the retrain's loop either, nor scikit-learn (the child process imports them); pandas still
+    # comes, through server/_imports.py.
+    ("serve", ("matplotlib", "loopwise.experiments", "loopwise.reports", "loopwise.loop", "sklearn", "scipy")),
     ("runs list", ("matplotlib", "fastapi", "loopwise.experiments", "loopwise.server")),
 ])
 def test_a_command_loads_what_it_uses_and_not_the_rest(command: str, absent: tuple[str, ...]) -> None:

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as pdt
 
+from loopwise.core.splits import HELD_OUT_NAMES
 from loopwise.data._dataset import Dataset
 from loopwise.errors import DataError
 
@@ -208,8 +209,7 @@ def encode_labels(
 
 
 # Held-out evaluation rows go by several names (GLUE's SST-2 ships train/validation, CoNLL-2003 and
-# GoEmotions train/dev/test); every one of them is held out and evaluated on, exactly as 'test' is.
-HELD_OUT_NAMES = ("test", "dev", "val", "valid", "validation")
+# GoEmotions train/dev/test); every one of them (HELD_OUT_NAMES) is held out and evaluated on, exactly as 'test' is.
 
 
 def parse_split(values: pd.Series, loc: Locator, what: str) -> np.ndarray:

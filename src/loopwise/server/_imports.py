@@ -17,7 +17,7 @@ from typing import Any, BinaryIO
 import numpy as np
 import pandas as pd
 
-from loopwise.data._table import HELD_OUT_NAMES
+from loopwise.core.splits import HELD_OUT_NAMES
 from loopwise.errors import DataError
 from loopwise.server._errors import ForbiddenError, TooLargeError
 

@@ -19,7 +19,6 @@ import anyio.to_thread
 from pydantic import ValidationError
 
 from loopwise.errors import ConfigError, DataError
-from loopwise.learners import LIBRARY
 from loopwise.server import _schemas as s
 from loopwise.server._errors import AuthError, ForbiddenError
 from loopwise.server._imports import confine, read_path, read_upload
@@ -29,7 +28,6 @@ from loopwise.server._settings import ServerSettings
 from loopwise.stopping import parse_stopping
 from loopwise.storage import AnnotationRepository
 from loopwise.storage._annotation_store import AnnotationProjectInfo, CurrentLabel, NewRecords, QueueRecord, UserInfo
-from loopwise.strategies import make_strategy
 
 log = logging.getLogger("loopwise.server")
 
@@ -407,6 +405,10 @@ def require_admin(user: UserInfo) -> None:
 
 
 def check_settings(settings: s.ProjectSettings, task: str) -> None:
+    # Imported here: the learners and strategies pull in scikit-learn, which requests never need.
+    from loopwise.learners import LIBRARY
+    from loopwise.strategies import make_strategy
+
     if settings.learner not in LIBRARY:
         raise ConfigError(f"unknown learner {settings.learner!r}; known learners: {', '.join(sorted(LIBRARY))}")
     if settings.learner == "tfidf_logreg":
