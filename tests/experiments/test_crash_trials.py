@@ -25,6 +25,7 @@ import numpy as np
 import pytest
 
 from loopwise.storage import Store
+from tests.processes import live_processes
 
 SEED = 20261201
 N_KILLS = 20
@@ -73,26 +74,8 @@ def _run(context: Any, args: list[str], log: Path) -> int:
     return int(process.exitcode)
 
 
-def _group_members(pgid: int) -> list[int]:
-    """Live processes whose process group is ``pgid`` (from /proc; zombies count as gone)."""
-    members = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:  # the process ended while we looked
-            continue
-        # Fields after the command name, which is in parentheses and may hold spaces.
-        fields = stat[stat.rindex(")") + 2 :].split()
-        state, pgrp = fields[0], int(fields[2])
-        if pgrp == pgid and state != "Z":
-            members.append(int(entry.name))
-    return members
-
-
 def _assert_no_process_left(pid: int) -> None:
-    left = _group_members(pid)
+    left = [member for member, _ in live_processes(group=pid)]
     assert left == [], f"processes {left} of the command (group {pid}) are still running"
 
 

@@ -23,6 +23,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from loopwise.storage import AnnotationRepository, Store
+from tests.processes import live_processes, wait_until_gone
 from tests.server.live import LiveServer, admin_client, make_annotators
 
 pytestmark = pytest.mark.slow
@@ -32,34 +33,13 @@ N_ANNOTATORS = 4
 SEED = 8
 
 
-def session_processes(session_id: int) -> list[tuple[int, str]]:
-    """(pid, command line) of every live process in the session (a server started with start_new_session)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
-        except OSError:
-            continue
-        # Fields after the command name, which sits in parentheses and may hold spaces.
-        fields = stat[stat.rindex(")") + 2 :].split()
-        state, session = fields[0], int(fields[3])
-        if session == session_id and state not in ("Z", "X"):
-            found.append((int(entry.name), cmdline))
-    return found
-
-
 def kill_server_only(server: LiveServer) -> list[tuple[int, str]]:
     """SIGKILL the server process (not its group, as a crash or the OOM killer would); returns survivors."""
     assert server.process is not None
     pid = server.process.pid
     os.kill(pid, signal.SIGKILL)
     server.process.wait(timeout=10)
-    deadline = time.monotonic() + 30
-    while (left := session_processes(pid)) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    left = wait_until_gone(session=pid)
     server._kill_group()  # whatever survived must not leak into the rest of the suite
     return left
 
@@ -144,7 +124,7 @@ def _check_store(url: str, db: Path, project_id: int, acked: dict[int, tuple[int
 def test_kill_9_takes_the_retraining_child_and_the_resource_tracker_with_it(tmp_path: Path) -> None:
     server = LiveServer(f"sqlite:///{tmp_path / 'orphans.db'}", tmp_path).start()
     assert server.process is not None
-    children = [p for p in session_processes(server.process.pid) if p[0] != server.process.pid]
+    children = [p for p in live_processes(session=server.process.pid) if p[0] != server.process.pid]
     # The child starts with the server (spawn, then the resource tracker its queues need).
     assert any("multiprocessing" in cmd for _, cmd in children), f"no retraining child started: {children}"
     left = kill_server_only(server)
@@ -246,12 +226,10 @@ def test_kill_9_of_serve_with_workers_leaves_no_worker_behind(tmp_path: Path) ->
                     break
             except httpx.HTTPError:
                 time.sleep(0.1)
-        assert len(session_processes(process.pid)) >= 3, session_processes(process.pid)  # parent, 2 workers, ...
+        assert len(live_processes(session=process.pid)) >= 3, live_processes(session=process.pid)  # parent, 2 workers, ...
         os.kill(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
-        deadline = time.monotonic() + 30
-        while (left := session_processes(process.pid)) and time.monotonic() < deadline:
-            time.sleep(0.05)
+        left = wait_until_gone(session=process.pid)
         assert not left, f"processes left running after kill -9 of serve --workers 2: {left}"
     finally:
         try:

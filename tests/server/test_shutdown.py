@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
 from loopwise.storage import AnnotationRepository, Store
+from tests.processes import live_processes, wait_until_gone
 from tests.server.live import LiveServer, admin_client, make_annotators
-from tests.server.test_crash import session_processes
 
 pytestmark = pytest.mark.slow
 
@@ -40,7 +39,7 @@ def test_sigterm_during_a_retrain_ends_the_server_and_its_child_and_keeps_every_
                 )
                 assert response.status_code == 201, response.text
                 acked[response.json()["id"]] = record["id"]
-        assert any("multiprocessing" in cmd for p, cmd in session_processes(pid) if p != pid), "no retraining child"
+        assert any("multiprocessing" in cmd for p, cmd in live_processes(session=pid) if p != pid), "no retraining child"
         server.process.send_signal(signal.SIGTERM)
         try:
             # A bound for a hung server, not a latency floor: a prompt stop takes well under a second.
@@ -52,9 +51,7 @@ def test_sigterm_during_a_retrain_ends_the_server_and_its_child_and_keeps_every_
         # The store was closed, not abandoned: its last connection checkpointed the WAL and removed it.
         assert not (tmp_path / "stop.db-wal").exists(), sorted(p.name for p in tmp_path.iterdir())
         assert "Traceback" not in server.log(), server.log()
-        deadline = time.monotonic() + 30  # the kernel reaps the killed child just after the server's exit
-        while (left := session_processes(pid)) and time.monotonic() < deadline:
-            time.sleep(0.05)
+        left = wait_until_gone(session=pid)  # the kernel reaps the killed child just after the server's exit
         assert not left, f"processes left running after the server stopped: {left}"
     finally:
         server.stop()
