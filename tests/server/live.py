@@ -24,8 +24,12 @@ def free_port() -> int:
 class LiveServer:
     """``loopwise serve --db URL`` on 127.0.0.1; ``kill9()`` ends it the hard way."""
 
-    def __init__(self, db_url: str, workdir: Path, *, artifacts: Path | None = None, port: int | None = None) -> None:
+    def __init__(
+        self, db_url: str, workdir: Path, *, artifacts: Path | None = None, port: int | None = None,
+        secret_key: str | None = "a-fixed-secret-key-for-the-tests",
+    ) -> None:
         self.db_url = db_url
+        self.secret_key = secret_key
         self.workdir = workdir
         self.artifacts = artifacts
         self.port = port or free_port()
@@ -37,9 +41,12 @@ class LiveServer:
         env = {
             **os.environ,
             "LOOPWISE_ADMIN_PASSWORD": ADMIN_PASSWORD,
-            "LOOPWISE_SECRET_KEY": "a-fixed-secret-key-for-the-tests",
             "PYTHONUNBUFFERED": "1",
         }
+        # None: the server keeps its own secret with the store, as it does by default.
+        env.pop("LOOPWISE_SECRET_KEY", None)
+        if self.secret_key is not None:
+            env["LOOPWISE_SECRET_KEY"] = self.secret_key
         command = [
             sys.executable, "-m", "loopwise.cli.main", "serve", "--db", self.db_url, "--host", "127.0.0.1",
             "--port", str(self.port), "--import-dir", str(self.workdir / "imports"),

@@ -49,12 +49,13 @@ def _serve_workers(settings: ServerSettings, host: str, port: int, log_level: st
 
     from loopwise.server._app import learning_only
 
-    # The workers read their settings from the environment; one secret key, so a session cookie
-    # signed by one worker is good in every other.
+    # The workers read their settings from the environment. Without a secret key set, each reads
+    # the one kept with the store, so a session cookie signed by one worker is good in every other.
     os.environ.update({
-        "LOOPWISE_DB": settings.db, "LOOPWISE_IMPORT_DIR": str(settings.import_dir),
-        "LOOPWISE_SECRET_KEY": settings.secret_key, "LOOPWISE_LEARN": "false",
+        "LOOPWISE_DB": settings.db, "LOOPWISE_IMPORT_DIR": str(settings.import_dir), "LOOPWISE_LEARN": "false",
     })
+    if settings.secret_key:
+        os.environ["LOOPWISE_SECRET_KEY"] = settings.secret_key
     if settings.artifacts_dir is not None:
         os.environ["LOOPWISE_ARTIFACTS_DIR"] = str(settings.artifacts_dir)
     with learning_only(settings):

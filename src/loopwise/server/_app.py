@@ -18,9 +18,11 @@ from starlette.middleware.sessions import SessionMiddleware
 from loopwise.server._errors import install_error_handlers
 from loopwise.server._learning import LearningWorker, _die_with_parent
 from loopwise.server._limits import BodyLimitMiddleware
+from loopwise.server._security import session_secret
 from loopwise.server._services import Services
 from loopwise.server._settings import ServerSettings
 from loopwise.server.routes import auth, pages, projects, queue, records, users
+from loopwise.server.routes.docs import install_docs
 from loopwise.storage import AnnotationRepository, Store
 
 HERE = Path(__file__).resolve().parent
@@ -63,7 +65,7 @@ def create_app(settings: ServerSettings | None = None, *, store: Store | None = 
         description="Serve each annotator the next most useful record; retrain in the background.",
         lifespan=lifespan,
         openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,  # served by routes.docs from a package, so it works offline and under the CSP
         redoc_url=None,
     )
     app.state.services = services
@@ -72,10 +74,11 @@ def create_app(settings: ServerSettings | None = None, *, store: Store | None = 
     for module in (auth, users, projects, queue, records):
         app.include_router(module.router, prefix="/api")
     app.include_router(pages.router)
+    install_docs(app)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_middleware(
         SessionMiddleware,
-        secret_key=settings.secret_key,
+        secret_key=_secret(settings, Path(opened.artifacts_dir)),
         session_cookie="loopwise_session",
         max_age=settings.session_max_age,
         same_site="lax",
@@ -89,6 +92,19 @@ def create_app(settings: ServerSettings | None = None, *, store: Store | None = 
         upload_suffixes=UPLOAD_SUFFIXES,
     )
     return app
+
+
+def _secret(settings: ServerSettings, folder: Path) -> str:
+    """The key that signs session cookies; a warning when it dies with this process."""
+    secret, persistent = session_secret(settings.secret_key, folder)
+    if not persistent:
+        message = (
+            f"loopwise: warning: cannot keep a session secret in {folder}; sessions end when the server stops "
+            "(set LOOPWISE_SECRET_KEY to keep them)"
+        )
+        log.warning(message)
+        print(message, file=sys.stderr, flush=True)
+    return secret
 
 
 def app_from_env() -> FastAPI:

@@ -1,4 +1,4 @@
-"""Passwords (salted scrypt), API tokens (random, stored as SHA-256), CSRF tokens, sign-in throttling."""
+"""Passwords (salted scrypt), API tokens (random, stored as SHA-256), CSRF tokens, the session secret, sign-in throttling."""
 
 from __future__ import annotations
 
@@ -6,11 +6,14 @@ import base64
 import hashlib
 import hmac
 import math
+import os
 import secrets
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import urlsplit
 
 from loopwise.errors import LoopwiseError
 
@@ -18,6 +21,8 @@ from loopwise.errors import LoopwiseError
 # interactive logins. They are stored with each hash so they can be raised later.
 _N, _R, _P, _DKLEN = 2**14, 8, 1, 32
 _TOKEN_PREFIX = "lw_"
+# The session secret kept with the store (in its artifact folder), readable by its owner only.
+SECRET_FILE = "session-secret"
 
 
 def hash_password(password: str) -> str:
@@ -62,6 +67,54 @@ def new_csrf_token() -> str:
 
 def same_secret(a: str | None, b: str | None) -> bool:
     return bool(a) and bool(b) and hmac.compare_digest(str(a), str(b))
+
+
+def session_secret(configured: str | None, folder: Path) -> tuple[str, bool]:
+    """(secret, persistent): the configured secret, else one generated once and kept in ``folder``.
+
+    Signed-in sessions then survive restarts. Several processes starting at once (``serve --workers
+    N``) agree on one secret: it is written to a temporary file and linked into place, which fails
+    for all but the first, and every process reads what the first wrote. When the folder cannot be
+    written, the secret is random for this process only (``persistent`` False; the caller warns).
+    """
+    if configured:
+        return configured, True
+    target = Path(folder) / SECRET_FILE
+    try:
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            temporary = target.with_name(f".{SECRET_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
+            descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "w") as handle:
+                handle.write(secrets.token_urlsafe(32))
+            try:
+                os.link(temporary, target)
+            except FileExistsError:
+                pass
+            finally:
+                temporary.unlink()
+        secret = target.read_text().strip()
+    except OSError:
+        return secrets.token_urlsafe(32), False
+    if len(secret) < 16:
+        return secrets.token_urlsafe(32), False
+    return secret, True
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """``target`` if it is a path on this site (``/projects/3/annotate``), else ``default``: no open redirect.
+
+    Refused: anything with a scheme or host (``https://evil``), protocol-relative ``//evil``, and
+    backslashes or control characters, which browsers may read as ``/`` or drop.
+    """
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return default
+    if "\\" in target or any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or target.startswith("/login"):
+        return default
+    return target
 
 
 class ThrottledError(LoopwiseError, PermissionError):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 
 from pydantic import Field
@@ -19,8 +18,10 @@ class ServerSettings(BaseSettings):
     db: str = Field("sqlite:///loopwise.db", description="SQLAlchemy URL of the store.")
     artifacts_dir: Path | None = Field(None, description="Artifact folder; default next to a SQLite file.")
     import_dir: Path = Field(Path("imports"), description="Server-side imports may only read under this folder.")
-    # A fresh random key per start signs cookies; set one to keep sessions across restarts.
-    secret_key: str = Field(default_factory=lambda: secrets.token_urlsafe(32), min_length=16)
+    secret_key: str | None = Field(
+        None, min_length=16,
+        description="Signs session cookies; by default one generated once and kept in the artifact folder.",
+    )
     admin_name: str = "admin"
     admin_password: str | None = Field(None, description="Password of the first admin when the store has none.")
     max_body_bytes: int = Field(1 * MiB, ge=1024, description="Largest JSON request body.")

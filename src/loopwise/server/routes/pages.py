@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -11,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 from loopwise.errors import LoopwiseError
 from loopwise.server._deps import SessionDep
 from loopwise.server._errors import ForbiddenError
+from loopwise.server._security import safe_next
 from loopwise.server.routes._params import ProjectId
 
 router = APIRouter(include_in_schema=False)
@@ -29,16 +31,23 @@ def _signed_in(request: Request, services: SessionDep) -> object | None:
         return None
 
 
+def _to_login(request: Request) -> Response:
+    """To the sign-in page, which brings the user back to this page once signed in."""
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/login?next={quote(here, safe='')}", status_code=303)
+
+
 def _page(request: Request, services: SessionDep, template: str, **context: object) -> Response:
     user = _signed_in(request, services)
     if user is None:
-        return RedirectResponse("/login", status_code=303)
+        return _to_login(request)
     return templates.TemplateResponse(request, template, {"user": user, **context})
 
 
 @router.get("/login", response_class=HTMLResponse)
-def login_page(request: Request) -> Response:
-    return templates.TemplateResponse(request, "login.html", {"user": None})
+def login_page(request: Request, next: str | None = None) -> Response:
+    # Only a path on this site: ?next=https://evil.example must not turn sign-in into a redirector.
+    return templates.TemplateResponse(request, "login.html", {"user": None, "next_url": safe_next(next)})
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -59,7 +68,7 @@ def users_page(request: Request, services: SessionDep) -> Response:
 def project_page(project_id: ProjectId, request: Request, services: SessionDep) -> Response:
     user = _signed_in(request, services)
     if user is None:
-        return RedirectResponse("/login", status_code=303)
+        return _to_login(request)
     project = services.project(user, project_id)  # type: ignore[arg-type]
     return templates.TemplateResponse(request, "project.html", {"user": user, "project": project})
 
@@ -68,6 +77,6 @@ def project_page(project_id: ProjectId, request: Request, services: SessionDep) 
 def annotate_page(project_id: ProjectId, request: Request, services: SessionDep) -> Response:
     user = _signed_in(request, services)
     if user is None:
-        return RedirectResponse("/login", status_code=303)
+        return _to_login(request)
     project = services.project(user, project_id)  # type: ignore[arg-type]
     return templates.TemplateResponse(request, "annotate.html", {"user": user, "project": project})

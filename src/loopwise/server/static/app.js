@@ -13,6 +13,9 @@ async function loadSession() {
   return data;
 }
 
+// Sign-in brings you back here; the server accepts only paths on this site as ?next=.
+function loginUrl() { return "/login?next=" + encodeURIComponent(window.location.pathname + window.location.search); }
+
 async function api(method, path, body) {
   const headers = { Accept: "application/json" };
   const options = { method, headers, credentials: "same-origin" };
@@ -23,7 +26,7 @@ async function api(method, path, body) {
   if (body instanceof FormData) options.body = body;
   else if (body !== undefined) { headers["Content-Type"] = "application/json"; options.body = JSON.stringify(body); }
   const response = await fetch(path, options);
-  if (response.status === 401 && !path.endsWith("/login")) { window.location.href = "/login"; throw new Error("signed out"); }
+  if (response.status === 401 && !path.endsWith("/login")) { window.location.href = loginUrl(); throw new Error("signed out"); }
   const text = await response.text();
   let data = null;
   try { data = text ? JSON.parse(text) : null; } catch (e) { data = { detail: text }; }
@@ -59,7 +62,7 @@ const pages = {
       try {
         const session = await api("POST", "/api/login", { name: form.get("name"), password: form.get("password") });
         state.csrf = session.csrf_token;
-        window.location.href = "/";
+        window.location.href = event.target.dataset.next || "/";
       } catch (error) { say(error.message); }
     });
   },
