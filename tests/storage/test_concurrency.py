@@ -32,12 +32,26 @@ N_LOOPS = 12
 # A hung process is a failure, not a slow machine: these are far above what a round needs.
 PROCESS_TIMEOUT_S = 240
 
-# Opens the store and queries it in a tight loop, round by round, while the writer works on it.
+# Reads the store in a tight loop, round by round, while the writer works on it: by opening it and
+# querying it from Python (kind "store"), or as a user types `loopwise runs list` (kind "cli").
 READER = r"""
-import json, sys, time
+import json, subprocess, sys, time
 from pathlib import Path
-from loopwise.storage import Store
-urls, folder, name = json.loads(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
+urls, folder, name, kind = json.loads(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], sys.argv[4]
+if kind == "store":
+    from loopwise.storage import Store
+
+def read(i, url):
+    if kind == "cli":
+        out = subprocess.run([sys.executable, "-m", "loopwise.cli.main", "runs", "list", "--db", url],
+                             capture_output=True, text=True)
+        if out.returncode != 0:
+            raise RuntimeError(f"exit {out.returncode}: {out.stderr.strip()[-300:]}")
+        return
+    with Store.open(url, artifacts_dir=folder / f"artifacts-{i}") as store:
+        for run in store.list_runs():
+            store.loops(run.id)
+
 (folder / f"ready-{name}").touch()
 reads = failures = 0
 errors = []
@@ -47,38 +61,11 @@ for i, url in enumerate(urls):
     while True:
         done = (folder / f"done-{i}").exists()  # looked at first: one more full read after the end
         try:
-            with Store.open(url, artifacts_dir=folder / f"artifacts-{i}") as store:
-                for run in store.list_runs():
-                    store.loops(run.id)
+            read(i, url)
             reads += 1
         except Exception as exc:
             failures += 1
             errors.append(f"round {i}: {type(exc).__name__}: {exc}")
-        if done:
-            break
-print(json.dumps({"reads": reads, "failures": failures, "errors": errors[:5]}))
-"""
-
-# `loopwise runs list` as a user types it, again and again while the writer works.
-CLI_READER = r"""
-import json, subprocess, sys, time
-from pathlib import Path
-urls, folder = json.loads(sys.argv[1]), Path(sys.argv[2])
-(folder / "ready-cli").touch()
-reads = failures = 0
-errors = []
-for i, url in enumerate(urls):
-    while not (folder / f"go-{i}").exists():
-        time.sleep(0.005)
-    while True:
-        done = (folder / f"done-{i}").exists()
-        out = subprocess.run([sys.executable, "-m", "loopwise.cli.main", "runs", "list", "--db", url],
-                             capture_output=True, text=True)
-        if out.returncode == 0:
-            reads += 1
-        else:
-            failures += 1
-            errors.append(f"round {i}: exit {out.returncode}: {out.stderr.strip()[-300:]}")
         if done:
             break
 print(json.dumps({"reads": reads, "failures": failures, "errors": errors[:5]}))
@@ -185,15 +172,13 @@ def _race(
     """Run the writer against the readers over ``urls``; return its stdout and each reader's tally."""
     folder.mkdir()
     payload = json.dumps(urls)
-    readers = [_python(READER, payload, str(folder), str(n)) for n in range(N_READERS)]
-    if cli_reader:
-        readers.append(_python(CLI_READER, payload, str(folder)))
+    names = [str(n) for n in range(N_READERS)] + (["cli"] if cli_reader else [])
+    readers = [_python(READER, payload, str(folder), name, "cli" if name == "cli" else "store") for name in names]
     try:
         # The writer starts once every reader is up, so the readers meet its very first open.
-        names = [f"ready-{n}" for n in range(N_READERS)] + (["ready-cli"] if cli_reader else [])
         for reader in readers:
             assert reader.poll() is None, reader.communicate()[1]
-        _wait_for(folder, names, readers)
+        _wait_for(folder, [f"ready-{name}" for name in names], readers)
         write = _python(writer, payload, str(folder), *writer_args)
         out, err = write.communicate(timeout=PROCESS_TIMEOUT_S)
         assert write.returncode == 0, f"the writer failed while readers read: {err[-2000:]}"
