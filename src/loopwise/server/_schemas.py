@@ -94,7 +94,11 @@ class ProjectSettings(BaseModel):
     """How the active learner drives the queue of a project."""
 
     model_config = ConfigDict(extra="forbid")
-    learner: str = Field("logreg", description="Built-in learner: logreg, tfidf_logreg (text), hgb (tabular).")
+    learner: str = Field(
+        "logreg",
+        description="Built-in learner: logreg, rf, mlp (any task); hgb (tabular, image); minilm, tfidf_svd, "
+        "tfidf_logreg (text). One the project's data cannot feed is refused with a 422 saying why.",
+    )
     strategy: str = Field("margin", description="Querying strategy, e.g. margin, entropy, random, kcenter.")
     strategy_params: dict[str, Any] = Field(default_factory=dict)
     batch_size: int = Field(20, ge=1, le=100_000, description="Records the strategy picks per loop (the queue's head).")
@@ -107,6 +111,11 @@ class ProjectSettings(BaseModel):
 
 
 class ProjectCreate(ProjectSettings):
+    learner: str | None = Field(  # type: ignore[assignment]  # None: the task's default, resolved on create
+        None,
+        description="Built-in learner (see ProjectSettings). Left out or null: minilm for text projects when "
+        "the `text` extra is installed, else logreg (TF-IDF features for text).",
+    )
     name: str = Field(min_length=1, max_length=255)
     task: Literal["text", "tabular", "image"]
     label_names: list[str] = Field(min_length=1, max_length=100)

@@ -23,6 +23,7 @@ from loopwise.server import _schemas as s
 from loopwise.server._errors import AuthError, ForbiddenError
 from loopwise.server._imports import confine, read_path, read_upload
 from loopwise.server._learning import LearningWorker
+from loopwise.server._project_checks import check_settings, project_settings
 from loopwise.server._security import LoginThrottle, hash_password, new_token, token_hash, verify_password
 from loopwise.server._settings import ServerSettings
 from loopwise.stopping import parse_stopping
@@ -156,8 +157,7 @@ class Services:
 
     def create_project(self, actor: UserInfo, body: s.ProjectCreate) -> AnnotationProjectInfo:
         require_admin(actor)
-        settings = s.ProjectSettings.model_validate(body.model_dump(include=set(s.ProjectSettings.model_fields)))
-        check_settings(settings, body.task)
+        settings = project_settings(body)
         return self.repo.create_project(
             body.name, body.task, body.label_names, body.instructions, settings.model_dump(), body.cost_per_label
         )
@@ -173,8 +173,7 @@ class Services:
             issue = exc.errors(include_url=False)[0]
             where = ".".join(str(part) for part in issue["loc"]) or "the JSON"
             raise DataError(f"the 'project' form field: {where}: {issue['msg']}") from None
-        settings = s.ProjectSettings.model_validate(body.model_dump(include=set(s.ProjectSettings.model_fields)))
-        check_settings(settings, body.task)
+        settings = project_settings(body)
         records = read_upload(
             handle, filename, task=body.task, media_dir=self.media_dir, id_column=id_column or None,
             label_column="label", split_column="split", label_names=body.label_names,
@@ -402,20 +401,6 @@ class Services:
 def require_admin(user: UserInfo) -> None:
     if user.role != "admin":
         raise ForbiddenError("only an admin can do this")
-
-
-def check_settings(settings: s.ProjectSettings, task: str) -> None:
-    # Imported here: the learners and strategies pull in scikit-learn, which requests never need.
-    from loopwise.learners import LIBRARY
-    from loopwise.strategies import make_strategy
-
-    if settings.learner not in LIBRARY:
-        raise ConfigError(f"unknown learner {settings.learner!r}; known learners: {', '.join(sorted(LIBRARY))}")
-    if settings.learner == "tfidf_logreg":
-        raise ConfigError("tfidf_logreg takes raw texts; text projects are featurised with TF-IDF already, use logreg")
-    make_strategy(settings.strategy, **settings.strategy_params)
-    if settings.stopping is not None:
-        parse_stopping(settings.stopping)
 
 
 def label_budget(settings: dict[str, Any]) -> int | None:

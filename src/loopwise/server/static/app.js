@@ -83,7 +83,7 @@ const pages = {
       const payload = {
         name: data.get("name"), task: data.get("task"), instructions: data.get("instructions") || "",
         label_names: String(data.get("label_names")).split(",").map((s) => s.trim()).filter(Boolean),
-        learner: data.get("learner"), strategy: data.get("strategy") || "margin",
+        learner: data.get("learner") || null, strategy: data.get("strategy") || "margin",
         batch_size: number("batch_size") || 20, retrain_every: number("retrain_every"),
         labels_per_record: number("labels_per_record") || 1,
         stopping: number("budget") ? { kind: "LabelBudget", budget: number("budget") } : null,

@@ -1,0 +1,29 @@
+"""Library learners declare what input they take, and a learner given the wrong kind is refused with why."""
+
+from __future__ import annotations
+
+import pytest
+
+from loopwise.errors import ConfigError
+from loopwise.learners import DENSE, LIBRARY, SPARSE, SPECS, TEXT_LEARNERS, TEXTS, check_learner_input, make_estimator
+
+
+def test_the_declarations_cover_the_library_and_name_the_text_learners() -> None:
+    assert set(SPECS) == set(LIBRARY)
+    assert TEXT_LEARNERS == {"tfidf_logreg", "tfidf_svd", "minilm"}
+    assert SPECS["hgb"].takes == {DENSE} and SPECS["logreg"].takes == {DENSE, SPARSE}
+    assert SPECS["minilm"].extra == "text" and SPECS["logreg"].extra is None
+
+
+def test_a_learner_given_what_it_cannot_take_is_refused_with_the_reason_and_the_source() -> None:
+    with pytest.raises(ConfigError, match=r"^hgb needs dense features; the pool is sparse$"):
+        check_learner_input("hgb", frozenset({SPARSE}), "the pool is sparse")
+    with pytest.raises(ConfigError, match=r"^minilm embeds raw texts; image projects give pixels$"):
+        check_learner_input("minilm", frozenset({DENSE}), "image projects give pixels")
+    check_learner_input("minilm", frozenset({TEXTS, SPARSE}), "unused")  # the text extra is installed here
+    check_learner_input("logreg", frozenset({SPARSE}), "unused")
+
+
+def test_an_unknown_learner_lists_the_known_ones() -> None:
+    with pytest.raises(ConfigError, match="unknown learner 'nosuch'; known learners: hgb, logreg"):
+        make_estimator("nosuch")

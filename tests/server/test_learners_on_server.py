@@ -1,0 +1,89 @@
+"""Learners on the server: one the project's data cannot feed is refused with a reason; failed retrains show."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from loopwise.learners import SPECS
+from loopwise.server._project_checks import PROJECT_INPUTS, default_learner
+from tests.server.conftest import Api
+
+TEXT_ROWS = "id,text\n" + "\n".join(f"r{i},{'great lovely fine' if i % 2 else 'awful bad poor'} item {i}" for i in range(6))
+
+
+def _body(name: str, task: str = "text", **settings: Any) -> dict[str, Any]:
+    return {"name": name, "task": task, "label_names": ["pos", "neg"], **settings}
+
+
+def _names(admin: Api) -> list[str]:
+    return [p["name"] for p in admin.get("/api/projects").json()["data"]]
+
+
+@pytest.mark.parametrize(
+    ("task", "learner", "why"),
+    [
+        ("text", "hgb", "hgb needs dense features; text projects give"),
+        ("image", "minilm", "minilm embeds raw texts; image projects give pixels"),
+        ("tabular", "tfidf_svd", "tfidf_svd embeds raw texts; tabular projects give dense numeric features"),
+        ("text", "nosuch", "unknown learner 'nosuch'; known learners: hgb, logreg, minilm"),
+    ],
+)
+def test_creating_a_project_with_a_learner_its_data_cannot_feed_is_a_422_saying_why(
+    admin: Api, task: str, learner: str, why: str
+) -> None:
+    response = admin.post("/api/projects", json=_body("refused", task, learner=learner))
+    assert response.status_code == 422, response.text
+    assert why in response.json()["detail"]
+    assert _names(admin) == []
+
+
+def test_the_create_and_upload_form_refuses_it_too_and_stores_no_project(admin: Api) -> None:
+    response = admin.post(
+        "/api/projects/upload",
+        data={"project": __import__("json").dumps(_body("refused", learner="hgb"))},
+        files={"file": ("records.csv", TEXT_ROWS.encode(), "text/csv")},
+    )
+    assert response.status_code == 422, response.text
+    assert "hgb needs dense features; text projects give" in response.json()["detail"]
+    assert _names(admin) == []
+
+
+def test_changing_a_project_to_a_learner_its_data_cannot_feed_is_a_422_and_changes_nothing(admin: Api) -> None:
+    project = admin.post("/api/projects", json=_body("reviews", learner="logreg")).json()
+    before = admin.get(f"/api/projects/{project['id']}").json()
+    response = admin.patch(f"/api/projects/{project['id']}", json={"learner": "hgb", "batch_size": 5})
+    assert response.status_code == 422, response.text
+    assert "hgb needs dense features; text projects give" in response.json()["detail"]
+    assert admin.get(f"/api/projects/{project['id']}").json() == before
+    tabular = admin.post("/api/projects", json=_body("table", "tabular")).json()
+    assert admin.patch(f"/api/projects/{tabular['id']}", json={"learner": "hgb"}).status_code == 200
+    response = admin.patch(f"/api/projects/{tabular['id']}", json={"learner": "minilm"})
+    assert response.status_code == 422
+    assert response.json()["detail"] == "minilm embeds raw texts; tabular projects give dense numeric features"
+
+
+def test_every_library_learner_declares_inputs_and_each_task_takes_some_of_them() -> None:
+    kinds = {kind for spec in SPECS.values() for kind in spec.takes}
+    assert kinds <= {"texts", "sparse", "dense"}
+    for task, (given, _) in PROJECT_INPUTS.items():
+        assert any(spec.takes & set(given) for spec in SPECS.values()), task
+
+
+def test_new_projects_default_to_the_tasks_best_learner_that_is_installed(admin: Api) -> None:
+    text = admin.post("/api/projects", json=_body("text")).json()
+    table = admin.post("/api/projects", json=_body("table", "tabular")).json()
+    explicit = admin.post("/api/projects", json=_body("explicit", learner="rf")).json()
+    assert text["settings"]["learner"] == default_learner("text")
+    # With the text extra installed and raw texts reaching text learners, that is the sentence embedder.
+    expected = "minilm" if SPECS["minilm"].installed() and "texts" in PROJECT_INPUTS["text"][0] else "logreg"
+    assert default_learner("text") == expected
+    assert (table["settings"]["learner"], explicit["settings"]["learner"]) == ("logreg", "rf")
+
+
+def test_the_resolved_default_is_stored_with_the_project(client: TestClient, admin: Api) -> None:
+    created = admin.post("/api/projects", json=_body("kept")).json()
+    stored = client.app.state.services.repo.get_project(created["id"])  # type: ignore[attr-defined]
+    assert stored.settings["learner"] == created["settings"]["learner"]
