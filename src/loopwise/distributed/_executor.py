@@ -13,24 +13,24 @@ import numpy as np
 from loopwise.core.records import Selection
 from loopwise.core.topk import merge_top_k
 from loopwise.errors import ConfigError
-from loopwise.strategies import PROBA, Strategy
-from loopwise.strategies._kcenter import KCenterGreedy
-from loopwise.strategies._streaming import ROW_LOCAL, is_row_local
+from loopwise.strategies import K_CENTER, PROBA, TOP_K, Strategy, capabilities, registered_classes
 from loopwise.distributed._partition import Partition
 
 EXECUTORS = ("local", "ray")
 
 
 def _kind(strategy: Strategy) -> str:
-    """How a strategy runs on partitions; refuses the ones whose result would not equal the local one."""
-    if isinstance(strategy, KCenterGreedy):
-        return "kcenter"
-    if is_row_local(strategy) and set(strategy.requires) <= {PROBA}:
-        return "score"
-    supported = sorted(name for name in ROW_LOCAL if name not in {"qbc", "bald", "mean_std", "variation_ratio"})
+    """How a strategy runs on partitions, as its class declares; refuses the ones whose result would not equal the local one."""
+    kind = capabilities(strategy).partition
+    # A merged top-k needs only what a partition computes from the model where it lives: probabilities.
+    if kind == TOP_K and set(strategy.requires) <= {PROBA}:
+        return kind
+    if kind == K_CENTER:
+        return kind
+    runs = sorted(cls.name for cls in registered_classes() if cls.capabilities.partition is not None)
     raise ConfigError(
-        f"strategy {strategy.name!r} cannot run on partitions yet; distributed executors run "
-        f"{', '.join(supported)} (merged partial top-k) and kcenter, kcenter_normalized (distributed greedy)"
+        f"strategy {strategy.name!r} cannot run on partitions (its class declares no partitioning); "
+        f"distributed executors run {', '.join(runs)}"
     )
 
 
@@ -44,12 +44,14 @@ def _bounds(n: int, n_partitions: int) -> list[tuple[int, int]]:
 class Executor(abc.ABC):
     """Runs one loop's INFER and SELECT over partitions of the pool; the result equals the local selection.
 
-    Score-based strategies (least confidence, margin, entropy) score each
+    What runs is what the strategy's class declares (``capabilities.partition``).
+    ``"top_k"`` strategies (least confidence, margin, entropy) score each
     partition where it lives and send back only the rows that can reach the
     global top k (ties at the partition's k-th score included); the driver
-    merges them with the same tie-breaking keys as ``top_k``. k-center runs
-    an exact distributed greedy: every round each partition reports its
-    farthest row, the driver picks the global farthest and broadcasts it.
+    merges them with the same tie-breaking keys as ``top_k``. ``"k_center"``
+    strategies run an exact distributed greedy: every round each partition
+    reports its farthest row, the driver picks the global farthest and
+    broadcasts it. Any other strategy is refused with the list of those that run.
     """
 
     n_partitions: int
@@ -92,20 +94,19 @@ class Executor(abc.ABC):
         local = [candidates[(candidates >= a) & (candidates < b)] - a for a, b in bounds]
         offsets = np.searchsorted(candidates, [a for a, _ in bounds]).tolist()
         shared = self._share(model)
-        if kind == "score":
+        if kind == TOP_K:
             k = min(int(batch_size), candidates.size)
             parts = self._map("score_top_k", [(strategy, shared, loc, off, k, with_proba) for loc, off in zip(local, offsets)])
             positions, scores = merge_top_k([(s, i) for s, i, _ in parts], candidates.size, k, rng)
             proba = np.concatenate([p for _, _, p in parts]) if with_proba else None
             return Selection(positions=positions, scores=np.asarray(scores, dtype=np.float64)), proba
-        assert isinstance(strategy, KCenterGreedy)
         selection = self._kcenter(strategy, shared, bounds, local, offsets, labelled, candidates.size, batch_size, rng)
         proba = np.concatenate(self._map("proba", [(shared,)] * len(bounds))) if with_proba else None
         return selection, proba
 
     def _kcenter(
         self,
-        strategy: KCenterGreedy,
+        strategy: Strategy,
         model: Any,
         bounds: list[tuple[int, int]],
         local: list[np.ndarray],
@@ -115,10 +116,11 @@ class Executor(abc.ABC):
         batch_size: int,
         rng: np.random.Generator,
     ) -> Selection:
-        use = strategy.use
-        # The geometry is the strategy's own declaration (kcenter_normalized: unit-length rows).
-        unit = bool(strategy.unit_length)
-        self._map("kcenter_start", [(model, use, loc, strategy.chunk_size, unit) for loc in local])
+        # A k_center strategy names its space (use), its geometry (unit_length: kcenter_normalized) and chunk size.
+        use = str(getattr(strategy, "use", "features"))
+        unit = bool(getattr(strategy, "unit_length", False))
+        chunk_size = getattr(strategy, "chunk_size", None)
+        self._map("kcenter_start", [(model, use, loc, chunk_size, unit) for loc in local])
         # The labelled rows, gathered where they live and put back in labelling order (their order picks the probes).
         holder = np.searchsorted([b for _, b in bounds], labelled, side="right")
         pieces = self._map("kcenter_rows", [(model, use, labelled[holder == p] - a, unit) for p, (a, _) in enumerate(bounds)])

@@ -1,8 +1,8 @@
 """The loop: the propose -> record state machine, its schedules, initialisation and simulation driver."""
 
 from loopwise.loop._infer import LinearSoftmax, iter_proba, predict_proba_pool
-from loopwise.loop._initial import DiverseInit, GivenIds, Initializer, RandomInit, parse_initializer  # isort: skip
-from loopwise.loop._cold_start import ProbCoverInit, TypiClustInit  # after _initial, which it subclasses
+from loopwise.loop._initial import GivenIds, Initializer, RandomInit, StrategyInit, loop_zero_strategies
+from loopwise.loop._cold_start import DiverseInit, ProbCoverInit, TypiClustInit, parse_initializer
 from loopwise.loop._loop import RETRAIN_MODES, Loop, loop_rng, run_simulation
 from loopwise.loop._schedules import AdaptiveSchedule, FixedSchedule, GeometricSchedule, ListSchedule, Schedule, parse_schedule
 
@@ -20,9 +20,11 @@ __all__ = [
     "ProbCoverInit",
     "RandomInit",
     "Schedule",
+    "StrategyInit",
     "TypiClustInit",
     "iter_proba",
     "loop_rng",
+    "loop_zero_strategies",
     "parse_initializer",
     "parse_schedule",
     "predict_proba_pool",

@@ -1,22 +1,29 @@
-"""Cold-start initialisers for loop 0: TypiClust and ProbCover picks from the features alone, before any model exists."""
+"""The named loop-0 initialisers (diverse, TypiClust, ProbCover) over their strategies, and the parser of stored specs."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
+from loopwise.errors import ConfigError
+from loopwise.loop._initial import GivenIds, Initializer, RandomInit, StrategyInit, loop_zero_strategies, loop_zero_strategy
+from loopwise.strategies import available
 
-from loopwise.loop._initial import Initializer
-from loopwise.strategies import prob_cover, typiclust
+
+class DiverseInit(StrategyInit):
+    """k-means with ``size`` clusters; the record nearest each centroid (the ``diverse`` strategy)."""
+
+    def __init__(self, max_dims: int = 50) -> None:
+        self.max_dims = max_dims
+        self.strategy_ = loop_zero_strategy("diverse", {"max_dims": max_dims})
 
 
-class TypiClustInit(Initializer):
+class TypiClustInit(StrategyInit):
     """The most typical record of each of ``size`` k-means clusters (Hacohen, Dekel & Weinshall 2022).
 
     Built for tiny budgets, where typical records teach a model more than
     uncertain ones. Pools beyond ``max_points`` records are clustered on a
     seeded subsample; sparse features go through a truncated SVD of
-    ``max_dims`` dimensions. See :func:`loopwise.strategies.typiclust`.
+    ``max_dims`` dimensions. The ``typiclust`` strategy with no labels yet.
     """
 
     def __init__(self, n_neighbors: int = 20, max_clusters: int = 500, max_points: int = 20000, max_dims: int = 50) -> None:
@@ -24,27 +31,16 @@ class TypiClustInit(Initializer):
         self.max_clusters = max_clusters
         self.max_points = max_points
         self.max_dims = max_dims
-
-    def select(self, X: Any, ids: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
-        return typiclust(
-            X,
-            None,
-            size,
-            rng,
-            n_neighbors=self.n_neighbors,
-            max_clusters=self.max_clusters,
-            max_points=self.max_points,
-            max_dims=self.max_dims,
-        )
+        self.strategy_ = loop_zero_strategy("typiclust", self.params_())
 
 
-class ProbCoverInit(Initializer):
+class ProbCoverInit(StrategyInit):
     """Greedy maximum coverage with balls of radius ``delta`` (Yehuda, Dekel, Hacohen & Weinshall 2022).
 
     ``delta=None`` takes the largest radius keeping ``alpha`` of the balls
     pure with respect to ``n_clusters`` k-means clusters (set it to the
     number of classes). Pools beyond ``max_points`` records are covered on a
-    seeded subsample. See :func:`loopwise.strategies.prob_cover`.
+    seeded subsample. The ``probcover`` strategy with no labels yet.
     """
 
     def __init__(
@@ -60,16 +56,39 @@ class ProbCoverInit(Initializer):
         self.n_clusters = n_clusters
         self.max_points = max_points
         self.max_dims = max_dims
+        self.strategy_ = loop_zero_strategy("probcover", self.params_())
 
-    def select(self, X: Any, ids: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
-        return prob_cover(
-            X,
-            None,
-            size,
-            rng,
-            delta=self.delta,
-            alpha=self.alpha,
-            n_clusters=self.n_clusters,
-            max_points=self.max_points,
-            max_dims=self.max_dims,
-        )
+
+_KINDS: dict[str, type[Initializer]] = {
+    c.__name__: c for c in (RandomInit, DiverseInit, GivenIds, TypiClustInit, ProbCoverInit, StrategyInit)
+}
+_ALIASES = {
+    "random": "RandomInit",
+    "diverse": "DiverseInit",
+    "ids": "GivenIds",
+    "typiclust": "TypiClustInit",
+    "probcover": "ProbCoverInit",
+}
+
+
+def parse_initializer(spec: dict[str, Any] | str) -> Initializer:
+    """Rebuild an initialiser from ``describe()`` output or a short name.
+
+    Short names: random, diverse, typiclust, probcover, ids, or any
+    registered strategy that declares loop-0 use (``kcenter``), with the
+    spec's other keys as its parameters.
+    """
+    if isinstance(spec, str):
+        spec = {"kind": spec}
+    spec = dict(spec)
+    given = spec.pop("kind", None)
+    kind = _ALIASES.get(str(given), given)
+    if kind in _KINDS:
+        try:
+            return _KINDS[kind](**spec)
+        except TypeError as exc:
+            raise ConfigError(f"initialisation {given!r}: {exc}") from None
+    if isinstance(given, str) and given in available():
+        return StrategyInit(given, spec)
+    known = [*_ALIASES, *(n for n in loop_zero_strategies() if n not in _ALIASES)]
+    raise ConfigError(f"unknown initialisation {given!r}; known: {', '.join(known)}")

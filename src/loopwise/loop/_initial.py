@@ -1,17 +1,15 @@
-"""Loop-0 initialisation: random, diverse (k-means centroids' nearest records), or given ids."""
+"""Loop-0 initialisation: the initialiser contract, a strategy that declares loop-0 use, random, or given ids."""
 
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
-from scipy.cluster.vq import kmeans2
-from scipy.sparse.linalg import svds
 
 from loopwise.errors import ConfigError
+from loopwise.strategies import FEATURES, Strategy, StrategyInputs, make_strategy, registered_classes, serves_loop_zero
 
 
 class Initializer(abc.ABC):
@@ -22,45 +20,61 @@ class Initializer(abc.ABC):
         """Return ``size`` distinct pool positions."""
 
     def describe(self) -> dict[str, Any]:
-        return {"kind": type(self).__name__, **vars(self)}
+        """The spec :func:`~loopwise.loop.parse_initializer` rebuilds this initialiser from (stored with the run)."""
+        return {"kind": type(self).__name__, **self.params_()}
+
+    def params_(self) -> dict[str, Any]:
+        """Constructor arguments, stored unchanged (attributes ending in ``_`` are built state)."""
+        return {k: v for k, v in vars(self).items() if not k.endswith("_")}
 
 
-class RandomInit(Initializer):
-    """A uniform random sample."""
+def loop_zero_strategies() -> list[str]:
+    """The registered strategies that can choose loop 0 with their default parameters (they declare it)."""
+    names = []
+    for cls in registered_classes():
+        try:
+            if cls.capabilities.cold_start and serves_loop_zero(cls()):
+                names.append(cls.name)
+        except (TypeError, ValueError):  # a strategy with required parameters is not usable by name alone
+            continue
+    return names
+
+
+def loop_zero_strategy(name: str, params: Mapping[str, Any] | None = None) -> Strategy:
+    """Build strategy ``name`` for loop 0; one that needs a model (or does not declare loop-0 use) is refused."""
+    strategy = make_strategy(name, **dict(params or {}))
+    if not serves_loop_zero(strategy):
+        needs = sorted(set(strategy.requires) - {FEATURES})
+        why = f"it needs {', '.join(needs)}, which only a model computes" if needs else "its class does not declare cold_start"
+        raise ConfigError(f"strategy {name!r} cannot choose loop 0: {why}; loop-0 strategies: {', '.join(loop_zero_strategies())}")
+    return strategy
+
+
+class StrategyInit(Initializer):
+    """Loop 0 chosen by a strategy that declares loop-0 use: it sees every record's features and no labels.
+
+    ``strategy`` is a registered name (``diverse``, ``typiclust``,
+    ``probcover``, ``kcenter``, ``random``, ...) and ``params`` its
+    constructor arguments. The selection is the strategy's own, on the whole
+    pool with the loop's generator.
+    """
+
+    def __init__(self, strategy: str = "random", params: Mapping[str, Any] | None = None) -> None:
+        self.strategy = strategy
+        self.params = dict(params or {})
+        self.strategy_ = loop_zero_strategy(strategy, self.params)
 
     def select(self, X: Any, ids: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
-        return rng.choice(len(ids), size=size, replace=False).astype(np.int64)
+        features = X if FEATURES in self.strategy_.requires else None
+        inputs = StrategyInputs(candidates=np.arange(len(ids)), features=features)
+        return np.asarray(self.strategy_.select(inputs, size, rng).positions, dtype=np.int64)
 
 
-def _dense_view(X: Any, max_dims: int, rng: np.random.Generator) -> np.ndarray:
-    """Dense low-dimensional view for clustering; sparse text goes through a truncated SVD."""
-    if sp.issparse(X):
-        k = max(1, min(max_dims, min(X.shape) - 1))
-        v0 = rng.uniform(-1, 1, min(X.shape))
-        u, s, _ = svds(sp.csr_matrix(X, dtype=np.float64), k=k, v0=v0)
-        return u * s
-    return np.asarray(X, dtype=np.float64).reshape(X.shape[0], -1)
+class RandomInit(StrategyInit):
+    """A uniform random sample (the ``random`` strategy on the whole pool)."""
 
-
-class DiverseInit(Initializer):
-    """k-means with ``size`` clusters; the record nearest each centroid (one record per centroid)."""
-
-    def __init__(self, max_dims: int = 50) -> None:
-        self.max_dims = max_dims
-
-    def select(self, X: Any, ids: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
-        Z = _dense_view(X, self.max_dims, rng)
-        centroids, _ = kmeans2(Z, size, minit="++", seed=rng)
-        # Greedy nearest-unused assignment keeps the sample at exactly `size` distinct records.
-        d2 = (Z**2).sum(1)[None, :] - 2 * centroids @ Z.T + (centroids**2).sum(1)[:, None]
-        chosen: list[int] = []
-        taken = np.zeros(Z.shape[0], dtype=bool)
-        for row in d2:
-            row = np.where(taken, np.inf, row)
-            best = int(np.argmin(row))
-            taken[best] = True
-            chosen.append(best)
-        return np.asarray(chosen, dtype=np.int64)
+    def __init__(self) -> None:
+        self.strategy_ = loop_zero_strategy("random")
 
 
 class GivenIds(Initializer):
@@ -77,30 +91,3 @@ class GivenIds(Initializer):
         if len(set(self.record_ids)) != len(self.record_ids):
             raise ConfigError("initial record ids contain duplicates")
         return np.asarray([index[i] for i in self.record_ids], dtype=np.int64)
-
-
-# The cold-start initialisers subclass Initializer, so they can only be imported once it exists.
-from loopwise.loop._cold_start import ProbCoverInit, TypiClustInit  # noqa: E402
-
-_KINDS: dict[str, type[Initializer]] = {
-    c.__name__: c for c in (RandomInit, DiverseInit, GivenIds, TypiClustInit, ProbCoverInit)
-}
-_ALIASES = {
-    "random": "RandomInit",
-    "diverse": "DiverseInit",
-    "ids": "GivenIds",
-    "typiclust": "TypiClustInit",
-    "probcover": "ProbCoverInit",
-}
-
-
-def parse_initializer(spec: dict[str, Any] | str) -> Initializer:
-    """Rebuild an initializer from ``describe()`` output or a short name (random, diverse, typiclust, probcover)."""
-    if isinstance(spec, str):
-        spec = {"kind": spec}
-    spec = dict(spec)
-    kind = _ALIASES.get(spec.get("kind", ""), spec.pop("kind", None))
-    spec.pop("kind", None)
-    if kind not in _KINDS:
-        raise ConfigError(f"unknown initialisation {kind!r}; known: {', '.join(_ALIASES)}")
-    return _KINDS[kind](**spec)

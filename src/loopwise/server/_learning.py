@@ -113,7 +113,7 @@ def compute_retrain(repo: AnnotationRepository, project_id: int, media_dir: Path
     from loopwise.evaluation import evaluate
     from loopwise.learners import as_learner, make_estimator
     from loopwise.loop import FixedSchedule, Loop
-    from loopwise.strategies import Strategy, make_strategy
+    from loopwise.strategies import make_strategy, ranks_candidates
     project = repo.get_project(project_id)
     settings = project.settings
     names = project.label_names
@@ -138,7 +138,7 @@ def compute_retrain(repo: AnnotationRepository, project_id: int, media_dir: Path
     strategy = make_strategy(settings.get("strategy", "margin"), **settings.get("strategy_params", {}))
     n_candidates = len(pool) - len(labelled)
     # A strategy that only scores (no select of its own) ranks the whole pool at the cost of a sort.
-    ranks_all = type(strategy).select is Strategy.select
+    ranks_all = ranks_candidates(strategy)
     batch = max(1, n_candidates if ranks_all else min(int(settings.get("batch_size", 20)), n_candidates))
     ids = np.asarray([str(r.record_id) for r in pool])
     y_test = np.asarray([index[str(r.gold)] for r in test], dtype=np.int64) if test else None

@@ -56,6 +56,7 @@ import numpy as np
 
 from loopwise.core.records import Selection
 from loopwise.strategies._auto_arms import CoveredMargin
+from loopwise.strategies._capabilities import Capabilities
 from loopwise.strategies._base import FEATURES, HISTORY, PROBA, History, Strategy, StrategyInputs
 from loopwise.strategies._density import InformationDensity
 from loopwise.strategies._random import RandomSampling
@@ -189,6 +190,7 @@ class AutoStrategy(Strategy):
     """
 
     name = "auto"
+    capabilities = Capabilities()  # batch-aware: selects the batch as a whole, after loop 0
     requires = frozenset({PROBA, FEATURES, HISTORY})
 
     def __init__(

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from loopwise.core.records import Selection
+from loopwise.strategies._capabilities import Capabilities
 from loopwise.strategies._base import FEATURES, PROBA, Strategy, StrategyInputs
 from loopwise.strategies._pairwise import dense_view, kmeans, n_rows, nearest, subsample, vectors
 from loopwise.strategies._typiclust import typicality
@@ -87,6 +88,7 @@ class CoveredMargin(Strategy):
     """
 
     name = "covered_margin"
+    capabilities = Capabilities()  # batch-aware: selects the batch as a whole, after loop 0
     requires = frozenset({PROBA, FEATURES})
 
     def __init__(self, typical_share: float = 0.5, max_points: int = 20000) -> None:

@@ -8,6 +8,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from loopwise.core.records import Selection
+from loopwise.strategies._capabilities import Capabilities
 from loopwise.strategies._base import PROBA, Strategy, StrategyInputs
 from loopwise.strategies._pairwise import (
     as_matrix,
@@ -133,6 +134,7 @@ class Badge(Strategy):
     """
 
     name = "badge"
+    capabilities = Capabilities()  # batch-aware: selects the batch as a whole, after loop 0
 
     def __init__(self, use: str = "features", chunk_size: int | None = None) -> None:
         check_use(use)

@@ -10,6 +10,7 @@ import numpy as np
 
 from loopwise.core.records import Selection
 from loopwise.core.topk import top_k
+from loopwise.strategies._capabilities import Capabilities
 from loopwise.strategies._metadata import RecordMetadata
 
 # What a strategy may ask the loop to compute; the loop computes exactly these.
@@ -126,13 +127,17 @@ class StrategyInputs:
 class Strategy(abc.ABC):
     """A querying strategy: turns model outputs into the next batch of positions.
 
-    Subclasses declare ``requires`` and implement :meth:`score` (higher means
-    more worth labelling) or override :meth:`select` for batch-aware methods.
-    Strategies never call the model and never mutate their inputs.
+    Subclasses declare ``requires`` (what the loop computes for them) and
+    ``capabilities`` (what they can do: row-local scores, partitions, loop 0,
+    tasks; see :class:`Capabilities`), and implement :meth:`score` (higher
+    means more worth labelling) or override :meth:`select` for batch-aware
+    methods. Strategies never call the model and never mutate their inputs.
     """
 
     name: ClassVar[str]
     requires: ClassVar[frozenset[str]] = frozenset({PROBA})
+    # Claims nothing: a strategy that does not declare is scored whole, in process, after loop 0.
+    capabilities: ClassVar[Capabilities] = Capabilities()
 
     def score(self, inputs: StrategyInputs) -> np.ndarray:
         raise NotImplementedError

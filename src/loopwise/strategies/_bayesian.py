@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from loopwise.strategies._capabilities import Capabilities
 from loopwise.strategies._base import MC_SAMPLES, Strategy, StrategyInputs
 from loopwise.strategies._pairwise import check_chunk_size, chunks
 from loopwise.strategies._uncertainty import entropy
@@ -55,6 +56,8 @@ def _over_candidates(fn: Callable[[np.ndarray], np.ndarray], samples: np.ndarray
 
 class _MonteCarloStrategy(Strategy):
     requires = frozenset({MC_SAMPLES})
+    # Row-local, but the samples come from the loop (or its bagged committee), so not on partitions.
+    capabilities = Capabilities(row_local=True, ranks=True)
     _score_fn = staticmethod(bald)
 
     def __init__(self, n_samples: int = 10, chunk_size: int | None = None) -> None:

@@ -9,6 +9,7 @@ from scipy.cluster.hierarchy import fcluster, linkage
 
 from loopwise.core.records import Selection
 from loopwise.core.topk import top_k
+from loopwise.strategies._capabilities import Capabilities
 from loopwise.strategies._base import PROBA, Strategy, StrategyInputs
 from loopwise.strategies._pairwise import check_chunk_size, check_use, dense_view, n_rows, nearest
 from loopwise.strategies._uncertainty import margin
@@ -140,6 +141,7 @@ class ClusterMargin(Strategy):
     """
 
     name = "cluster_margin"
+    capabilities = Capabilities()  # batch-aware: selects the batch as a whole, after loop 0
 
     def __init__(
         self,

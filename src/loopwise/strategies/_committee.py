@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from loopwise.strategies._capabilities import Capabilities
 from loopwise.strategies._base import COMMITTEE, Strategy, StrategyInputs
 from loopwise.strategies._uncertainty import entropy
 
@@ -38,6 +39,8 @@ class QueryByCommittee(Strategy):
 
     name = "qbc"
     requires = frozenset({COMMITTEE})
+    # Row-local, but the committee is trained by the loop on the driver, so not on partitions.
+    capabilities = Capabilities(row_local=True, ranks=True)
 
     def __init__(self, disagreement: str = "vote_entropy", n_members: int = 5) -> None:
         if disagreement not in ("vote_entropy", "kl"):

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from loopwise.strategies._capabilities import Capabilities
 from loopwise.strategies._base import FEATURES, PROBA, Strategy, StrategyInputs, score_in_chunks
 from loopwise.strategies._pairwise import unit_rows
 from loopwise.strategies._uncertainty import entropy, least_confidence, margin
@@ -36,6 +37,8 @@ class InformationDensity(Strategy):
 
     name = "information_density"
     requires = frozenset({PROBA, FEATURES})
+    # The density's centroid is pool-wide: ranks, but a chunk alone would score differently.
+    capabilities = Capabilities(ranks=True)
 
     def __init__(self, base: str = "entropy", beta: float = 1.0, chunk_size: int | None = None) -> None:
         if base not in _BASE:

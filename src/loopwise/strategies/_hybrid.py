@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import rankdata
 
+from loopwise.strategies._capabilities import Capabilities, ranks_candidates
 from loopwise.strategies._base import Strategy, StrategyInputs
 from loopwise.strategies._registry import make_strategy
 
@@ -21,7 +22,7 @@ def _build(param: str, spec: str | Strategy) -> Strategy:
     strategy = make_strategy(spec) if isinstance(spec, str) else spec
     if not isinstance(strategy, Strategy):
         raise ValueError(f"{param} must be a strategy name or a Strategy, got {spec!r}")
-    if type(strategy).score is Strategy.score:
+    if not ranks_candidates(strategy):
         raise ValueError(f"{param}={strategy.name!r} selects whole batches and has no per-record score to blend")
     return strategy
 
@@ -38,6 +39,8 @@ class WeightedHybrid(Strategy):
     """
 
     name = "hybrid"
+    # Ranks are divided by the number of candidates: a pool-wide term, so not row-local.
+    capabilities = Capabilities(ranks=True)
 
     def __init__(self, first: str | Strategy = "margin", second: str | Strategy = "information_density", weight: float = 0.5) -> None:
         if not 0.0 <= weight <= 1.0:

@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from loopwise.core.records import Selection
+from loopwise.strategies._capabilities import K_CENTER, TASKS, Capabilities
 from loopwise.strategies._base import Strategy, StrategyInputs
 from loopwise.strategies._farthest import k_center_picks
 from loopwise.strategies._pairwise import check_chunk_size, check_use, unit_rows, vectors
@@ -57,6 +58,8 @@ class KCenterGreedy(Strategy):
     """
 
     name = "kcenter"
+    # With nothing labelled the first centre is drawn, so it serves loop 0 on features, for any task.
+    capabilities = Capabilities(partition=K_CENTER, cold_start=True, tasks=TASKS)
     # Whether distances are taken between rows scaled to unit length; executors that run
     # the greedy on partitions read this, so a subclass's geometry travels with it.
     unit_length: ClassVar[bool] = False

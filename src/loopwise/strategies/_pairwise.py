@@ -70,6 +70,13 @@ def check_chunk_size(chunk_size: int | None) -> None:
         raise ValueError(f"chunk_size must be a positive integer or None, got {chunk_size!r}")
 
 
+def check_max_dims(max_dims: int) -> int:
+    """``max_dims`` (dimensions of the truncated-SVD view of sparse rows), refused unless a positive integer."""
+    if not isinstance(max_dims, (int, np.integer)) or max_dims < 1:
+        raise ValueError(f"max_dims must be a positive integer, got {max_dims!r}")
+    return int(max_dims)
+
+
 def unit_rows(X: Any, dtype: Any = np.float32) -> Any:
     """Rows scaled to unit L2 norm in ``dtype`` (all-zero rows stay zero); sparse rows stay sparse (CSR)."""
     if sp.issparse(X):

@@ -8,9 +8,11 @@ import numpy as np
 import scipy.sparse as sp
 
 from loopwise.core.records import Selection
+from loopwise.strategies._capabilities import TASKS, Capabilities
 from loopwise.strategies._base import Strategy, StrategyInputs
 from loopwise.strategies._pairwise import (
     check_chunk_size,
+    check_max_dims as _check_max_dims,
     check_use,
     chunks,
     dense_view,
@@ -147,13 +149,15 @@ def prob_cover(
 class ProbCover(Strategy):
     """ProbCover (Yehuda, Dekel, Hacohen & Weinshall 2022, "Active Learning Through a Covering Lens", NeurIPS).
 
-    Made for the low-budget regime and cold start (loop 0 uses it through
-    ``parse_initializer("probcover")``). The paper
+    Made for the low-budget regime and cold start: it declares loop-0 use, so
+    ``parse_initializer("probcover")`` (or ``--init probcover``) picks the
+    initial sample with it. The paper
     works on self-supervised embeddings; pass ``use="embeddings"`` when the
     learner has them. Scores are the number of newly covered points per pick.
     """
 
     name = "probcover"
+    capabilities = Capabilities(cold_start=True, tasks=TASKS)
 
     def __init__(
         self,
@@ -163,6 +167,7 @@ class ProbCover(Strategy):
         n_clusters: int = 10,
         max_points: int = 10000,
         chunk_size: int | None = None,
+        max_dims: int = 50,
     ) -> None:
         check_use(use)
         check_chunk_size(chunk_size)
@@ -180,6 +185,7 @@ class ProbCover(Strategy):
         self.n_clusters = n_clusters
         self.max_points = max_points
         self.chunk_size = chunk_size
+        self.max_dims = _check_max_dims(max_dims)
 
     @property
     def requires(self) -> frozenset[str]:  # type: ignore[override]
@@ -188,6 +194,6 @@ class ProbCover(Strategy):
     def select(self, inputs: StrategyInputs, batch_size: int, rng: np.random.Generator) -> Selection:
         X, labelled = vectors(inputs, self.use)
         positions, scores, _ = _prob_cover(
-            X, labelled, batch_size, rng, self.delta, self.alpha, self.n_clusters, self.max_points, 50, self.chunk_size
+            X, labelled, batch_size, rng, self.delta, self.alpha, self.n_clusters, self.max_points, self.max_dims, self.chunk_size
         )
         return Selection(positions=positions, scores=scores)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from loopwise.core.records import Selection
+from loopwise.strategies._capabilities import TASKS, Capabilities
 from loopwise.strategies._base import Strategy, StrategyInputs
 
 
@@ -13,6 +14,8 @@ class RandomSampling(Strategy):
 
     name = "random"
     requires = frozenset()
+    # Draws, not ranks; serves any task and loop 0, since it looks at nothing.
+    capabilities = Capabilities(cold_start=True, tasks=TASKS)
 
     def select(self, inputs: StrategyInputs, batch_size: int, rng: np.random.Generator) -> Selection:
         n = len(inputs.candidates)

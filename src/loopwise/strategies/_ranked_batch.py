@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from loopwise.core.records import Selection
+from loopwise.strategies._capabilities import Capabilities
 from loopwise.strategies._base import PROBA, Strategy, StrategyInputs
 from loopwise.strategies._pairwise import (
     as_matrix,
@@ -95,6 +96,7 @@ class RankedBatch(Strategy):
     """
 
     name = "ranked_batch"
+    capabilities = Capabilities()  # batch-aware: selects the batch as a whole, after loop 0
 
     def __init__(self, uncertainty: str = "least_confidence", use: str = "features", chunk_size: int | None = None) -> None:
         if uncertainty not in _UNCERTAINTY:

@@ -10,24 +10,13 @@ import numpy as np
 from loopwise.core.records import Selection
 from loopwise.core.topk import StreamingTopK
 from loopwise.strategies._base import Strategy, StrategyInputs
-
-# Strategies whose score of a record depends on that record's inputs alone, so any split of
-# the pool into chunks or partitions scores every record exactly as the whole does.
-ROW_LOCAL = frozenset({"least_confidence", "margin", "entropy", "qbc", "bald", "mean_std", "variation_ratio"})
+from loopwise.strategies._capabilities import is_row_local
+from loopwise.strategies._registry import make_strategy, registered_classes
 
 
-def is_row_local(strategy: Strategy) -> bool:
-    """True when ``strategy`` scores each record from that record's inputs alone.
-
-    A strategy can say so itself with a ``row_local`` attribute; otherwise
-    the registered names in ``ROW_LOCAL`` count. Batch-aware strategies
-    (k-center, BADGE, ...) and scores with pool-wide terms (information
-    density's centroid, the hybrid's ranks) are not row-local.
-    """
-    flag = getattr(strategy, "row_local", None)
-    if flag is not None:
-        return bool(flag)
-    return getattr(strategy, "name", None) in ROW_LOCAL and type(strategy).select is Strategy.select
+def row_local_names() -> list[str]:
+    """The registered strategies that declare row-local scores (so they can stream)."""
+    return [cls.name for cls in registered_classes() if cls.capabilities.row_local]
 
 
 ScoreFn = Callable[[Any], np.ndarray]
@@ -38,7 +27,7 @@ def _scorer(score: ScoreFn | Strategy) -> Callable[[Any], np.ndarray]:
         if not is_row_local(score):
             raise ValueError(
                 f"strategy {score.name!r} does not score records one by one, so it cannot stream; "
-                f"row-local strategies: {', '.join(sorted(ROW_LOCAL))}"
+                f"row-local strategies: {', '.join(row_local_names())}"
             )
         strategy = score
 
@@ -92,8 +81,6 @@ class ChunkedScorer:
 
     def __init__(self, strategy: Strategy | str) -> None:
         if isinstance(strategy, str):
-            from loopwise.strategies._registry import make_strategy
-
             strategy = make_strategy(strategy)
         _scorer(strategy)  # refuses strategies that are not row-local
         self.strategy = strategy

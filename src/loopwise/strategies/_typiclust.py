@@ -7,9 +7,11 @@ from typing import Any
 import numpy as np
 
 from loopwise.core.records import Selection
+from loopwise.strategies._capabilities import TASKS, Capabilities
 from loopwise.strategies._base import Strategy, StrategyInputs
 from loopwise.strategies._pairwise import (
     check_chunk_size,
+    check_max_dims as _check_max_dims,
     check_use,
     chunks,
     dense_view,
@@ -127,13 +129,15 @@ def typiclust(
 class TypiClust(Strategy):
     """TypiClust (Hacohen, Dekel & Weinshall 2022, "Active Learning on a Budget", ICML).
 
-    Made for the low-budget regime and cold start (loop 0 uses it through
-    ``parse_initializer("typiclust")``); as a strategy it keeps
-    covering clusters the labelled set has not reached. Scores are the picks'
-    typicality.
+    Made for the low-budget regime and cold start: it declares loop-0 use, so
+    ``parse_initializer("typiclust")`` (or ``--init typiclust``) picks the
+    initial sample with it; in later loops it keeps covering clusters the
+    labelled set has not reached. Scores are the picks' typicality; sparse
+    rows are clustered in a truncated-SVD view of ``max_dims`` dimensions.
     """
 
     name = "typiclust"
+    capabilities = Capabilities(cold_start=True, tasks=TASKS)
 
     def __init__(
         self,
@@ -142,6 +146,7 @@ class TypiClust(Strategy):
         max_clusters: int = 500,
         max_points: int = 20000,
         chunk_size: int | None = None,
+        max_dims: int = 50,
     ) -> None:
         check_use(use)
         check_chunk_size(chunk_size)
@@ -156,6 +161,7 @@ class TypiClust(Strategy):
         self.max_clusters = max_clusters
         self.max_points = max_points
         self.chunk_size = chunk_size
+        self.max_dims = _check_max_dims(max_dims)
 
     @property
     def requires(self) -> frozenset[str]:  # type: ignore[override]
@@ -164,6 +170,6 @@ class TypiClust(Strategy):
     def select(self, inputs: StrategyInputs, batch_size: int, rng: np.random.Generator) -> Selection:
         X, labelled = vectors(inputs, self.use)
         positions, scores = _typiclust(
-            X, labelled, batch_size, rng, self.n_neighbors, self.max_clusters, 5, self.max_points, 50, self.chunk_size
+            X, labelled, batch_size, rng, self.n_neighbors, self.max_clusters, 5, self.max_points, self.max_dims, self.chunk_size
         )
         return Selection(positions=positions, scores=scores)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from loopwise.strategies._capabilities import TOP_K, Capabilities
 from loopwise.strategies._base import PROBA, Strategy, StrategyInputs, score_in_chunks
 
 
@@ -86,6 +87,7 @@ def _entropy(proba: np.ndarray) -> np.ndarray:
 
 class _UncertaintySampling(Strategy):
     requires = frozenset({PROBA})
+    capabilities = Capabilities(row_local=True, ranks=True, partition=TOP_K)
     _score_fn = staticmethod(least_confidence)
 
     def __init__(self, chunk_size: int | None = None) -> None:
