@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from loopwise.errors import ConfigError
-from loopwise.learners import DENSE, LIBRARY, SPARSE, SPECS, TEXT_LEARNERS, TEXTS, check_learner_input, make_estimator
+from loopwise.learners import DENSE, LIBRARY, SPARSE, SPECS, TEXT_LEARNERS, TEXTS, check_learner_embeds, check_learner_input, make_estimator
 
 
 def test_the_declarations_cover_the_library_and_name_the_text_learners() -> None:
@@ -27,3 +27,10 @@ def test_a_learner_given_what_it_cannot_take_is_refused_with_the_reason_and_the_
 def test_an_unknown_learner_lists_the_known_ones() -> None:
     with pytest.raises(ConfigError, match="unknown learner 'nosuch'; known learners: hgb, logreg"):
         make_estimator("nosuch")
+
+
+def test_a_learner_without_embeddings_is_refused_for_them_only_where_no_dense_rows_stand_in() -> None:
+    with pytest.raises(ConfigError, match=r"^kcenter needs embeddings; rf has none of its own and it is sparse: use a"):
+        check_learner_embeds("rf", frozenset({SPARSE}), "it is sparse", "kcenter")
+    check_learner_embeds("rf", frozenset({DENSE}), "unused", "kcenter")
+    check_learner_embeds("minilm", frozenset({TEXTS}), "unused", "kcenter")

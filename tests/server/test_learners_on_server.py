@@ -65,6 +65,18 @@ def test_changing_a_project_to_a_learner_its_data_cannot_feed_is_a_422_and_chang
     assert response.json()["detail"] == "minilm embeds raw texts; tabular projects give dense numeric features"
 
 
+def test_a_strategy_that_needs_embeddings_the_learner_cannot_give_is_refused(admin: Api) -> None:
+    body = _body("kcenter", learner="logreg", strategy="kcenter", strategy_params={"use": "embeddings"})
+    response = admin.post("/api/projects", json=body)
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"].startswith(
+        "strategy 'kcenter' needs embeddings; logreg has none of its own and text projects give sparse TF-IDF features"
+    )
+    # Dense rows stand in for embeddings, and a learner that embeds has its own.
+    assert admin.post("/api/projects", json={**body, "task": "tabular"}).status_code == 201
+    assert admin.post("/api/projects", json={**body, "name": "mlp", "learner": "mlp"}).status_code == 201
+
+
 def test_every_library_learner_declares_inputs_and_each_task_takes_some_of_them() -> None:
     kinds = {kind for spec in SPECS.values() for kind in spec.takes}
     assert kinds <= {"texts", "sparse", "dense"}

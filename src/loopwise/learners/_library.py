@@ -87,13 +87,15 @@ class LearnerSpec:
 
     ``takes`` is a set of input kinds (``TEXTS``, ``SPARSE``, ``DENSE``);
     ``needs`` says in a few words what it needs, for a refusal message;
-    ``extra`` names the optional extra whose packages it imports, if any.
+    ``extra`` names the optional extra whose packages it imports, if any;
+    ``embeds`` whether it has embeddings of its own (else dense features stand in for them).
     """
 
     factory: Callable[..., Any]
     takes: frozenset[str]
     needs: str
     extra: str | None = None
+    embeds: bool = False
 
     def installed(self) -> bool:
         """Whether the packages of its extra are importable (without importing them)."""
@@ -108,9 +110,9 @@ SPECS: dict[str, LearnerSpec] = {
     "tfidf_logreg": LearnerSpec(tfidf_logistic_regression, frozenset({TEXTS}), "reads raw texts"),
     "hgb": LearnerSpec(hist_gradient_boosting, frozenset({DENSE}), "needs dense features"),
     "rf": LearnerSpec(random_forest, _FEATURES, "takes featurised rows"),
-    "tfidf_svd": LearnerSpec(tfidf_svd_logistic_regression, frozenset({TEXTS}), "embeds raw texts"),
-    "minilm": LearnerSpec(minilm_logistic_regression, frozenset({TEXTS}), "embeds raw texts", extra="text"),
-    "mlp": LearnerSpec(mc_dropout_mlp, _FEATURES, "takes featurised rows", extra="torch"),
+    "tfidf_svd": LearnerSpec(tfidf_svd_logistic_regression, frozenset({TEXTS}), "embeds raw texts", embeds=True),
+    "minilm": LearnerSpec(minilm_logistic_regression, frozenset({TEXTS}), "embeds raw texts", extra="text", embeds=True),
+    "mlp": LearnerSpec(mc_dropout_mlp, _FEATURES, "takes featurised rows", extra="torch", embeds=True),
 }
 
 LIBRARY: dict[str, Callable[..., Any]] = {name: spec.factory for name, spec in SPECS.items()}
@@ -140,6 +142,17 @@ def check_learner_input(name: str, given: frozenset[str], source: str) -> None:
         raise ConfigError(
             f"{name} needs the optional '{spec.extra}' packages, which are not installed; "
             f"install them with: pip install 'loopwise[{spec.extra}]'"
+        )
+
+
+def check_learner_embeds(name: str, given: frozenset[str], source: str, who: str) -> None:
+    """Refuse learner ``name`` for ``who`` (a strategy that needs embeddings) when it has none and no dense rows stand in."""
+    spec = learner_spec(name)
+    if not spec.embeds and DENSE not in spec.takes & given:
+        embedders = ", ".join(n for n, s in SPECS.items() if s.embeds)
+        raise ConfigError(
+            f"{who} needs embeddings; {name} has none of its own and {source}: "
+            f"use a learner that embeds ({embedders}) or the strategy on use='features'"
         )
 
 

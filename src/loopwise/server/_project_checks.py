@@ -46,12 +46,20 @@ def default_learner(task: str) -> str:
 def check_settings(settings: s.ProjectSettings, task: str) -> None:
     """Refuse settings the retrain could not run: an unknown learner or strategy, or a learner the task's data cannot feed."""
     # Imported here: the learners and strategies pull in scikit-learn, which requests never need.
-    from loopwise.learners import check_learner_input
-    from loopwise.strategies import make_strategy
+    from loopwise.learners import check_learner_embeds, check_learner_input
+    from loopwise.strategies import CLASSIFICATION, EMBEDDINGS, capabilities, make_strategy
 
     kinds, source = PROJECT_INPUTS[task]
     check_learner_input(settings.learner, frozenset(kinds), source)
-    make_strategy(settings.strategy, **settings.strategy_params)
+    strategy = make_strategy(settings.strategy, **settings.strategy_params)
+    served = capabilities(strategy).tasks
+    if CLASSIFICATION not in served:
+        raise ConfigError(
+            f"strategy {strategy.name!r} serves {', '.join(sorted(served))}; annotation projects are "
+            "single-label classification"
+        )
+    if EMBEDDINGS in strategy.requires:
+        check_learner_embeds(settings.learner, frozenset(kinds), source, f"strategy {strategy.name!r}")
     if settings.stopping is not None:
         parse_stopping(settings.stopping)
 
