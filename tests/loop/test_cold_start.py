@@ -13,6 +13,7 @@ from loopwise.labeling import SimulatedOracle
 from loopwise.learners import as_learner
 from loopwise.learners._adapter import EstimatorLearner
 from loopwise.loop import FixedSchedule, Loop, parse_initializer, run_simulation
+from loopwise.loop import DiverseInit, StrategyInit
 from loopwise.loop._cold_start import ProbCoverInit, TypiClustInit
 from loopwise.strategies import StrategyInputs, make_strategy
 
@@ -107,3 +108,30 @@ def test_loop_hands_labelled_features_and_monte_carlo_samples(digits_split) -> N
     samples = sampled.seen[0].mc_samples
     assert samples.shape == (4, len(loop.pool) - 10, 10) and samples.dtype == np.float32
     assert np.allclose(samples.sum(axis=2), 1.0, atol=1e-5)
+
+
+def test_any_loop_zero_strategy_is_an_initialiser_and_round_trips(digits_split) -> None:
+    init = parse_initializer("kcenter")
+    assert isinstance(init, StrategyInit)
+    spec = init.describe()
+    assert spec == {"kind": "StrategyInit", "strategy": "kcenter", "params": {}}
+    loop, _ = _loop(digits_split, parse_initializer(spec))
+    query = loop.propose()
+    assert loop.pool.n_labelled == 0 and len(set(query.ids.tolist())) == 10
+    again, _ = _loop(digits_split, StrategyInit("kcenter"))
+    assert np.array_equal(again.propose().positions, query.positions)
+    with pytest.raises(ConfigError, match="strategy 'margin' cannot choose loop 0: it needs proba"):
+        parse_initializer("margin")
+    with pytest.raises(ConfigError, match="initialisation 'typiclust': .*unexpected keyword argument 'nope'"):
+        parse_initializer({"kind": "typiclust", "nope": 1})
+
+
+def test_the_named_initialisers_select_what_their_strategies_select(digits_split) -> None:
+    X = digits_split[0][:300]
+    ids = np.arange(300).astype(str)
+    for init, name in ((TypiClustInit(), "typiclust"), (ProbCoverInit(n_clusters=5), "probcover"), (DiverseInit(), "diverse")):
+        params = init.describe()
+        params.pop("kind")
+        got = init.select(X, ids, 12, np.random.default_rng(4))
+        expected = make_strategy(name, **params).select(StrategyInputs(candidates=np.arange(300), features=X), 12, np.random.default_rng(4))
+        assert np.array_equal(got, expected.positions), name
