@@ -4,21 +4,17 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 
+from loopwise.bench import server_load
+from loopwise.bench.server_load import free_port, wait_until_serving
+
 ADMIN_PASSWORD = "admin-password-for-tests"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+__all__ = ["ADMIN_PASSWORD", "LiveServer", "admin_client", "free_port", "make_annotators"]
 
 
 class LiveServer:
@@ -59,16 +55,8 @@ class LiveServer:
         self.process = subprocess.Popen(
             command, cwd=self.workdir, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the server exited with {self.process.returncode}:\n{self.log()}")
-            try:
-                if httpx.get(f"{self.url}/login", timeout=1.0).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
+        if wait_until_serving(self.process, self.url, self.log_path, timeout):
+            return self
         self.stop()
         raise RuntimeError(f"the server did not answer within {timeout} s:\n{self.log()}")
 
@@ -110,15 +98,7 @@ class LiveServer:
 
 def admin_client(server: LiveServer) -> httpx.Client:
     """A client signed in as the admin with an API token (no cookie, so no CSRF token needed)."""
-    with httpx.Client(base_url=server.url, timeout=30) as cookie_client:
-        session = cookie_client.post("/api/login", json={"name": "admin", "password": ADMIN_PASSWORD})
-        session.raise_for_status()
-        me = session.json()["user"]
-        token = cookie_client.post(
-            f"/api/users/{me['id']}/token", headers={"X-CSRF-Token": session.json()["csrf_token"]}
-        )
-        token.raise_for_status()
-    return httpx.Client(base_url=server.url, timeout=60, headers={"Authorization": f"Bearer {token.json()['token']}"})
+    return server_load.admin_client(server.url, ADMIN_PASSWORD)
 
 
 def make_annotators(admin: httpx.Client, project_id: int, n: int, prefix: str = "annotator") -> list[str]:

@@ -39,3 +39,11 @@ def test_serve_refuses_fewer_than_one_worker(tmp_path: Path, workers: str) -> No
     assert code == 2
     assert "--workers" in output
     assert not (tmp_path / "x.db").exists()
+
+
+def test_bench_server_refuses_an_unknown_client(tmp_path: Path) -> None:
+    out = tmp_path / "server_load.json"
+    code, output = _run("bench", "server", "--store", "sqlite", "--client", "curl", "--out", str(out))
+    assert code == 2
+    assert "--client must be one of raw, httpx, got 'curl'" in output
+    assert not out.exists()

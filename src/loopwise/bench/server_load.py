@@ -1,10 +1,11 @@
 """Load on the annotation server: simulated annotators against a real ``loopwise serve`` on loopback.
 
 Each annotator asks for the next record, thinks, labels it, repeats, on its own keep-alive
-connection. The annotators run in a fresh interpreter (``python -m loopwise.bench.server_load
+connection (the light client of loopwise.bench._http by default, or httpx). The annotators run in a fresh interpreter (``python -m loopwise.bench.server_load
 SPEC``), so the latencies measure the server, not the garbage collector of the caller. After a run,
 :func:`check_store` compares the store with what the server acknowledged: no label lost or doubled,
-no record served to two annotators. Used by the suite's load test and by ``loopwise bench server``.
+no record served to two annotators. Used by the suite's load test and by ``loopwise bench server``;
+the server process itself is started by loopwise.bench._server_process.
 """
 
 from __future__ import annotations
@@ -16,24 +17,24 @@ import io
 import json
 import os
 import random
-import signal
-import socket
 import ssl
 import subprocess
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import httpx
 import numpy as np
 
+from loopwise.bench._http import ClientError, KeepAliveClient
+from loopwise.bench._server_process import ADMIN_PASSWORD, ServerProcess, free_port, wait_until_serving
 from loopwise.errors import ConfigError
 
-ADMIN_PASSWORD = "admin-password-for-the-load-benchmark"
 CLASSES = ["a", "b", "c", "d"]
 
 
@@ -75,6 +76,7 @@ class LoadResult:
     served: dict[int, set[str]] = field(default_factory=lambda: defaultdict(set))  # record -> annotators
     errors: list[str] = field(default_factory=list)
     empty: int = 0
+    client_cpu: float = float("nan")  # CPU seconds the load generator itself used
 
     def percentiles(self, values: list[float]) -> tuple[float, float, float]:
         """p50, p95, p99 in milliseconds (NaN when there is nothing to rank)."""
@@ -102,6 +104,7 @@ class LoadResult:
             "next_in_app_p95_ms": round(self.percentiles(self.next_server)[1], 2),
             "submit_in_app_p95_ms": round(self.percentiles(self.submit_server)[1], 2),
             "errors": len(self.errors), "empty": self.empty, "double_served": len(self.double_served()),
+            "client_cpu_ms_per_request": round(1000 * self.client_cpu / max(1, requests), 3),
         }
 
     def summary(self) -> str:
@@ -118,75 +121,97 @@ class LoadResult:
         )
 
 
-def _server_time(response: httpx.Response) -> float:
+# Which HTTP client the simulated annotators use: "raw" (loopwise.bench._http, little CPU) or "httpx".
+CLIENTS = ("raw", "httpx")
+_CLIENT_ERRORS = (httpx.HTTPError, ClientError)
+
+
+def _server_time(response: Any) -> float:
     for part in response.headers.get("server-timing", "").split(";"):
         if part.startswith("dur="):
             return float(part[4:]) / 1000.0
     return float("nan")
 
 
+async def _timed(
+    what: str, send: Callable[[], Awaitable[Any]], expect: int, latencies: list[float], in_app: list[float],
+    errors: list[str],
+) -> Any | None:
+    """One request: its latency and in-app time recorded, its answer if the status is ``expect``, else None."""
+    start = time.perf_counter()
+    try:
+        response = await send()
+    except _CLIENT_ERRORS as exc:
+        errors.append(f"{what}: {type(exc).__name__}: {exc}")
+        await asyncio.sleep(0.1)  # a refused connection would otherwise spin until the deadline
+        return None
+    latencies.append(time.perf_counter() - start)
+    in_app.append(_server_time(response))
+    if response.status_code != expect:
+        errors.append(f"{what} {response.status_code}: {response.text[:200]}")
+        return None
+    return response
+
+
 async def _annotator(
-    name: str, client: httpx.AsyncClient, project_id: int, truth: dict[str, str], deadline: float,
+    name: str, client: Any, project_id: int, truth: dict[str, str], deadline: float,
     think: tuple[float, float], result: LoadResult, seed: int,
 ) -> None:
     rng = random.Random(seed)
+    r = result
     async with client:
         # Annotators arrive over the first think interval, not all in the same millisecond.
         await asyncio.sleep(rng.uniform(0, think[1]))
         while time.monotonic() < deadline:
-            start = time.perf_counter()
-            try:
-                response = await client.post(f"/api/projects/{project_id}/queue/next")
-            except httpx.HTTPError as exc:
-                result.errors.append(f"next: {type(exc).__name__}: {exc}")
-                continue
-            result.next_latencies.append(time.perf_counter() - start)
-            result.next_server.append(_server_time(response))
-            if response.status_code != 200:
-                result.errors.append(f"next {response.status_code}: {response.text[:200]}")
+            response = await _timed(
+                "next", partial(client.post, f"/api/projects/{project_id}/queue/next"), 200,
+                r.next_latencies, r.next_server, r.errors,
+            )
+            if response is None:
                 continue
             record = response.json()["record"]
             if record is None:
-                result.empty += 1
+                r.empty += 1
                 await asyncio.sleep(0.1)
                 continue
-            result.served[record["id"]].add(name)
+            r.served[record["id"]].add(name)
             await asyncio.sleep(rng.uniform(*think))
             value = truth[record["external_id"]]
-            start = time.perf_counter()
-            try:
-                response = await client.post(
-                    f"/api/projects/{project_id}/records/{record['id']}/label", json={"value": value}
-                )
-            except httpx.HTTPError as exc:
-                result.errors.append(f"label: {type(exc).__name__}: {exc}")
-                continue
-            result.submit_latencies.append(time.perf_counter() - start)
-            result.submit_server.append(_server_time(response))
-            if response.status_code != 201:
-                result.errors.append(f"label {response.status_code}: {response.text[:200]}")
-                continue
-            ack = response.json()
-            result.acked[ack["id"]] = (record["id"], value, name)
+            response = await _timed(
+                "label",
+                partial(client.post, f"/api/projects/{project_id}/records/{record['id']}/label", json={"value": value}),
+                201, r.submit_latencies, r.submit_server, r.errors,
+            )
+            if response is not None:
+                r.acked[response.json()["id"]] = (record["id"], value, name)
 
 
-async def _run(
-    base_url: str, project_id: int, tokens: list[str], truth: dict[str, str], seconds: float, think: tuple[float, float]
-) -> LoadResult:
-    result = LoadResult(duration=seconds)
-    # The clients exist before the clock starts, and share one TLS context (unused over http, but
-    # httpx builds one per client otherwise: 200 of them took seconds of the run on a busy machine).
+def _clients(base_url: str, tokens: list[str], kind: str) -> list[Any]:
+    if kind == "raw":
+        return [KeepAliveClient(base_url, {"Authorization": f"Bearer {token}"}) for token in tokens]
+    if kind != "httpx":
+        raise ConfigError(f"the load client must be one of {', '.join(CLIENTS)}; got {kind!r}")
+    # One TLS context for all (unused over http, but httpx builds one per client otherwise: 200 of
+    # them took seconds of the run on a busy machine).
     context = ssl.create_default_context()
-    clients = [
+    return [
         httpx.AsyncClient(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=30, verify=context)
         for token in tokens
     ]
+
+
+async def _run(
+    base_url: str, project_id: int, tokens: list[str], truth: dict[str, str], seconds: float,
+    think: tuple[float, float], client: str,
+) -> LoadResult:
+    result = LoadResult(duration=seconds)
+    clients = _clients(base_url, tokens, client)  # built before the clock starts
     start = time.monotonic()
     deadline = start + seconds
     await asyncio.gather(
         *(
-            _annotator(f"annotator{i}", client, project_id, truth, deadline, think, result, seed=i)
-            for i, client in enumerate(clients)
+            _annotator(f"annotator{i}", each, project_id, truth, deadline, think, result, seed=i)
+            for i, each in enumerate(clients)
         )
     )
     result.duration = time.monotonic() - start
@@ -195,22 +220,22 @@ async def _run(
 
 def run_load(
     base_url: str, project_id: int, tokens: list[str], truth: dict[str, str], seconds: float,
-    think: tuple[float, float] = (0.5, 1.5),
+    think: tuple[float, float] = (0.5, 1.5), client: str = "raw",
 ) -> LoadResult:
     """Run one annotator per token against the project for ``seconds``, in this process."""
-    return asyncio.run(_run(base_url, project_id, tokens, truth, seconds, think))
+    return asyncio.run(_run(base_url, project_id, tokens, truth, seconds, think, client))
 
 
 def run_load_in_subprocess(
     base_url: str, project_id: int, tokens: list[str], truth: dict[str, str], seconds: float,
-    think: tuple[float, float], workdir: Path,
+    think: tuple[float, float], workdir: Path, client: str = "raw",
 ) -> LoadResult:
     """:func:`run_load` in a fresh ``python`` process (it inherits the caller's priority)."""
     spec = workdir / "load-spec.json"
     out = workdir / "load-result.json"
     spec.write_text(json.dumps({
         "base_url": base_url, "project_id": project_id, "tokens": tokens, "truth": truth,
-        "seconds": seconds, "think": list(think), "out": str(out),
+        "seconds": seconds, "think": list(think), "client": client, "out": str(out),
     }))
     process = subprocess.run(
         [sys.executable, "-m", "loopwise.bench.server_load", str(spec)],
@@ -223,7 +248,7 @@ def run_load_in_subprocess(
         duration=raw["duration"], next_latencies=raw["next_latencies"], next_server=raw["next_server"],
         submit_server=raw["submit_server"], submit_latencies=raw["submit_latencies"],
         acked={int(k): (v[0], v[1], v[2]) for k, v in raw["acked"].items()},
-        errors=raw["errors"], empty=raw["empty"],
+        errors=raw["errors"], empty=raw["empty"], client_cpu=raw["client_cpu"],
     )
     for record, names in raw["served"].items():
         result.served[int(record)] = set(names)
@@ -251,96 +276,7 @@ def check_store(db_url: str, project_id: int, result: LoadResult, artifacts: Pat
     }
 
 
-# -- a server to load -----------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class ServerProcess:
-    """``loopwise serve --db URL --workers N`` on a free 127.0.0.1 port, in its own process group."""
-
-    def __init__(self, db_url: str, workdir: Path, *, workers: int = 1, artifacts: Path | None = None) -> None:
-        self.db_url, self.workdir, self.workers, self.artifacts = db_url, workdir, workers, artifacts
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = workdir / f"server-{self.port}.log"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def __enter__(self) -> ServerProcess:
-        env = {**os.environ, "LOOPWISE_ADMIN_PASSWORD": ADMIN_PASSWORD, "PYTHONUNBUFFERED": "1"}
-        command = [
-            sys.executable, "-m", "loopwise.cli.main", "serve", "--db", self.db_url, "--host", "127.0.0.1",
-            "--port", str(self.port), "--import-dir", str(self.workdir), "--log-level", "info",
-        ]
-        if self.workers != 1:
-            command += ["--workers", str(self.workers)]
-        if self.artifacts is not None:
-            command += ["--artifacts", str(self.artifacts)]
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                command, cwd=self.workdir, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-            )
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the server exited with {self.process.returncode}:\n{self.log_path.read_text()[-4000:]}")
-            try:
-                # Every worker has started (each logs it), so none is still importing during the run.
-                ready = self.log_path.read_text(errors="replace").count("Application startup complete")
-                if ready >= self.workers and httpx.get(f"{self.url}/login", timeout=1.0).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        self.__exit__()
-        raise RuntimeError(f"the server did not answer within 90 s:\n{self.log_path.read_text()[-4000:]}")
-
-    def __exit__(self, *exc: object) -> None:
-        if self.process is None:
-            return
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)  # the retraining child and workers, if any are left
-        except (ProcessLookupError, PermissionError):
-            pass
-
-
-    def cpu_seconds(self) -> dict[str, float]:
-        """CPU time so far of the server's processes: ``serving`` (requests) and ``learning`` (the
-        retraining child, which runs at a lower priority): the cost of a request next to its
-        latency (it too grows on a crowded machine, through cache misses and contention)."""
-        assert self.process is not None
-        ticks = os.sysconf("SC_CLK_TCK")
-        own_nice = None
-        found: list[tuple[int, float]] = []
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                fields = stat.read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            # After the command: state, ppid, pgrp, ... utime (index 11), stime (12), ..., nice (16).
-            if int(fields[2]) != self.process.pid:
-                continue
-            nice, cpu = int(fields[16]), (int(fields[11]) + int(fields[12])) / ticks
-            if stat.parent.name == str(self.process.pid):
-                own_nice = nice
-            found.append((nice, cpu))
-        base = own_nice if own_nice is not None else min((n for n, _ in found), default=0)
-        return {
-            "serving": sum(cpu for nice, cpu in found if nice <= base),
-            "learning": sum(cpu for nice, cpu in found if nice > base),
-        }
+# -- a server to load: loopwise.bench._server_process ------------------------------------------
 
 
 def admin_client(url: str, password: str = ADMIN_PASSWORD) -> httpx.Client:
@@ -414,7 +350,7 @@ def scratch_database(kind: str, workdir: Path, postgres_url: str | None) -> Iter
 
 def run_cell(
     store: str, workers: int, annotators: int, seconds: float, workdir: Path, *, postgres_url: str | None,
-    think: tuple[float, float] = (0.5, 1.5), data: tuple[bytes, dict[str, str]] | None = None,
+    think: tuple[float, float] = (0.5, 1.5), data: tuple[bytes, dict[str, str]] | None = None, client: str = "raw",
 ) -> dict[str, Any]:
     """One configuration on a fresh store and server: its figures and what the store holds afterwards."""
     csv_bytes, truth = data or dataset()
@@ -425,7 +361,7 @@ def run_cell(
             project = make_project(admin, "load", csv_bytes)
             tokens = add_members(admin, project["id"], make_annotators(admin, annotators))
             before = server.cpu_seconds()
-            result = run_load_in_subprocess(server.url, project["id"], tokens, truth, seconds, think, workdir)
+            result = run_load_in_subprocess(server.url, project["id"], tokens, truth, seconds, think, workdir, client)
             after = server.cpu_seconds()
             loops = len(admin.get(f"/api/projects/{project['id']}/stats").raise_for_status().json()["loops"])
         stored = check_store(url, project["id"], result, artifacts)
@@ -433,7 +369,7 @@ def run_cell(
     requests = len(result.next_latencies) + len(result.submit_latencies)
     serving = after["serving"] - before["serving"]
     return {
-        "store": store, "workers": workers, "annotators": annotators, **figures, **stored, "loops": loops,
+        "store": store, "workers": workers, "annotators": annotators, "client": client, **figures, **stored, "loops": loops,
         "serving_cpu_s": round(serving, 2), "learning_cpu_s": round(after["learning"] - before["learning"], 2),
         "serving_cpu_ms_per_request": round(1000 * serving / max(1, requests), 3),
         "error_samples": result.errors[:5],
@@ -468,17 +404,26 @@ def _main(spec_path: str) -> None:
     spec = json.loads(Path(spec_path).read_text())
     gc.collect()
     gc.freeze()  # what is loaded now is never scanned again: collections stay short during the run
+    cpu = time.process_time()
     result = run_load(
-        spec["base_url"], spec["project_id"], spec["tokens"], spec["truth"], spec["seconds"], tuple(spec["think"])
+        spec["base_url"], spec["project_id"], spec["tokens"], spec["truth"], spec["seconds"], tuple(spec["think"]),
+        spec.get("client", "raw"),
     )
     raw = {
         "duration": result.duration, "next_latencies": result.next_latencies, "next_server": result.next_server,
         "submit_server": result.submit_server, "submit_latencies": result.submit_latencies,
         "acked": {str(k): list(v) for k, v in result.acked.items()},
         "served": {str(k): sorted(v) for k, v in result.served.items()},
-        "errors": result.errors, "empty": result.empty,
+        "errors": result.errors, "empty": result.empty, "client_cpu": time.process_time() - cpu,
     }
     Path(spec["out"]).write_text(json.dumps(raw))
+
+
+__all__ = [
+    "ADMIN_PASSWORD", "CLIENTS", "LoadResult", "ServerProcess", "add_members", "add_ratios", "admin_client", "check_store",
+    "dataset", "free_port", "machine", "make_annotators", "make_project", "run_cell", "run_load", "run_load_in_subprocess",
+    "scratch_database", "wait_until_serving",
+]
 
 
 if __name__ == "__main__":

@@ -25,10 +25,11 @@ def server_cmd(
     seconds: Annotated[float, typer.Option(help="Length of each run, seconds.", min=1)] = 15.0,
     postgres: Annotated[str | None, typer.Option("--postgres", help="PostgreSQL URL whose user may create databases; default $LOOPWISE_TEST_POSTGRES_URL.")] = None,
     out: Annotated[Path, typer.Option(help="JSON results file.")] = Path("benchmarks/results/server_load.json"),
+    client: Annotated[str, typer.Option("--client", help="The annotators' HTTP client: raw (a light keep-alive client, little CPU) or httpx.")] = "raw",
 ) -> None:
     """Load a real `loopwise serve` on loopback and print p50/p95/p99 of next record and submit, throughput,
     errors and lost labels per configuration, with ratios against 50 annotators on SQLite in one process."""
-    from loopwise.bench.server_load import add_ratios, dataset, machine, run_cell
+    from loopwise.bench.server_load import CLIENTS, add_ratios, dataset, machine, run_cell
 
     with user_errors():
         postgres = postgres or os.environ.get("LOOPWISE_TEST_POSTGRES_URL")
@@ -36,6 +37,8 @@ def server_cmd(
         for name in stores:
             if name not in ("sqlite", "postgresql"):
                 raise ConfigError(f"--store must be sqlite or postgresql, got {name!r}")
+        if client not in CLIENTS:
+            raise ConfigError(f"--client must be one of {', '.join(CLIENTS)}, got {client!r}")
         if "postgresql" in stores and not postgres:
             raise ConfigError("--store postgresql needs --postgres URL or LOOPWISE_TEST_POSTGRES_URL")
         counts = sorted(set(annotators or [50, 100, 200]))
@@ -50,11 +53,12 @@ def server_cmd(
         with tempfile.TemporaryDirectory(prefix="loopwise-bench-server-") as tmp:
             for i, (kind, n_workers, n) in enumerate(plan, 1):
                 console.print(f"[{i}/{len(plan)}] {kind}, {n_workers} process(es), {n} annotators, {seconds:.0f} s ...", highlight=False)
-                cell = run_cell(kind, n_workers, n, seconds, Path(tmp) / f"cell{i}", postgres_url=postgres, data=data)
+                cell = run_cell(kind, n_workers, n, seconds, Path(tmp) / f"cell{i}", postgres_url=postgres, data=data, client=client)
                 cells.append(cell)
                 console.print(
                     f"    next p95 {cell['next_ms']['p95']:.1f} ms, p99 {cell['next_ms']['p99']:.1f} ms; "
-                    f"{cell['requests_per_s']:.0f} requests/s; errors {cell['errors']}, lost {cell['lost']}, "
+                    f"{cell['requests_per_s']:.0f} requests/s; server CPU {cell['serving_cpu_ms_per_request']:.2f} ms/request, "
+                    f"client CPU {cell['client_cpu_ms_per_request']:.2f} ms/request; errors {cell['errors']}, lost {cell['lost']}, "
                     f"served twice {cell['double_served']} ({time.monotonic() - started:.0f} s so far)",
                     highlight=False,
                 )
@@ -62,7 +66,7 @@ def server_cmd(
         measured_on = machine()
         report = {
             "command": shlex.join(["loopwise", "bench", "server", *sys.argv[3:]]),
-            "machine": measured_on, "seconds": seconds, "think_s": [0.5, 1.5], "cells": cells,
+            "machine": measured_on, "seconds": seconds, "think_s": [0.5, 1.5], "client": client, "cells": cells,
         }
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

@@ -71,7 +71,8 @@ def create_app(settings: ServerSettings | None = None, *, store: Store | None = 
     app.state.services = services
     app.state.settings = settings
     install_error_handlers(app)
-    for module in (auth, users, projects, queue, records):
+    # The queue first: a request is matched against routes in order, and its two routes take most requests.
+    for module in (queue, auth, users, projects, records):
         app.include_router(module.router, prefix="/api")
     app.include_router(pages.router)
     install_docs(app)
