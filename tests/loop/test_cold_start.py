@@ -13,7 +13,7 @@ from loopwise.labeling import SimulatedOracle
 from loopwise.learners import as_learner
 from loopwise.learners._adapter import EstimatorLearner
 from loopwise.loop import FixedSchedule, Loop, parse_initializer, run_simulation
-from loopwise.loop import DiverseInit, StrategyInit
+from loopwise.loop import DiverseInit, StrategyInit, initializer_kinds
 from loopwise.loop._cold_start import ProbCoverInit, TypiClustInit
 from loopwise.strategies import StrategyInputs, make_strategy
 
@@ -135,3 +135,9 @@ def test_the_named_initialisers_select_what_their_strategies_select(digits_split
         got = init.select(X, ids, 12, np.random.default_rng(4))
         expected = make_strategy(name, **params).select(StrategyInputs(candidates=np.arange(300), features=X), 12, np.random.default_rng(4))
         assert np.array_equal(got, expected.positions), name
+
+
+def test_every_loop_zero_strategy_is_an_initialiser_kind() -> None:
+    kinds = initializer_kinds()
+    assert kinds[:5] == ["random", "diverse", "ids", "typiclust", "probcover"]
+    assert {"kcenter", "kcenter_normalized"} <= set(kinds) and "margin" not in kinds

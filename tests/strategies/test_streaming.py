@@ -17,6 +17,7 @@ from loopwise.strategies import (
     least_confidence,
     make_strategy,
     margin,
+    row_local_names,
     select_streaming,
 )
 
@@ -59,7 +60,7 @@ def test_fast_scores_equal_the_textbook_ones(n: int, k: int, float32: bool, layo
         assert np.array_equal(got, expected[name]), name
 
 
-@pytest.mark.parametrize("name", ["least_confidence", "margin", "entropy", "qbc", "bald", "mean_std", "variation_ratio"])
+@pytest.mark.parametrize("name", row_local_names())
 def test_row_local_strategies_stream_to_the_whole_selection(name: str) -> None:
     rng = np.random.default_rng(0)
     n = 3000

@@ -84,13 +84,13 @@ def make_progress() -> Progress:
     )
 
 
-INIT_KINDS = ("random", "diverse", "typiclust", "probcover", "ids")
-
-
 def initializer_spec(init: str, init_ids: str | None, initial: int) -> str | dict[str, Any]:
     """The loop-0 initialiser ``simulate`` stores, from ``--init`` and ``--init-ids``; bad combinations are named."""
-    if init not in INIT_KINDS:
-        raise ConfigError(f"--init must be one of {', '.join(INIT_KINDS)}; got {init!r}")
+    from loopwise.loop import initializer_kinds  # the strategies that declare loop-0 use, read when simulate runs
+
+    kinds = initializer_kinds()
+    if init not in kinds:
+        raise ConfigError(f"--init must be one of {', '.join(kinds)}; got {init!r}")
     if init != "ids":
         if init_ids is not None:
             raise ConfigError(f"--init-ids is only used with --init ids; got --init {init}")

@@ -121,7 +121,7 @@ def simulate_cmd(
     text_column: Annotated[str | None, typer.Option(help="Free-text column of a file.")] = None,
     id_column: Annotated[str | None, typer.Option(help="Record-id column of a file (default: id if present).")] = None,
     learner: Annotated[str, typer.Option(help="Built-in learner: logreg; rf or hgb (tabular, non-linear); tfidf_logreg, tfidf_svd or minilm (raw text; minilm needs the text extra); mlp (torch extra).")] = "logreg",
-    init: Annotated[str, typer.Option(help="Loop-0 sample: random, diverse (k-means), typiclust, probcover, or ids (with --init-ids).")] = "random",
+    init: Annotated[str, typer.Option(help="Loop-0 sample: random, diverse (k-means), typiclust, probcover, ids (with --init-ids), or any strategy that declares loop-0 use (kcenter).")] = "random",
     init_ids: Annotated[str | None, typer.Option(help="With --init ids: the loop-0 record ids, ID,ID,... or @FILE (one id per line).")] = None,
     growth: Annotated[float, typer.Option(help="Geometric growth of the batch per loop (1.0 = fixed).", min=1.0)] = 1.0,
     retrain: Annotated[str, typer.Option(help=f"Retraining mode: {', '.join(RETRAIN_MODES)}.")] = "scratch",

@@ -71,6 +71,11 @@ _ALIASES = {
 }
 
 
+def initializer_kinds() -> list[str]:
+    """Every short name :func:`parse_initializer` takes: the named kinds, then the other loop-0 strategies."""
+    return [*_ALIASES, *(n for n in loop_zero_strategies() if n not in _ALIASES)]
+
+
 def parse_initializer(spec: dict[str, Any] | str) -> Initializer:
     """Rebuild an initialiser from ``describe()`` output or a short name.
 
@@ -90,5 +95,4 @@ def parse_initializer(spec: dict[str, Any] | str) -> Initializer:
             raise ConfigError(f"initialisation {given!r}: {exc}") from None
     if isinstance(given, str) and given in available():
         return StrategyInit(given, spec)
-    known = [*_ALIASES, *(n for n in loop_zero_strategies() if n not in _ALIASES)]
-    raise ConfigError(f"unknown initialisation {given!r}; known: {', '.join(known)}")
+    raise ConfigError(f"unknown initialisation {given!r}; known: {', '.join(initializer_kinds())}")
