@@ -418,7 +418,7 @@ def test_server_import_holds_out_dev_rows_as_test_rows(admin: Any, text_project:
         f"/api/projects/{text_project}/import/upload",
         files={"file": ("glue.csv", _rows("g1,good fine,,train", f"g2,great,pos,{held_out}", f"g3,awful,neg,{held_out}"))},
     )
-    assert response.status_code == 201 and response.json() == {"n_read": 3, "n_added": 3, "n_test": 2}, response.text
+    assert response.status_code == 201 and response.json() == {"n_read": 3, "n_added": 3, "n_test": 2, "n_labels": 0, "n_predictions": 0}, response.text
     unlabelled = admin.post(
         f"/api/projects/{text_project}/import/upload", files={"file": ("nogold.csv", _rows(f"g4,fine,,{held_out}"))}
     )

@@ -182,7 +182,9 @@ def test_exports_csv_jsonl_and_label_studio(client: TestClient, admin: Api) -> N
         _label(admin, pid, record)
         labelled.append(record)
     rows = list(csv.DictReader(io.StringIO(admin.get(f"/api/projects/{pid}/export?format=csv").text)))
-    assert {(r["id"], r["label"], r["annotator"]) for r in rows} == {(r["external_id"], truth(r), "admin") for r in labelled}
+    # One row per label, and one (with no label) per record nobody labelled.
+    assert len(rows) == 4
+    assert {(r["id"], r["label"], r["annotator"]) for r in rows if r["label"]} == {(r["external_id"], truth(r), "admin") for r in labelled}
     lines = [json.loads(line) for line in admin.get(f"/api/projects/{pid}/export?format=jsonl").text.splitlines()]
     assert len(lines) == 4 and sum(len(line["labels"]) for line in lines) == 3
     tasks = admin.get(f"/api/projects/{pid}/export?format=labelstudio").json()
@@ -196,7 +198,7 @@ def test_imports_jsonl_parquet_and_images(client: TestClient, admin: Api, tmp_pa
     text = admin.post("/api/projects", json={"name": "j", "task": "text", "label_names": ["a", "b"]}).json()
     jsonl = "\n".join(json.dumps({"id": f"j{i}", "text": f"hello {i}"}) for i in range(3))
     result = admin.post(f"/api/projects/{text['id']}/import/upload", files={"file": ("r.jsonl", jsonl.encode())})
-    assert result.json() == {"n_read": 3, "n_added": 3, "n_test": 0}
+    assert result.json() == {"n_read": 3, "n_added": 3, "n_test": 0, "n_labels": 0, "n_predictions": 0}
     again = admin.post(f"/api/projects/{text['id']}/import/upload", files={"file": ("r.jsonl", jsonl.encode())})
     assert again.json()["n_added"] == 0  # ids it has are skipped
 

@@ -1,4 +1,4 @@
-"""Read imported records: CSV, JSONL, Parquet, or images from a folder or zip; confine server-side paths."""
+"""Read imported records: CSV, JSONL, Parquet, other tools' JSON, or images from a folder or zip; confine server-side paths."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ import io
 import json
 import math
 import os
+import re
 import tempfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
@@ -19,9 +20,15 @@ import pandas as pd
 
 from loopwise.core.splits import HELD_OUT_NAMES
 from loopwise.errors import DataError
+from loopwise.server import _interchange as ix
 from loopwise.server._errors import ForbiddenError, TooLargeError
 
-TABLE_SUFFIXES = (".csv", ".tsv", ".jsonl", ".parquet")
+TABLE_SUFFIXES = (".csv", ".tsv", ".jsonl", ".json", ".parquet")
+# A stored image: its content hash and format, as the image importer names it in the media folder.
+MEDIA_NAME = re.compile(r"[0-9a-f]{64}\.(png|jpeg|gif|bmp|webp)")
+# This server's URL of a record's image (what the Label Studio and Argilla exports write).
+MEDIA_URL = re.compile(r"(?:^|/)api/projects/(\d+)/records/(\d+)/media$")
+ImageResolver = Callable[[int, int], str | None]
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp")
 MEDIA_FORMATS = {"PNG": "png", "JPEG": "jpeg", "GIF": "gif", "BMP": "bmp", "WEBP": "webp"}
 MAX_IMAGES = 200_000
@@ -34,6 +41,9 @@ class ImportedRecords:
     payloads: list[dict[str, Any]] = field(default_factory=list)
     roles: list[str] = field(default_factory=list)
     gold: list[str | None] = field(default_factory=list)
+    # Labels the file carries (other tools' exports, loopwise's own), checked against the classes.
+    labels: list[ix.ImportedLabel] = field(default_factory=list)
+    n_predictions: int = 0
 
     def __len__(self) -> int:
         return len(self.external_ids)
@@ -64,7 +74,7 @@ def confine(import_dir: Path, relative: str) -> Path:
 
 def read_path(
     path: Path, *, task: str, media_dir: Path, id_column: str | None, label_column: str, split_column: str,
-    label_names: list[str], max_zip_bytes: int, text_field: str = "text",
+    label_names: list[str], max_zip_bytes: int, text_field: str = "text", resolve_image: ImageResolver | None = None,
 ) -> ImportedRecords:
     """The records of a file or folder under the import folder (see :func:`read_upload`)."""
     if path.is_dir():
@@ -76,31 +86,119 @@ def read_path(
         return read_upload(
             handle, name, task=task, media_dir=media_dir, id_column=id_column, label_column=label_column,
             split_column=split_column, label_names=label_names, max_zip_bytes=max_zip_bytes, text_field=text_field,
+            resolve_image=resolve_image,
         )
 
 
 def read_upload(
     handle: BinaryIO, filename: str, *, task: str, media_dir: Path, id_column: str | None, label_column: str,
     split_column: str, label_names: list[str], max_zip_bytes: int, text_field: str = "text",
+    resolve_image: ImageResolver | None = None,
 ) -> ImportedRecords:
-    """The records of an uploaded file, checked against the project (its task, text field and classes)."""
+    """The records of an uploaded file, checked against the project (its task, text field and classes).
+
+    Besides plain tables, it reads loopwise's own CSV and JSONL exports, Label Studio and Argilla
+    JSON and Prodigy JSONL; the labels those carry come back in ``labels``. An image project takes
+    a zip or folder of images, or a file whose records name images this server already holds.
+    """
     name = filename.lower()
     if name.endswith(".zip"):
         if task != "image":
             raise DataError("a zip file imports images; this project is not an image project")
         return _images(_walk_zip(handle, max_zip_bytes), media_dir)
-    if task == "image":
-        raise DataError("an image project imports a folder or a zip of images")
+    parsed: ix.Parsed | None = None
     if name.endswith((".csv", ".tsv")):
         frame = _read_table(lambda: pd.read_csv(handle, sep="\t" if name.endswith(".tsv") else ",", dtype=object, keep_default_na=False, na_values=[""]), filename)
         frame = frame.apply(_numbers)
+        if "annotator" in frame.columns and label_column in frame.columns:
+            parsed = ix.table_labels(frame.to_dict(orient="records"), filename, label_column)
     elif name.endswith(".jsonl"):
-        frame = _read_jsonl(handle, filename)
+        rows = _read_jsonl(handle, filename)
+        if ix.is_loopwise_jsonl(rows[0]):
+            parsed = ix.loopwise_jsonl(rows, filename)
+        elif ix.is_prodigy(rows[0]):
+            parsed = ix.prodigy_jsonl(rows, filename)
+        else:
+            frame = pd.DataFrame.from_records(rows)
+    elif name.endswith(".json"):
+        items = _read_json(handle, filename)
+        if isinstance(items[0], dict) and "fields" in items[0] and "data" not in items[0]:
+            parsed = ix.argilla(items, filename)
+        else:
+            parsed = ix.label_studio(items, filename, (text_field,) if task == "text" else ("image",) if task == "image" else ())
     elif name.endswith(".parquet"):
         frame = _read_table(lambda: pd.read_parquet(io.BytesIO(handle.read())), filename)
     else:
         raise DataError(f"{filename}: unsupported file type; import {', '.join(TABLE_SUFFIXES)}, a .zip, or a folder of images")
-    return _rows(frame, filename, task, id_column, label_column, split_column, label_names, text_field)
+    present: list[set[str]] | None = None
+    if parsed is not None:
+        merged = ix.merge_rows(parsed.rows, filename)
+        # A field one record lacks is absent from its data, not a null the table gave it.
+        present = [set(row) for row in merged]
+        frame = pd.DataFrame.from_records(merged)
+        if id_column is None and "id" in frame.columns:
+            id_column = "id"
+    if task == "image" and "image" not in frame.columns:
+        raise DataError(f"{filename}: an image project imports a folder or a zip of images, or records with an 'image' field")
+    out = _rows(frame, filename, task, id_column, label_column, split_column, label_names, text_field, present)
+    if task == "image":
+        _link_images(out, filename, media_dir, resolve_image)
+    if parsed is not None:
+        out.labels = _checked_labels(parsed.labels, out, filename, label_names)
+        out.n_predictions = parsed.n_predictions
+    return out
+
+
+def _read_json(handle: BinaryIO, filename: str) -> list[Any]:
+    """A JSON file of tasks or records: a list, or one object."""
+    try:
+        data = json.loads(handle.read().decode("utf-8"))
+    except UnicodeDecodeError:
+        raise DataError(f"{filename}: not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{filename}, line {exc.lineno}, column {exc.colno}: malformed JSON ({exc.msg})") from None
+    items = data if isinstance(data, list) else [data]
+    if not items:
+        raise DataError(f"{filename}: no records")
+    return items
+
+
+def _checked_labels(
+    labels: list[ix.ImportedLabel], records: ImportedRecords, filename: str, label_names: list[str],
+) -> list[ix.ImportedLabel]:
+    """The file's labels of pool records, each a class of the project and at most one per annotator and record."""
+    pool = {i for i, role in zip(records.external_ids, records.roles, strict=True) if role == "pool"}
+    seen: set[tuple[str, str]] = set()
+    kept = []
+    for label in labels:
+        if label.external_id not in pool:
+            continue
+        if label.value not in label_names:
+            raise DataError(f"{filename}, record {label.external_id!r}: label {label.value!r} is not one of {label_names}")
+        key = (label.external_id, label.annotator)
+        if key in seen:
+            raise DataError(
+                f"{filename}, record {label.external_id!r}: {label.annotator!r} labels it twice; one label per annotator and record"
+            )
+        seen.add(key)
+        kept.append(label)
+    return kept
+
+
+def _link_images(records: ImportedRecords, filename: str, media_dir: Path, resolve: ImageResolver | None) -> None:
+    """Point each record's ``image`` at a file in the media folder: a stored name, or this server's media URL."""
+    for external_id, payload in zip(records.external_ids, records.payloads, strict=True):
+        value = str(payload.get("image") or "")
+        stored: str | None = value if MEDIA_NAME.fullmatch(value) else None
+        found = MEDIA_URL.search(value.split("?", 1)[0])
+        if stored is None and found is not None and resolve is not None:
+            stored = resolve(int(found.group(1)), int(found.group(2)))
+        if stored is None or not MEDIA_NAME.fullmatch(stored) or not (media_dir / stored).is_file():
+            raise DataError(
+                f"{filename}, record {external_id!r}: image {value[:200]!r} is not an image this server holds; "
+                "import the images (a zip or a folder) first"
+            )
+        payload["image"] = stored
 
 
 def _read_table(read: Any, filename: str) -> pd.DataFrame:
@@ -112,7 +210,7 @@ def _read_table(read: Any, filename: str) -> pd.DataFrame:
         raise DataError(f"{filename}: cannot read: {exc}") from None
 
 
-def _read_jsonl(handle: BinaryIO, filename: str) -> pd.DataFrame:
+def _read_jsonl(handle: BinaryIO, filename: str) -> list[dict[str, Any]]:
     rows = []
     for number, raw in enumerate(handle, start=1):
         line = raw.decode("utf-8", errors="strict").strip() if raw else ""
@@ -127,7 +225,7 @@ def _read_jsonl(handle: BinaryIO, filename: str) -> pd.DataFrame:
         rows.append(row)
     if not rows:
         raise DataError(f"{filename}: no records")
-    return pd.DataFrame.from_records(rows)
+    return rows
 
 
 def _numbers(column: pd.Series) -> pd.Series:
@@ -143,7 +241,7 @@ def _numbers(column: pd.Series) -> pd.Series:
 
 def _rows(
     frame: pd.DataFrame, filename: str, task: str, id_column: str | None, label_column: str, split_column: str,
-    label_names: list[str], text_field: str = "text",
+    label_names: list[str], text_field: str = "text", present: list[set[str]] | None = None,
 ) -> ImportedRecords:
     if frame.empty:
         raise DataError(f"{filename}: no records")
@@ -186,7 +284,7 @@ def _rows(
         payload = {
             key: _json_value(value)
             for key, value in row.items()
-            if key not in (id_col, split_column, label_column)
+            if key not in (id_col, split_column, label_column) and (present is None or key in present[position])
         }
         out.external_ids.append(external_id)
         out.payloads.append(payload)

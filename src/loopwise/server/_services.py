@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import logging
 import threading
 import time
@@ -18,9 +15,10 @@ import anyio
 import anyio.to_thread
 from pydantic import ValidationError
 
-from loopwise.errors import ConfigError, DataError
+from loopwise.errors import ConfigError, DataError, LoopwiseError
 from loopwise.server import _schemas as s
 from loopwise.server._errors import AuthError, ForbiddenError
+from loopwise.server._export_formats import FORMATS, export_file
 from loopwise.server._imports import confine, read_path, read_upload
 from loopwise.server._learning import LearningWorker
 from loopwise.server._project_checks import check_settings, project_settings
@@ -177,11 +175,11 @@ class Services:
         records = read_upload(
             handle, filename, task=body.task, media_dir=self.media_dir, id_column=id_column or None,
             label_column="label", split_column="split", label_names=body.label_names,
-            max_zip_bytes=self.settings.max_zip_bytes, text_field=settings.text_field,
+            max_zip_bytes=self.settings.max_zip_bytes, text_field=settings.text_field, resolve_image=self._stored_image,
         )
         return self.repo.create_project(
             body.name, body.task, body.label_names, body.instructions, settings.model_dump(), body.cost_per_label,
-            records=NewRecords(records.external_ids, records.payloads, records.roles, records.gold),
+            records=NewRecords(records.external_ids, records.payloads, records.roles, records.gold, records.labels),
             seed=settings.seed,
         )
 
@@ -235,8 +233,17 @@ class Services:
             handle, filename, task=project.task, media_dir=self.media_dir, id_column=id_column or None,
             label_column="label", split_column="split", label_names=project.label_names,
             max_zip_bytes=self.settings.max_zip_bytes, text_field=str(project.settings.get("text_field", "text")),
+            resolve_image=self._stored_image,
         )
         return self._add(project, records)
+
+    def _stored_image(self, project_id: int, record_id: int) -> str | None:
+        """The stored image file of a record of this server (what its exports' image URLs point at)."""
+        try:
+            payload = self.repo.get_record(project_id, record_id).payload or {}
+        except LoopwiseError:
+            return None
+        return str(payload.get("image") or "") or None
 
     def import_path(self, actor: UserInfo, project_id: int, body: s.ImportPath) -> s.ImportPublic:
         require_admin(actor)
@@ -246,15 +253,19 @@ class Services:
             path, task=project.task, media_dir=self.media_dir, id_column=body.id_column,
             label_column=body.label_column, split_column=body.split_column, label_names=project.label_names,
             max_zip_bytes=self.settings.max_zip_bytes, text_field=str(project.settings.get("text_field", "text")),
+            resolve_image=self._stored_image,
         )
         return self._add(project, records)
 
     def _add(self, project: AnnotationProjectInfo, records: Any) -> s.ImportPublic:
         added = self.repo.add_records(
             project.id, records.external_ids, records.payloads, roles=records.roles, gold=records.gold,
-            seed=int(project.settings.get("seed", 0)),
+            seed=int(project.settings.get("seed", 0)), labels=records.labels,
         )
-        return s.ImportPublic(n_read=len(records), n_added=added, n_test=sum(r == "test" for r in records.roles))
+        return s.ImportPublic(
+            n_read=len(records), n_added=added, n_test=sum(r == "test" for r in records.roles),
+            n_labels=len(records.labels), n_predictions=records.n_predictions,
+        )
 
     # -- records and the queue -------------------------------------------------------------------
 
@@ -382,20 +393,18 @@ class Services:
             agreement=agreement(labels, project.label_names), training=self.worker.training(project_id),
         )
 
-    def export(self, actor: UserInfo, project_id: int, fmt: str) -> tuple[str, str, Iterator[str]]:
-        """(media type, file name, chunks) of the project's labels in ``fmt``."""
+    def export(self, actor: UserInfo, project_id: int, fmt: str, base_url: str = "") -> tuple[str, str, Iterator[str]]:
+        """(media type, file name, chunks) of the project in ``fmt``; image URLs start with ``base_url``."""
         require_admin(actor)
+        if fmt not in FORMATS:
+            raise ConfigError(f"export format must be one of {', '.join(FORMATS)}; got {fmt!r}")
         project = self.repo.get_project(project_id)
         labels = self.repo.current_labels(project_id)
         stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in project.name)[:64] or "project"
-        if fmt == "csv":
-            return "text/csv", f"{stem}.csv", _csv(labels)
         records = {r.record_id: r for r in self.repo.snapshot(project_id)}
-        if fmt == "jsonl":
-            return "application/x-ndjson", f"{stem}.jsonl", _jsonl(labels, records)
-        if fmt == "labelstudio":
-            return "application/json", f"{stem}.labelstudio.json", _label_studio(project, labels, records)
-        raise ConfigError(f"export format must be csv, jsonl or labelstudio; got {fmt!r}")
+        user_ids = {user.name: user.id for user in self.repo.list_users()}
+        media_type, suffix, chunks = export_file(fmt, project, labels, records, user_ids, base_url)
+        return media_type, stem + suffix, chunks
 
 
 def require_admin(user: UserInfo) -> None:
@@ -433,60 +442,6 @@ def agreement(labels: list[CurrentLabel], label_names: list[str]) -> s.Agreement
     expected = sum((c / n_all) ** 2 for c in totals.values())
     kappa = None if expected >= 1.0 else (observed - expected) / (1.0 - expected)
     return s.AgreementPublic(n_records=len(multi), percent=observed, kappa=kappa)
-
-
-def _csv(labels: list[CurrentLabel]) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["id", "label", "annotator", "created_at"])
-    for label in labels:
-        writer.writerow([label.external_id, label.value, label.annotator, label.created_at.isoformat()])
-    yield buffer.getvalue()
-
-
-def _jsonl(labels: list[CurrentLabel], records: dict[int, Any]) -> Iterator[str]:
-    grouped: dict[int, list[CurrentLabel]] = {}
-    for label in labels:
-        grouped.setdefault(label.record_id, []).append(label)
-    for record_id, record in records.items():
-        if record.role != "pool":
-            continue
-        row = {
-            "id": record.external_id,
-            "data": record.payload,
-            "flagged": record.state == "flagged",
-            "labels": [
-                {"label": lab.value, "annotator": lab.annotator, "created_at": lab.created_at.isoformat()}
-                for lab in grouped.get(record_id, [])
-            ],
-        }
-        yield json.dumps(row, ensure_ascii=False) + "\n"
-
-
-def _label_studio(project: AnnotationProjectInfo, labels: list[CurrentLabel], records: dict[int, Any]) -> Iterator[str]:
-    """Label Studio's JSON export: one task per record, one annotation (a 'choices' result) per label."""
-    to_name = {"text": "text", "image": "image"}.get(project.task, "table")
-    grouped: dict[int, list[CurrentLabel]] = {}
-    for label in labels:
-        grouped.setdefault(label.record_id, []).append(label)
-    tasks = []
-    for record_id, record in records.items():
-        if record.role != "pool":
-            continue
-        annotations = [
-            {
-                "id": lab.label_id,
-                "completed_by": {"email": lab.annotator},
-                "created_at": lab.created_at.isoformat(),
-                "was_cancelled": False,
-                "result": [
-                    {"from_name": "label", "to_name": to_name, "type": "choices", "value": {"choices": [lab.value]}}
-                ],
-            }
-            for lab in grouped.get(record_id, [])
-        ]
-        tasks.append({"id": record_id, "data": {"external_id": record.external_id, **(record.payload or {})}, "annotations": annotations})
-    yield json.dumps(tasks, ensure_ascii=False, indent=1)
 
 
 __all__ = ["Services", "agreement", "check_settings", "label_budget", "require_admin"]

@@ -33,6 +33,7 @@ from ._annotation_models import (
     AnnotatorPasswordRow,
     ProjectMemberRow,
 )
+from ._annotation_import import IMPORT_REASON, ImportedLabel, insert_imported_labels
 from ._db import writer
 from ._json import to_json
 from ._queue_pg import PG_LEASE_NEXT, PG_WRITE_LABEL
@@ -73,6 +74,8 @@ class NewRecords:
     payloads: Sequence[dict[str, Any] | None]
     roles: Sequence[str] | None = None
     gold: Sequence[str | None] | None = None
+    # Labels the imported file carries (see _annotation_import), written in the same transaction.
+    labels: Sequence[ImportedLabel] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -368,9 +371,13 @@ class AnnotationRepository:
                         settings=clean, status="active", created_at=now,
                     )
                 )
-                if batch is not None:
+                if batch is not None and records is not None:
                     session.flush()
                     _insert_records(session, project.id, *batch, seed=seed)
+                    insert_imported_labels(
+                        session, project.id, run_id, records.labels, k=int(clean.get("labels_per_record", 1)),
+                        label_names=labels, reason=IMPORT_REASON, now=now,
+                    )
         except IntegrityError:
             raise ConflictError(f"a project called {name!r} already exists") from None
         if batch is not None:
@@ -472,11 +479,14 @@ class AnnotationRepository:
         roles: Sequence[str] | None = None,
         gold: Sequence[str | None] | None = None,
         seed: int = 0,
+        labels: Sequence[ImportedLabel] = (),
     ) -> int:
         """Add new records to a project's queue (external ids it has are skipped); returns how many.
 
         New pool records join the end of the queue in a seeded random order until the next retrain
         ranks them; test records (with a ``gold`` label) are kept for evaluation and never queued.
+        ``labels`` (from another tool's export) are written in the same transaction, as label events
+        whose reason is ``import``: a refused label leaves nothing written.
         """
         records = NewRecords(external_ids, payloads, roles, gold)
         with self._write(project_id) as session:
@@ -484,6 +494,12 @@ class AnnotationRepository:
             if project is None:
                 raise NotFoundError(f"no project with id {project_id}")
             added = _insert_records(session, project_id, *_check_records(records, project.label_names), seed=seed)
+            if labels:
+                info = self._projects(session, ProjectRow.id == project_id)[0]
+                insert_imported_labels(
+                    session, project_id, info.run_id, labels, k=int(info.settings.get("labels_per_record", 1)),
+                    label_names=info.label_names, reason=IMPORT_REASON, now=_now(),
+                )
         if added:
             self._analyze()
         return added

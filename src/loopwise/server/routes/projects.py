@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, File, Form, UploadFile
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import StreamingResponse
 
 from loopwise.server import _schemas as s
@@ -19,6 +19,7 @@ EXPORT_TYPES = {
     "text/csv": {"schema": {"type": "string"}},
     "application/x-ndjson": {"schema": {"type": "string"}},
     "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
+    "application/xml": {"schema": {"type": "string"}},
 }
 
 
@@ -120,9 +121,11 @@ def retrain(project_id: ProjectId, services: SessionDep, user: CurrentUser) -> s
     responses={200: {"description": "The labels, as a file in the format asked for.", "content": EXPORT_TYPES}},
 )
 def export(
-    project_id: ProjectId, services: SessionDep, user: CurrentUser, format: Literal["csv", "jsonl", "labelstudio"] = "csv"
+    project_id: ProjectId, request: Request, services: SessionDep, user: CurrentUser,
+    format: Literal["csv", "jsonl", "labelstudio", "labelstudio_config", "argilla"] = "csv",
 ) -> StreamingResponse:
-    media_type, filename, chunks = services.export(user, project_id, format)
+    """The project's records and labels: loopwise CSV or JSONL, Label Studio tasks or labelling config, Argilla records."""
+    media_type, filename, chunks = services.export(user, project_id, format, str(request.base_url))
     return StreamingResponse(
         chunks, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
     )
