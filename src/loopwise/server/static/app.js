@@ -173,7 +173,7 @@ const pages = {
         event.preventDefault();
         try {
           const result = await api("POST", `/api/projects/${id}/import/upload`, new FormData(event.target));
-          say(`imported ${result.n_added} of ${result.n_read} records`);
+          say(`imported ${result.n_added} of ${result.n_read} records` + (result.n_labels ? `, ${result.n_labels} labels` : ""));
           refresh();
         } catch (error) { say(error.message); }
       });
