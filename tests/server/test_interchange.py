@@ -205,3 +205,41 @@ def test_an_image_url_the_server_does_not_hold_is_named(client: TestClient, admi
     assert refused.status_code == 422
     assert "record '1'" in refused.json()["detail"] and "import the images" in refused.json()["detail"]
     assert _records(client, project) == []
+
+
+def test_a_label_studio_image_file_with_local_files_urls(client: TestClient, admin: Api, tmp_path: Path) -> None:
+    # Label Studio's local storage names files /data/local-files/?d=PATH; PATH is read under the import folder.
+    pets = tmp_path / "imports" / "pets"
+    pets.mkdir(parents=True)
+    sizes = {"cat1.png": (8, 6), "dog1.png": (9, 6), "dog2.png": (10, 6)}
+    for i, (name, size) in enumerate(sizes.items()):
+        (pets / name).write_bytes(_png((40 * i, 90, 160), size))
+    project = _new_project(admin, "pets", "image", ["cat", "dog"])
+    imported = _import(admin, project, "label_studio_image.json", (DATA / "label_studio_image.json").read_bytes())
+    assert imported.status_code == 201, imported.text
+    assert imported.json()["n_added"] == 3 and imported.json()["n_labels"] == 2 and imported.json()["n_predictions"] == 1
+    import hashlib
+
+    expected = []
+    for task_id, name in zip(("11", "12", "13"), sizes, strict=True):
+        digest = hashlib.sha256((pets / name).read_bytes()).hexdigest()
+        payload = {"image": f"{digest}.png", "filename": f"pets/{name}", "width": sizes[name][0], "height": 6}
+        expected.append((task_id, json.dumps(payload, sort_keys=True), "pool", None))
+    assert _records(client, project) == expected
+    assert _labels(client, project) == [
+        ("11", "labelstudio-1", "cat", "2024-06-18T23:45:46.048490+00:00"),
+        ("12", "labelstudio-2", "dog", "2024-06-19T08:10:00+00:00"),
+    ]
+    media = admin.get(f"/api/projects/{project}/records/1/media")
+    assert media.status_code == 200 and media.content == (pets / "cat1.png").read_bytes()
+
+    exported = admin.get(f"/api/projects/{project}/export", params={"format": "labelstudio"})
+    assert exported.json()[0]["data"]["image"] == f"http://testserver/api/projects/{project}/records/1/media"
+    again = _new_project(admin, "pets-again", "image", ["cat", "dog"])
+    assert _import(admin, again, "again.json", exported.content).status_code == 201
+    assert _records(client, again) == _records(client, project)
+    assert _labels(client, again) == _labels(client, project)
+
+    escape = [{"id": 1, "data": {"image": "/data/local-files/?d=../../etc/passwd"}}]
+    refused = _import(admin, _new_project(admin, "escape", "image", ["cat", "dog"]), "escape.json", json.dumps(escape).encode())
+    assert refused.status_code == 403 and "leaves the import folder" in refused.json()["detail"]

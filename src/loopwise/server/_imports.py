@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
+from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 import pandas as pd
@@ -75,6 +76,7 @@ def confine(import_dir: Path, relative: str) -> Path:
 def read_path(
     path: Path, *, task: str, media_dir: Path, id_column: str | None, label_column: str, split_column: str,
     label_names: list[str], max_zip_bytes: int, text_field: str = "text", resolve_image: ImageResolver | None = None,
+    import_dir: Path | None = None,
 ) -> ImportedRecords:
     """The records of a file or folder under the import folder (see :func:`read_upload`)."""
     if path.is_dir():
@@ -86,14 +88,14 @@ def read_path(
         return read_upload(
             handle, name, task=task, media_dir=media_dir, id_column=id_column, label_column=label_column,
             split_column=split_column, label_names=label_names, max_zip_bytes=max_zip_bytes, text_field=text_field,
-            resolve_image=resolve_image,
+            resolve_image=resolve_image, import_dir=import_dir,
         )
 
 
 def read_upload(
     handle: BinaryIO, filename: str, *, task: str, media_dir: Path, id_column: str | None, label_column: str,
     split_column: str, label_names: list[str], max_zip_bytes: int, text_field: str = "text",
-    resolve_image: ImageResolver | None = None,
+    resolve_image: ImageResolver | None = None, import_dir: Path | None = None,
 ) -> ImportedRecords:
     """The records of an uploaded file, checked against the project (its task, text field and classes).
 
@@ -142,7 +144,7 @@ def read_upload(
         raise DataError(f"{filename}: an image project imports a folder or a zip of images, or records with an 'image' field")
     out = _rows(frame, filename, task, id_column, label_column, split_column, label_names, text_field, present)
     if task == "image":
-        _link_images(out, filename, media_dir, resolve_image)
+        _link_images(out, filename, media_dir, resolve_image, import_dir)
     if parsed is not None:
         out.labels = _checked_labels(parsed.labels, out, filename, label_names)
         out.n_predictions = parsed.n_predictions
@@ -185,18 +187,33 @@ def _checked_labels(
     return kept
 
 
-def _link_images(records: ImportedRecords, filename: str, media_dir: Path, resolve: ImageResolver | None) -> None:
-    """Point each record's ``image`` at a file in the media folder: a stored name, or this server's media URL."""
+def _link_images(
+    records: ImportedRecords, filename: str, media_dir: Path, resolve: ImageResolver | None, import_dir: Path | None,
+) -> None:
+    """Point each record's ``image`` at a file in the media folder.
+
+    An image may be named by a stored file name, this server's media URL, or Label Studio's local
+    files URL (``/data/local-files/?d=PATH``), read from PATH under the server's import folder.
+    """
     for external_id, payload in zip(records.external_ids, records.payloads, strict=True):
         value = str(payload.get("image") or "")
         stored: str | None = value if MEDIA_NAME.fullmatch(value) else None
         found = MEDIA_URL.search(value.split("?", 1)[0])
         if stored is None and found is not None and resolve is not None:
             stored = resolve(int(found.group(1)), int(found.group(2)))
+        local = urlsplit(value)
+        if stored is None and local.path.rstrip("/").endswith("/data/local-files") and import_dir is not None:
+            relative = (parse_qs(local.query).get("d") or [""])[0]
+            path = confine(import_dir, relative)
+            if not path.is_file():
+                raise DataError(f"{filename}, record {external_id!r}: {relative!r} is not a file in the import folder")
+            stored_payload = _store_image(relative, path.read_bytes(), media_dir)
+            payload.update({key: payload.get(key, stored_payload[key]) for key in ("filename", "width", "height")})
+            stored = str(stored_payload["image"])
         if stored is None or not MEDIA_NAME.fullmatch(stored) or not (media_dir / stored).is_file():
             raise DataError(
                 f"{filename}, record {external_id!r}: image {value[:200]!r} is not an image this server holds; "
-                "import the images (a zip or a folder) first"
+                "import the images (a zip or a folder) first, or name them as /data/local-files/?d=PATH under the import folder"
             )
         payload["image"] = stored
 
@@ -366,32 +383,37 @@ def _walk_zip(handle: BinaryIO, max_bytes: int) -> Iterator[tuple[str, bytes]]:
 
 
 def _images(files: Iterator[tuple[str, bytes]], media_dir: Path) -> ImportedRecords:
-    from PIL import Image, UnidentifiedImageError
-
-    Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
-    media_dir.mkdir(parents=True, exist_ok=True)
     out = ImportedRecords()
     for name, data in files:
-        try:
-            with Image.open(io.BytesIO(data)) as image:
-                fmt = MEDIA_FORMATS.get(str(image.format))
-                width, height = image.size
-                image.verify()
-        except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
-            raise DataError(f"{name}: not a readable image") from None
-        if fmt is None:
-            raise DataError(f"{name}: image format not supported; use PNG, JPEG, GIF, BMP or WebP")
-        digest = hashlib.sha256(data).hexdigest()
-        stored = f"{digest}.{fmt}"
-        target = media_dir / stored
-        if not target.exists():
-            tmp = target.with_suffix(".tmp")
-            tmp.write_bytes(data)
-            os.replace(tmp, target)
         out.external_ids.append(name[:512])
-        out.payloads.append({"image": stored, "filename": name, "width": width, "height": height})
+        out.payloads.append(_store_image(name, data, media_dir))
         out.roles.append("pool")
         out.gold.append(None)
     if not out.external_ids:
         raise DataError(f"no images found; expected files ending in {', '.join(IMAGE_SUFFIXES)}")
     return out
+
+
+def _store_image(name: str, data: bytes, media_dir: Path) -> dict[str, Any]:
+    """Check an image and keep it in the media folder under its content hash; returns the record's payload."""
+    from PIL import Image, UnidentifiedImageError
+
+    Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+    media_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            fmt = MEDIA_FORMATS.get(str(image.format))
+            width, height = image.size
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
+        raise DataError(f"{name}: not a readable image") from None
+    if fmt is None:
+        raise DataError(f"{name}: image format not supported; use PNG, JPEG, GIF, BMP or WebP")
+    digest = hashlib.sha256(data).hexdigest()
+    stored = f"{digest}.{fmt}"
+    target = media_dir / stored
+    if not target.exists():
+        tmp = target.with_suffix(".tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+    return {"image": stored, "filename": name, "width": width, "height": height}
