@@ -7,20 +7,17 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 from scipy.cluster.vq import kmeans2
-from scipy.sparse.linalg import svds
 
 from loopwise.core.records import Selection
 from loopwise.strategies._base import FEATURES, Strategy, StrategyInputs
 from loopwise.strategies._capabilities import TASKS, Capabilities
-from loopwise.strategies._pairwise import check_max_dims
+from loopwise.strategies._pairwise import check_max_dims, truncated_svd
 
 
 def _dense_view(X: Any, max_dims: int, rng: np.random.Generator) -> np.ndarray:
     """Dense low-dimensional view for clustering; sparse text goes through a truncated SVD."""
     if sp.issparse(X):
-        k = max(1, min(max_dims, min(X.shape) - 1))
-        v0 = rng.uniform(-1, 1, min(X.shape))
-        u, s, _ = svds(sp.csr_matrix(X, dtype=np.float64), k=k, v0=v0)
+        u, s, _ = truncated_svd(X, max_dims, rng)
         return np.asarray(u * s)
     return np.asarray(X, dtype=np.float64).reshape(X.shape[0], -1)
 

@@ -193,6 +193,15 @@ def sq_distances_to_row(X: Matrix, X_sq: np.ndarray, i: int, chunk_size: int | N
     return d
 
 
+def truncated_svd(X: Any, max_dims: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``u, s, vt`` of the rank-``max_dims`` SVD of sparse rows (float64), its start vector drawn from ``rng``."""
+    A = sp.csr_matrix(X, dtype=np.float64)
+    k = max(1, min(max_dims, min(A.shape) - 1))
+    v0 = rng.uniform(-1, 1, min(A.shape))
+    u, s, vt = svds(A, k=k, v0=v0)
+    return u, s, vt
+
+
 def dense_view(X: Any, max_dims: int, rng: np.random.Generator) -> Callable[[Any], np.ndarray]:
     """A map from rows to a dense float32 space where k-means and linkage can run.
 
@@ -202,10 +211,7 @@ def dense_view(X: Any, max_dims: int, rng: np.random.Generator) -> Callable[[Any
     """
     if not sp.issparse(X):
         return as_matrix
-    A = sp.csr_matrix(X, dtype=np.float64)
-    k = max(1, min(max_dims, min(A.shape) - 1))
-    v0 = rng.uniform(-1, 1, min(A.shape))
-    _, _, vt = svds(A, k=k, v0=v0)
+    _, _, vt = truncated_svd(X, max_dims, rng)
     components = np.asarray(vt.T, dtype=np.float32)
 
     def project(rows: Any) -> np.ndarray:
