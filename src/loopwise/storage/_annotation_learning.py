@@ -1,0 +1,85 @@
+"""The learning side of the annotation repository: the training snapshot, loop records, the queue's new order."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from sqlalchemy import func, insert, select
+
+from loopwise.errors import DataError, StoreError
+
+from ._annotation_base import AnnotationBase
+from ._annotation_models import AnnotationRecordRow
+from ._annotation_types import SnapshotRecord
+from ._checks import check_loop
+from ._models import LoopRow, ModelVersionRow, RecordRow
+from ._queue_sql import SQL_SET_RANK
+from ._types import LoopWrite
+from ._util import chunks, utc_now
+
+_RANK_CHUNK = 200
+
+
+class LearningQueries(AnnotationBase):
+    """What the background retrain reads and writes: records to train on, loops, and the ranking it applies."""
+
+    def snapshot(self, project_id: int) -> list[SnapshotRecord]:
+        """Every record of the project with its queue state, in record id order (for training)."""
+        with self._sessions() as session:
+            rows = session.execute(
+                select(RecordRow, AnnotationRecordRow)
+                .join(AnnotationRecordRow, AnnotationRecordRow.record_id == RecordRow.id)
+                .where(AnnotationRecordRow.project_id == project_id)
+                .order_by(RecordRow.id)
+            )
+            return [
+                SnapshotRecord(r.id, r.external_id, r.payload, s.role, s.gold, s.state, s.n_labels, s.rank)
+                for r, s in rows
+            ]
+
+    def record_loop(self, project_id: int, run_id: str, loop: LoopWrite) -> None:
+        """``Store.record_loop`` for a loop without label rows, written so the queue barely waits.
+
+        The artifacts (fsynced files) are written before taking the write lock; the transaction that
+        adds the loop's rows is then as short as the queue's own.
+        """
+        if loop.selected_ids or loop.labels:
+            raise DataError("annotation loops carry no label rows: human labels are written as they come")
+        values = check_loop(loop)
+        artifact_hash = self.store._artifacts.put_arrays(loop.arrays)
+        model_hash = None if loop.model is None else self.store._artifacts.put_bytes(loop.model)
+        now = utc_now()
+        with self._write(project_id) as session:
+            self.store._lock_running_run(session, run_id)
+            last = session.scalar(select(func.max(LoopRow.loop_index)).where(LoopRow.run_id == run_id))
+            expected = 0 if last is None else last + 1
+            if loop.loop_index != expected:
+                raise StoreError(f"run {run_id} expects loop {expected} next, got loop_index {loop.loop_index}")
+            session.execute(
+                insert(LoopRow),
+                [{
+                    "run_id": run_id, "loop_index": loop.loop_index, "strategy": loop.strategy, "selected_ids": [],
+                    "n_labelled": loop.n_labelled, "metrics": values["metrics"], "timings": values["timings"],
+                    "label_cost": values["label_cost"], "artifact_hash": artifact_hash, "created_at": now,
+                }],
+            )
+            if model_hash is not None:
+                session.execute(
+                    insert(ModelVersionRow),
+                    [{"run_id": run_id, "loop_index": loop.loop_index, "artifact_hash": model_hash, "created_at": now}],
+                )
+        self.sync()
+
+    def apply_ranking(
+        self, project_id: int, record_ids: Sequence[int], ranks: Sequence[int], scores: Sequence[float | None]
+    ) -> None:
+        """Write a new queue order, a chunk per transaction so annotators' requests interleave."""
+        rows = [
+            {"record_id": int(r), "rank": int(k), "score": None if s is None or not np.isfinite(s) else float(s)}
+            for r, k, s in zip(record_ids, ranks, scores, strict=True)
+        ]
+        # Small chunks, each its own short transaction: the queue waits a millisecond, not a whole update.
+        for chunk in chunks(rows, _RANK_CHUNK):
+            with self._write_conn(project_id) as conn:
+                conn.execute(SQL_SET_RANK, list(chunk))

@@ -1,0 +1,107 @@
+"""Reads for the dashboard and exports: labels in force, the label audit trail, progress counts."""
+
+from __future__ import annotations
+
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import aliased
+
+from ._annotation_base import AnnotationBase
+from ._annotation_models import AnnotationEventRow, AnnotationRecordRow
+from ._annotation_projects import project_info
+from ._annotation_types import CurrentLabel, Progress
+from ._models import AnnotatorRow, AssignmentRow, LabelRow, RecordRow
+from ._queue_sql import SQL_N_LABELLED
+from ._util import as_utc, utc_now
+
+
+class ReadQueries(AnnotationBase):
+    """Read-only views of a project's labels and progress, cheap enough for the dashboard to poll."""
+
+    def current_labels(self, project_id: int) -> list[CurrentLabel]:
+        """Every label in force (not undone) on the project's records, oldest first."""
+        undone = aliased(AnnotationEventRow)
+        with self._sessions() as session:
+            rows = session.execute(
+                select(
+                    AnnotationEventRow.record_id, RecordRow.external_id, AnnotatorRow.name, LabelRow.value,
+                    LabelRow.id, LabelRow.created_at,
+                )
+                .join(LabelRow, LabelRow.id == AnnotationEventRow.label_id)
+                .join(RecordRow, RecordRow.id == AnnotationEventRow.record_id)
+                .join(AnnotatorRow, AnnotatorRow.id == AnnotationEventRow.annotator_id)
+                .where(
+                    AnnotationEventRow.project_id == project_id,
+                    AnnotationEventRow.kind == "label",
+                    ~exists().where(undone.undoes_id == AnnotationEventRow.id),
+                )
+                .order_by(AnnotationEventRow.id)
+            )
+            return [CurrentLabel(r, str(e), str(a), str(v), int(i), as_utc(c)) for r, e, a, v, i, c in rows]
+
+    def label_ids(self, project_id: int) -> list[tuple[int, str, str]]:
+        """(label id, value, annotator) of every label row of the project's run: the audit trail."""
+        with self._sessions() as session:
+            settings = project_info(session, project_id)
+            rows = session.execute(
+                select(LabelRow.id, LabelRow.value, LabelRow.annotator)
+                .where(LabelRow.run_id == settings.run_id)
+                .order_by(LabelRow.id)
+            )
+            return [(int(i), str(v), str(a)) for i, v, a in rows]
+
+    def n_labelled_records(self, project_id: int) -> int:
+        """Pool records with at least one label in force: one indexed count, cheap enough to poll."""
+        with self._engine.connect() as conn:
+            return int(conn.execute(SQL_N_LABELLED, {"project": project_id}).scalar_one())
+
+    def progress(self, project_id: int) -> Progress:
+        now = utc_now()
+        with self._sessions() as session:
+            by_state = dict(
+                session.execute(
+                    select(AnnotationRecordRow.state, func.count())
+                    .where(AnnotationRecordRow.project_id == project_id, AnnotationRecordRow.role == "pool")
+                    .group_by(AnnotationRecordRow.state)
+                ).all()
+            )
+            n_test = session.scalar(
+                select(func.count()).where(
+                    AnnotationRecordRow.project_id == project_id, AnnotationRecordRow.role == "test"
+                )
+            ) or 0
+            n_labels = session.scalar(
+                select(func.coalesce(func.sum(AnnotationRecordRow.n_labels), 0)).where(
+                    AnnotationRecordRow.project_id == project_id
+                )
+            ) or 0
+            n_skips = session.scalar(
+                select(func.count()).where(
+                    AnnotationEventRow.project_id == project_id, AnnotationEventRow.kind == "skip"
+                )
+            ) or 0
+            n_held = session.scalar(
+                select(func.count())
+                .select_from(AssignmentRow)
+                .join(AnnotationRecordRow, AnnotationRecordRow.record_id == AssignmentRow.record_id)
+                .where(AnnotationRecordRow.project_id == project_id, AssignmentRow.expires_at > now)
+            ) or 0
+            undone = aliased(AnnotationEventRow)
+            per_annotator = {
+                str(name): int(count)
+                for name, count in session.execute(
+                    select(AnnotatorRow.name, func.count())
+                    .join(AnnotationEventRow, AnnotationEventRow.annotator_id == AnnotatorRow.id)
+                    .where(
+                        AnnotationEventRow.project_id == project_id,
+                        AnnotationEventRow.kind == "label",
+                        ~exists().where(undone.undoes_id == AnnotationEventRow.id),
+                    )
+                    .group_by(AnnotatorRow.name)
+                )
+            }
+        n_pool = sum(int(v) for v in by_state.values())
+        return Progress(
+            n_pool=n_pool, n_test=int(n_test), n_done=int(by_state.get("done", 0)),
+            n_open=int(by_state.get("open", 0)), n_flagged=int(by_state.get("flagged", 0)),
+            n_labels=int(n_labels), n_skips=int(n_skips), n_held=int(n_held), labels_per_annotator=per_annotator,
+        )
