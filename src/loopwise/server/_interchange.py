@@ -183,7 +183,10 @@ def argilla(records: list[Any], filename: str, question: str = "label") -> Parse
             for name in str(metadata.get("annotators") or "").split(",") if name
         }
         times = dict(zip(names.values(), str(metadata.get("labelled_at") or "").split(","), strict=False))
-        responses = (record.get("responses") or {}).get(question) or []
+        answers = record.get("responses")
+        responses = (answers.get(question) if isinstance(answers, dict) else None) or []
+        if not isinstance(responses, list):
+            raise DataError(f"{where}: 'responses.{question}' must be a list")
         gold = metadata.get("gold")
         for response in responses:
             if not isinstance(response, dict) or response.get("status", "submitted") != "submitted":
@@ -250,7 +253,8 @@ def _choices(result: Any, where: str) -> list[str]:
         kind = item.get("type")
         if kind != "choices":
             raise DataError(f"{where}: result type {kind!r}; loopwise imports classification ('choices') results only")
-        chosen = (item.get("value") or {}).get("choices")
+        value = item.get("value")
+        chosen = value.get("choices") if isinstance(value, dict) else None
         if not isinstance(chosen, list) or len(chosen) != 1:
             raise DataError(f"{where}: a single-label project takes exactly one choice, got {chosen!r}")
         values.append(str(chosen[0]))
@@ -276,5 +280,8 @@ def _ls_author(annotation: dict[str, Any], where: str) -> str:
 
 def _unix(raw: Any) -> datetime | None:
     if isinstance(raw, (int, float)) and not isinstance(raw, bool):
-        return datetime.fromtimestamp(float(raw), tz=timezone.utc)
+        try:
+            return datetime.fromtimestamp(float(raw), tz=timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            return None
     return None
