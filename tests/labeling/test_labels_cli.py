@@ -45,3 +45,15 @@ def test_unknown_record_or_project_is_one_clear_error(tmp_path: Path) -> None:
     assert missing.exit_code == 2 and "'r9'" in missing.output
     unknown = runner.invoke(app, ["labels", "history", "r1", "--project", "birds", "--db", db])
     assert unknown.exit_code == 2 and "'birds'" in unknown.output and "pets" in unknown.output
+
+
+def test_history_in_a_narrow_terminal_cuts_no_cell(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'lw.db'}"
+    _store_with_a_relabel(db)
+    stored = json.loads(runner.invoke(app, ["labels", "history", "r1", "--project", "pets", "--db", db, "--json"]).output)
+    narrow = CliRunner(env={"COLUMNS": "40"}).invoke(app, ["labels", "history", "r1", "--project", "pets", "--db", db], catch_exceptions=False)
+    assert narrow.exit_code == 0, narrow.output
+    # Run ids and times are copied from here: each must appear whole on one line, however narrow the terminal.
+    for label in stored["labels"]:
+        for value in (label["run_id"], label["created_at"], label["annotator"] or "-"):
+            assert any(value in line for line in narrow.output.splitlines()), (value, narrow.output)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -121,8 +121,6 @@ def print_runs_table(rows: list[dict[str, Any]]) -> None:
     Ids are copied from here into ``resume``, ``report`` and ``runs show``; a
     terminal narrower than the table wraps its lines, but never shortens an id.
     """
-    from rich.table import Table
-
     cells = [
         [
             r["id"], r["project"], r["name"], r["status"], str(r["loops"]), str(r["labels"]),
@@ -131,11 +129,17 @@ def print_runs_table(rows: list[dict[str, Any]]) -> None:
         for r in rows
     ]
     headers = ("run", "project", "name", "status", "loops", "labels", "accuracy", "created")
-    table = Table()
+    print_uncut_table(headers, cells, right=("loops", "labels", "accuracy"))
+
+
+def print_uncut_table(headers: Sequence[str], cells: list[list[str]], *, right: Sequence[str] = (), title: str | None = None) -> None:
+    """A table whose cells are never wrapped or cut (ids, times), however narrow the terminal."""
+    from rich.table import Table
+
+    table = Table(title=title)
     widths = [max([len(h), *(len(c[i]) for c in cells)]) for i, h in enumerate(headers)]
     for header, width in zip(headers, widths):
-        right = header in ("loops", "labels", "accuracy")
-        table.add_column(header, no_wrap=True, min_width=width, justify="right" if right else "left")
+        table.add_column(header, no_wrap=True, min_width=width, justify="right" if header in right else "left")
     for c in cells:
         table.add_row(*c)
     needed = sum(widths) + 3 * len(widths) + 1  # each column's padding and rule, and the closing rule

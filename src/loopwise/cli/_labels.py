@@ -6,9 +6,7 @@ import json
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
-
-from loopwise.cli._common import DB_HELP, console, open_store, user_errors
+from loopwise.cli._common import DB_HELP, open_store, print_uncut_table, user_errors
 from loopwise.errors import NotFoundError
 
 if TYPE_CHECKING:
@@ -55,9 +53,6 @@ def history_cmd(
     if as_json:
         typer.echo(json.dumps({"record_id": record_id, "labels": rows}, indent=1))
         return
-    table = Table(title=f"labels of record {record_id!r}")
-    for column in ("id", "value", "source", "annotator", "run_id", "created_at", "supersedes", "superseded_by"):
-        table.add_column(column)
-    for row in rows:
-        table.add_row(*("-" if row[c] is None else str(row[c]) for c in row))
-    console.print(table)
+    headers = ("id", "value", "source", "annotator", "run_id", "created_at", "supersedes", "superseded_by")
+    cells = [["-" if row[c] is None else str(row[c]) for c in headers] for row in rows]
+    print_uncut_table(headers, cells, right=("id", "supersedes", "superseded_by"), title=f"labels of record {record_id!r}")
