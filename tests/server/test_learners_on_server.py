@@ -99,3 +99,91 @@ def test_the_resolved_default_is_stored_with_the_project(client: TestClient, adm
     created = admin.post("/api/projects", json=_body("kept")).json()
     stored = client.app.state.services.repo.get_project(created["id"])  # type: ignore[attr-defined]
     assert stored.settings["learner"] == created["settings"]["learner"]
+
+
+# -- a retrain that fails is visible, and can be retried --------------------------------------------
+
+# Texts of one letter each: TF-IDF keeps words of two letters or more, so its vocabulary is empty and
+# fitting the default featuriser fails for real ("empty vocabulary"), with logreg as the learner.
+NO_WORDS = "id,text\n" + "\n".join(f"r{i},{'abcdefgh'[i]} ?" for i in range(8))
+WORDS = "id,text\n" + "\n".join(f"w{i},{'great lovely fine' if i % 2 else 'awful bad poor'} words {i}" for i in range(8))
+
+
+def _upload(admin: Api, pid: int, content: str) -> None:
+    response = admin.post(f"/api/projects/{pid}/import/upload", files={"file": ("r.csv", content.encode(), "text/csv")})
+    assert response.status_code == 201, response.text
+
+
+def _label_next(admin: Api, pid: int, n: int) -> None:
+    for _ in range(n):
+        record = admin.post(f"/api/projects/{pid}/queue/next").json()["record"]
+        assert admin.post(f"/api/projects/{pid}/records/{record['id']}/label", json={"value": "pos"}).status_code == 201
+
+
+def _failing_project(client: TestClient, admin: Api) -> tuple[int, Any]:
+    project = admin.post("/api/projects", json=_body("no-words", learner="logreg", retrain_every=2)).json()
+    _upload(admin, project["id"], NO_WORDS)
+    worker = client.app.state.services.worker  # type: ignore[attr-defined]
+    _label_next(admin, project["id"], 2)
+    assert worker.wait_idle(60)
+    return project["id"], worker
+
+
+def test_a_failed_retrain_is_in_stats_with_its_message_and_the_queue_keeps_its_ranking(
+    client: TestClient, admin: Api
+) -> None:
+    repo = client.app.state.services.repo  # type: ignore[attr-defined]
+    project = admin.post("/api/projects", json=_body("no-words", learner="logreg", retrain_every=2)).json()
+    pid = project["id"]
+    _upload(admin, pid, NO_WORDS)
+    ranks = {r.record_id: r.rank for r in repo.snapshot(pid)}
+    stats = admin.get(f"/api/projects/{pid}/stats").json()
+    assert stats["last_retrain_error"] is None
+    _label_next(admin, pid, 2)
+    worker = client.app.state.services.worker  # type: ignore[attr-defined]
+    assert worker.wait_idle(60) and worker.errors
+    stats = admin.get(f"/api/projects/{pid}/stats").json()
+    failure = stats["last_retrain_error"]
+    assert failure is not None and "empty vocabulary" in failure["message"], failure
+    assert failure["n_labelled"] == 2 and failure["failed_at"]
+    assert stats["loops"] == [] and stats["training"] is False
+    assert {r.record_id: r.rank for r in repo.snapshot(pid)} == ranks  # the ranking in use is untouched
+    assert admin.post(f"/api/projects/{pid}/queue/next").json()["record"] is not None  # and still serves
+
+
+def test_retrying_is_for_admins_and_a_retrain_that_works_clears_the_failure(client: TestClient, admin: Api) -> None:
+    from tests.server.conftest import make_user, sign_in
+
+    pid, worker = _failing_project(client, admin)
+    make_user(admin, "ann")
+    assert admin.post(f"/api/projects/{pid}/members", json={"user_id": admin.get("/api/users").json()["data"][-1]["id"]}).status_code == 201
+    annotator = sign_in(client, "ann", "password-123")
+    assert annotator.get(f"/api/projects/{pid}/stats").json()["last_retrain_error"] is not None  # members see it
+    assert annotator.post(f"/api/projects/{pid}/retrain").status_code == 403
+    # The same data fails again on a retry; after records with words arrive, the retry works.
+    assert admin.post(f"/api/projects/{pid}/retrain").status_code == 202
+    assert worker.wait_idle(60)
+    assert "empty vocabulary" in admin.get(f"/api/projects/{pid}/stats").json()["last_retrain_error"]["message"]
+    _upload(admin, pid, WORDS)
+    assert admin.post(f"/api/projects/{pid}/retrain").status_code == 202
+    assert worker.wait_idle(60)
+    stats = admin.get(f"/api/projects/{pid}/stats").json()
+    assert stats["last_retrain_error"] is None
+    assert [loop["n_labelled"] for loop in stats["loops"]] == [2]
+
+
+def test_the_failure_is_stored_so_another_server_process_shows_it(app_factory: Any) -> None:
+    from tests.server.conftest import sign_in
+    from tests.server.live import ADMIN_PASSWORD
+
+    first = app_factory()
+    pid, _ = _failing_project(first, sign_in(first, "admin", ADMIN_PASSWORD))
+    second = app_factory()
+    stats = sign_in(second, "admin", ADMIN_PASSWORD).get(f"/api/projects/{pid}/stats").json()
+    assert "empty vocabulary" in stats["last_retrain_error"]["message"]
+
+
+def test_deleting_a_project_deletes_its_failure_too(client: TestClient, admin: Api) -> None:
+    pid, _ = _failing_project(client, admin)
+    assert admin.delete(f"/api/projects/{pid}").status_code == 200
+    assert client.app.state.services.repo.retrain_failure(pid) is None  # type: ignore[attr-defined]

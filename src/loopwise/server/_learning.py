@@ -23,6 +23,8 @@ from typing import Any
 import numpy as np
 
 from loopwise.core import LoopRecord, Pool
+from loopwise.server._failures import remember_failure
+from loopwise.server._project_checks import retrain_every as _retrain_every
 from loopwise.stopping import parse_stopping
 from loopwise.storage import AnnotationRepository, LoopWrite, Store
 
@@ -358,6 +360,7 @@ class LearningWorker:
                     return
                 log.exception("retraining project %s failed", project_id)
                 self.errors.append(f"project {project_id}: {exc}")
+                remember_failure(self.repo, project_id, exc)
             finally:
                 with self._cond:
                     self._busy.discard(project_id)
@@ -401,6 +404,7 @@ class LearningWorker:
         front = [r for r in result.front if r not in ranked]
         record_ids, ranks, scores = _rank_rows(len(loops), front, result.ranking, result.scores, self.head_size)
         self.repo.apply_ranking(result.project_id, record_ids, ranks, scores)
+        self.repo.clear_retrain_failure(result.project_id)  # the ranking is fresh again
         result.timings["write"] = time.perf_counter() - start
         self._check_stopping(result.project_id, run_id)
 
@@ -493,8 +497,4 @@ def _die_with_parent() -> None:
     parent = multiprocessing.parent_process()
     if parent is not None and os.getppid() != parent.pid:
         os._exit(1)  # the server died before the request above was made: nobody will kill us
-
-
-def _retrain_every(settings: dict[str, Any]) -> int:
-    return int(settings.get("retrain_every") or settings.get("batch_size") or 20)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from loopwise.errors import ConfigError
 from loopwise.server import _schemas as s
 from loopwise.stopping import parse_stopping
@@ -64,4 +66,9 @@ def check_settings(settings: s.ProjectSettings, task: str) -> None:
         parse_stopping(settings.stopping)
 
 
-__all__ = ["DEFAULT_LEARNERS", "PROJECT_INPUTS", "check_settings", "default_learner", "project_settings"]
+def retrain_every(settings: dict[str, Any]) -> int:
+    """New labels between retrains: ``retrain_every``, else ``batch_size``, else 20."""
+    return int(settings.get("retrain_every") or settings.get("batch_size") or 20)
+
+
+__all__ = ["DEFAULT_LEARNERS", "PROJECT_INPUTS", "check_settings", "default_learner", "project_settings", "retrain_every"]

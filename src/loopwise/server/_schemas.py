@@ -262,6 +262,14 @@ class AgreementPublic(BaseModel):
     kappa: float | None = Field(description="Fleiss' kappa over those records (chance from pooled label shares).")
 
 
+class RetrainErrorPublic(BaseModel):
+    """The last retrain that failed, until one succeeds; the queue keeps the last good ranking meanwhile."""
+
+    message: str = Field(description="What went wrong, e.g. the learner's own error.")
+    failed_at: datetime
+    n_labelled: int = Field(description="Records labelled when it failed.")
+
+
 class StatsPublic(BaseModel):
     progress: ProgressPublic
     labels_per_annotator: dict[str, int]
@@ -269,4 +277,7 @@ class StatsPublic(BaseModel):
     evaluation: str | None
     agreement: AgreementPublic
     training: bool
+    last_retrain_error: RetrainErrorPublic | None = Field(
+        None, description="Set while the latest retrain has failed; POST .../retrain (admins) tries again."
+    )
 

@@ -22,6 +22,7 @@ from loopwise.server._export_formats import FORMATS, export_file
 from loopwise.server._imports import confine, read_path, read_upload
 from loopwise.server._learning import LearningWorker
 from loopwise.server._project_checks import check_settings, project_settings
+from loopwise.server._project_checks import retrain_every as _retrain_every
 from loopwise.server._security import LoginThrottle, hash_password, new_token, token_hash, verify_password
 from loopwise.server._settings import ServerSettings
 from loopwise.stopping import parse_stopping
@@ -389,9 +390,11 @@ class Services:
             for loop in self.repo.store.loops(project.run_id)
         ]
         evaluation = next((loop.metrics.get("evaluation") for loop in reversed(loops) if loop.metrics.get("evaluation")), None)
+        failure = self.repo.retrain_failure(project_id)
         return s.StatsPublic(
             progress=progress, labels_per_annotator=dict(per_annotator), loops=loops, evaluation=evaluation,
             agreement=agreement(labels, project.label_names), training=self.worker.training(project_id),
+            last_retrain_error=None if failure is None else s.RetrainErrorPublic.model_validate(failure, from_attributes=True),
         )
 
     def export(self, actor: UserInfo, project_id: int, fmt: str, base_url: str = "") -> tuple[str, str, Iterator[str]]:
@@ -417,10 +420,6 @@ def label_budget(settings: dict[str, Any]) -> int | None:
     """The records a project's stopping rule pays for, if it caps them (a LabelBudget, alone or in AnyOf)."""
     spec = settings.get("stopping")
     return parse_stopping(spec).label_budget() if spec else None
-
-
-def _retrain_every(settings: dict[str, Any]) -> int:
-    return int(settings.get("retrain_every") or settings.get("batch_size") or 20)
 
 
 def agreement(labels: list[CurrentLabel], label_names: list[str]) -> s.AgreementPublic:

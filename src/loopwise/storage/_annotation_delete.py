@@ -10,7 +10,13 @@ from sqlalchemy.orm import Session
 
 from loopwise.errors import NotFoundError
 
-from ._annotation_models import AnnotationEventRow, AnnotationProjectRow, AnnotationRecordRow, ProjectMemberRow
+from ._annotation_models import (
+    AnnotationEventRow,
+    AnnotationProjectRow,
+    AnnotationRecordRow,
+    ProjectMemberRow,
+    RetrainFailureRow,
+)
 from ._models import AssignmentRow, LabelRow, LoopRow, ModelVersionRow, ProjectRow, RecordRow, RunRow
 
 
@@ -34,6 +40,7 @@ def delete_project_rows(session: Session, project_id: int) -> str:
     session.execute(delete(AnnotationRecordRow).where(AnnotationRecordRow.project_id == project_id))
     session.execute(delete(AnnotationProjectRow).where(AnnotationProjectRow.project_id == project_id))
     session.execute(delete(ProjectMemberRow).where(ProjectMemberRow.project_id == project_id))
+    session.execute(delete(RetrainFailureRow).where(RetrainFailureRow.project_id == project_id))
     session.execute(delete(LoopRow).where(LoopRow.run_id.in_(runs)))
     session.execute(delete(ModelVersionRow).where(ModelVersionRow.run_id.in_(runs)))
     session.execute(delete(RunRow).where(RunRow.project_id == project_id))

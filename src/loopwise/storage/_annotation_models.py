@@ -96,10 +96,22 @@ class AnnotationEventRow(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class RetrainFailureRow(Base):
+    """The latest failed retrain of a project, until one works: what went wrong, when, at how many labels."""
+
+    __tablename__ = "retrain_failures"
+
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), primary_key=True)
+    message: Mapped[str] = mapped_column(Text)
+    n_labelled: Mapped[int] = mapped_column(Integer)
+    failed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 ANNOTATION_TABLES = (
     AnnotationProjectRow,
     ProjectMemberRow,
     AnnotatorPasswordRow,
     AnnotationRecordRow,
     AnnotationEventRow,
+    RetrainFailureRow,
 )

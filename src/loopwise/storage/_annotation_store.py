@@ -3,12 +3,14 @@
 Every method runs in its own transaction and returns plain dataclasses. The work is split by concern,
 one mixin a module: users and tokens (_annotation_users), projects and members (_annotation_projects),
 records and imports (_annotation_records), the queue (_annotation_queue, with _queue_sql and _queue_pg),
-reads for the dashboard (_annotation_reads), the learning side (_annotation_learning), and durability:
-transactions, locks and WAL sync (_annotation_base). This module composes them.
+reads for the dashboard (_annotation_reads), the learning side (_annotation_learning), retrain failures
+(_annotation_failures), and durability: transactions, locks and WAL sync (_annotation_base). This module
+composes them.
 """
 
 from __future__ import annotations
 
+from ._annotation_failures import FailureQueries, RetrainFailure
 from ._annotation_learning import LearningQueries
 from ._annotation_projects import ProjectQueries
 from ._annotation_queue import QueueQueries
@@ -31,7 +33,9 @@ from ._annotation_types import (
 from ._annotation_users import UserQueries
 
 
-class AnnotationRepository(UserQueries, ProjectQueries, RecordQueries, QueueQueries, ReadQueries, LearningQueries):
+class AnnotationRepository(
+    UserQueries, ProjectQueries, RecordQueries, QueueQueries, ReadQueries, LearningQueries, FailureQueries
+):
     """Database work of the annotation server, over a :class:`Store`'s engine.
 
     The store keeps doing what it does (projects, runs, loops, artifacts); this adds what people
@@ -50,6 +54,7 @@ __all__ = [
     "NewRecords",
     "Progress",
     "QueueRecord",
+    "RetrainFailure",
     "SnapshotRecord",
     "UserInfo",
     "check_label_names",

@@ -52,6 +52,22 @@ function el(tag, attrs, ...children) {
 function say(message) { const box = document.getElementById("status"); if (box) box.textContent = message || ""; }
 function fmt(value, digits = 3) { return value === null || value === undefined ? "–" : Number(value).toFixed(digits); }
 
+// The last retrain that failed (GET .../stats), with a retry for admins; hidden once a retrain works.
+function showRetrainError(id, stats) {
+  const box = document.getElementById("retrain-error");
+  const failure = stats.last_retrain_error;
+  if (!box) return;
+  box.hidden = !failure;
+  if (!failure) return;
+  document.getElementById("retrain-error-message").textContent = failure.message;
+  document.getElementById("retrain-error-when").textContent =
+    `${new Date(failure.failed_at).toLocaleString()}, at ${failure.n_labelled} labelled records${stats.training ? "; retrying now" : ""}.`;
+  const retry = document.getElementById("retrain-retry");
+  if (retry) retry.onclick = async () => {
+    try { say((await api("POST", `/api/projects/${id}/retrain`)).detail); } catch (error) { say(error.message); }
+  };
+}
+
 // -- pages -----------------------------------------------------------------------------------
 
 const pages = {
@@ -137,6 +153,7 @@ const pages = {
     const id = document.body.dataset.projectId;
     async function refresh() {
       const stats = await api("GET", `/api/projects/${id}/stats`);
+      showRetrainError(id, stats);
       const p = stats.progress;
       const figures = [["records", p.n_pool], ["done", p.n_done], ["open", p.n_open], ["flagged", p.n_flagged],
         ["labels", p.n_labels], ["skips", p.n_skips], ["held now", p.n_held], ["test records", p.n_test],
