@@ -188,7 +188,7 @@ class ImportPublic(BaseModel):
     n_read: int
     n_added: int
     n_test: int
-    n_labels: int = Field(0, description="Labels the file carried for its pool records, imported as label events.")
+    n_labels: int = Field(0, description="Labels the file carried for its pool records; each is a label event unless its annotator already had one on the record.")
     n_predictions: int = Field(0, description="Model predictions in the file (Label Studio): read and checked, not stored.")
 
 
