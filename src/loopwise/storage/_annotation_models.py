@@ -5,8 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import (
+    CheckConstraint,
+    ColumnElement,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    exists,
+)
+from sqlalchemy.orm import Mapped, aliased, mapped_column
 
 from ._models import Base, utcnow
 
@@ -115,3 +126,9 @@ ANNOTATION_TABLES = (
     AnnotationEventRow,
     RetrainFailureRow,
 )
+
+
+def not_undone() -> ColumnElement[bool]:
+    """Whether an event is still in force: no 'undo' event undoes it (that is how labels and flags are taken back)."""
+    undone = aliased(AnnotationEventRow)
+    return ~exists().where(undone.undoes_id == AnnotationEventRow.id)

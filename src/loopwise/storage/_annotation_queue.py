@@ -10,13 +10,13 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, delete, exists, func, insert, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy.orm import Session
 
 from loopwise.errors import DataError, NotFoundError
 
 from ._annotation_base import AnnotationBase
-from ._annotation_models import AnnotationEventRow, AnnotationProjectRow, AnnotationRecordRow
+from ._annotation_models import AnnotationEventRow, AnnotationProjectRow, AnnotationRecordRow, not_undone
 from ._annotation_types import RETRACTED, AnnotationProjectInfo, ConflictError, LabelAck, QueueRecord, UserInfo, queue_record
 from ._models import AssignmentRow, LabelRow, RecordRow
 from ._queue_pg import PG_LEASE_NEXT, PG_WRITE_LABEL
@@ -226,7 +226,6 @@ class QueueQueries(AnnotationBase):
         Logged as an 'undo' event that undoes the flag event, so the audit trail keeps both.
         """
         now = utc_now()
-        undone = aliased(AnnotationEventRow)
         with self._write(project_id) as session:
             row = self._queue_row(session, project_id, record_id)
             if row.state != "flagged":
@@ -235,7 +234,7 @@ class QueueQueries(AnnotationBase):
                 select(AnnotationEventRow.id)
                 .where(
                     AnnotationEventRow.record_id == record_id, AnnotationEventRow.kind == "flag",
-                    ~exists().where(undone.undoes_id == AnnotationEventRow.id),
+                    not_undone(),
                 )
                 .order_by(AnnotationEventRow.id.desc())
                 .limit(1)
@@ -253,7 +252,6 @@ class QueueQueries(AnnotationBase):
         """Take back the annotator's latest label and lease its record back to them to label again."""
         now = utc_now()
         expires = now + timedelta(seconds=lease_seconds)
-        undone = aliased(AnnotationEventRow)
         with self._write(project_id) as session:
             last = session.execute(
                 select(AnnotationEventRow.id, AnnotationEventRow.record_id, AnnotationEventRow.label_id)
@@ -261,7 +259,7 @@ class QueueQueries(AnnotationBase):
                     AnnotationEventRow.project_id == project_id,
                     AnnotationEventRow.annotator_id == user.id,
                     AnnotationEventRow.kind == "label",
-                    ~exists().where(undone.undoes_id == AnnotationEventRow.id),
+                    not_undone(),
                 )
                 .order_by(AnnotationEventRow.id.desc())
                 .limit(1)
@@ -317,13 +315,12 @@ class QueueQueries(AnnotationBase):
 
     @staticmethod
     def _current_label_event(session: Session, record_id: int, user_id: int) -> int | None:
-        undone = aliased(AnnotationEventRow)
         return session.scalar(
             select(AnnotationEventRow.id).where(
                 AnnotationEventRow.record_id == record_id,
                 AnnotationEventRow.annotator_id == user_id,
                 AnnotationEventRow.kind == "label",
-                ~exists().where(undone.undoes_id == AnnotationEventRow.id),
+                not_undone(),
             )
         )
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import exists, func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import func, select
 
 from ._annotation_base import AnnotationBase
-from ._annotation_models import AnnotationEventRow, AnnotationRecordRow
+from ._annotation_models import AnnotationEventRow, AnnotationRecordRow, not_undone
 from ._annotation_projects import project_info
 from ._annotation_types import CurrentLabel, Progress
 from ._models import AnnotatorRow, AssignmentRow, LabelRow, RecordRow
@@ -19,7 +18,6 @@ class ReadQueries(AnnotationBase):
 
     def current_labels(self, project_id: int) -> list[CurrentLabel]:
         """Every label in force (not undone) on the project's records, oldest first."""
-        undone = aliased(AnnotationEventRow)
         with self._sessions() as session:
             rows = session.execute(
                 select(
@@ -32,7 +30,7 @@ class ReadQueries(AnnotationBase):
                 .where(
                     AnnotationEventRow.project_id == project_id,
                     AnnotationEventRow.kind == "label",
-                    ~exists().where(undone.undoes_id == AnnotationEventRow.id),
+                    not_undone(),
                 )
                 .order_by(AnnotationEventRow.id)
             )
@@ -85,7 +83,6 @@ class ReadQueries(AnnotationBase):
                 .join(AnnotationRecordRow, AnnotationRecordRow.record_id == AssignmentRow.record_id)
                 .where(AnnotationRecordRow.project_id == project_id, AssignmentRow.expires_at > now)
             ) or 0
-            undone = aliased(AnnotationEventRow)
             per_annotator = {
                 str(name): int(count)
                 for name, count in session.execute(
@@ -94,7 +91,7 @@ class ReadQueries(AnnotationBase):
                     .where(
                         AnnotationEventRow.project_id == project_id,
                         AnnotationEventRow.kind == "label",
-                        ~exists().where(undone.undoes_id == AnnotationEventRow.id),
+                        not_undone(),
                     )
                     .group_by(AnnotatorRow.name)
                 )

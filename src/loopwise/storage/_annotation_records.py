@@ -17,9 +17,9 @@ from ._annotation_models import AnnotationProjectRow, AnnotationRecordRow
 from ._annotation_types import NewRecords, QueueRecord, queue_record
 from ._json import to_json
 from ._models import ProjectRow, RecordRow
-from ._util import chunks, utc_now
+from ._store import existing_external_ids
+from ._util import utc_now
 
-_CHUNK = 500
 _MAX_EXTERNAL_ID = 512
 
 
@@ -122,15 +122,7 @@ def insert_records(
 ) -> int:
     """Insert the records the project lacks (by external id) at the end of its queue; returns how many."""
     n = len(ids)
-    present: set[str] = set()
-    for chunk in chunks(ids, _CHUNK):
-        present.update(
-            session.scalars(
-                select(RecordRow.external_id).where(
-                    RecordRow.project_id == project_id, RecordRow.external_id.in_(chunk)
-                )
-            )
-        )
+    present = existing_external_ids(session, project_id, ids)
     new = [i for i in range(n) if ids[i] not in present]
     if not new:
         return 0

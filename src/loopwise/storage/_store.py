@@ -267,6 +267,15 @@ def _insert_new_records(
         )
         # executemany in batched VALUES lists, not one ORM object per record.
         return len(connection.execute(statement.returning(RecordRow.id), rows).all())
+    present = existing_external_ids(session, project_id, ids)
+    new_rows = [row for row in rows if row["external_id"] not in present]
+    if new_rows:
+        connection.execute(insert(RecordRow), new_rows)
+    return len(new_rows)
+
+
+def existing_external_ids(session: Session, project_id: int, ids: Sequence[str]) -> set[str]:
+    """The ones of ``ids`` the project has already, looked up a chunk of ids at a time."""
     present: set[str] = set()
     for chunk in chunks(ids, _IN_CHUNK):
         present.update(
@@ -276,10 +285,7 @@ def _insert_new_records(
                 )
             )
         )
-    new_rows = [row for row in rows if row["external_id"] not in present]
-    if new_rows:
-        connection.execute(insert(RecordRow), new_rows)
-    return len(new_rows)
+    return present
 
 
 def _project_info(row: ProjectRow) -> ProjectInfo:

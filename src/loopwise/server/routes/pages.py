@@ -66,17 +66,18 @@ def users_page(request: Request, services: SessionDep) -> Response:
 
 @router.get("/projects/{project_id:int}", response_class=HTMLResponse)
 def project_page(project_id: ProjectId, request: Request, services: SessionDep) -> Response:
-    user = _signed_in(request, services)
-    if user is None:
-        return _to_login(request)
-    project = services.project(user, project_id)  # type: ignore[arg-type]
-    return templates.TemplateResponse(request, "project.html", {"user": user, "project": project})
+    return _project_page(project_id, request, services, "project.html")
 
 
 @router.get("/projects/{project_id:int}/annotate", response_class=HTMLResponse)
 def annotate_page(project_id: ProjectId, request: Request, services: SessionDep) -> Response:
+    return _project_page(project_id, request, services, "annotate.html")
+
+
+def _project_page(project_id: int, request: Request, services: SessionDep, template: str) -> Response:
+    """A project's page for the signed-in user (who must see the project), or the way to the login."""
     user = _signed_in(request, services)
     if user is None:
         return _to_login(request)
     project = services.project(user, project_id)  # type: ignore[arg-type]
-    return templates.TemplateResponse(request, "annotate.html", {"user": user, "project": project})
+    return templates.TemplateResponse(request, template, {"user": user, "project": project})
