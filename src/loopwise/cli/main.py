@@ -32,6 +32,7 @@ from loopwise.cli._serve import serve_cmd as _serve_cmd; app.command("serve")(_s
 app.add_typer(bench_app, name="bench")
 from loopwise.cli._labels import labels_app as _labels_app; app.add_typer(_labels_app, name="labels")  # noqa: E402, E702
 from loopwise.cli._stream import stream_cmd as _stream_cmd; app.command("stream")(_stream_cmd)  # noqa: E402, E702
+from loopwise.cli._teach import export_cmd as _export_cmd, teach_cmd as _teach_cmd; app.command("teach")(_teach_cmd); app.command("export")(_export_cmd)  # noqa: E402, E702
 
 DbOption = Annotated[str | None, typer.Option("--db", help=DB_HELP)]
 from loopwise.cli._common import ArtifactsOption  # noqa: E402
