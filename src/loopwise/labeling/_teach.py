@@ -101,8 +101,8 @@ class TeachSession:
         self.project = project
         self.user = user
         self.batch = batch
-        self._media = tempfile.mkdtemp(prefix="loopwise-teach-")
-        self.worker = LearningWorker(repo, Path(self._media), subprocess=False)
+        # The media folder is read for image projects only; teach makes text and tabular ones.
+        self.worker = LearningWorker(repo, Path(tempfile.gettempdir()), subprocess=False)
         self._proba: dict[int, np.ndarray] = {}
         self._load_last_loop()
 
