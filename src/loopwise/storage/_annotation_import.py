@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import func, insert, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from loopwise.errors import DataError
 
-from ._annotation_models import AnnotationEventRow, AnnotationRecordRow
+from ._annotation_models import AnnotationEventRow, AnnotationRecordRow, not_undone
 from ._models import AnnotatorRow, LabelRow, RecordRow
 
 _CHUNK = 500
@@ -126,7 +126,6 @@ def _users(session: Session, names: list[str], now: datetime) -> dict[str, int]:
 
 def _in_force(session: Session, project_id: int, record_ids: list[int]) -> set[tuple[int, int]]:
     """(record id, user id) of every label in force (not undone) on these records."""
-    undone = aliased(AnnotationEventRow)
     pairs: set[tuple[int, int]] = set()
     for start in range(0, len(record_ids), _CHUNK):
         rows = session.execute(
@@ -134,7 +133,7 @@ def _in_force(session: Session, project_id: int, record_ids: list[int]) -> set[t
                 AnnotationEventRow.project_id == project_id,
                 AnnotationEventRow.kind == "label",
                 AnnotationEventRow.record_id.in_(record_ids[start:start + _CHUNK]),
-                ~select(undone.id).where(undone.undoes_id == AnnotationEventRow.id).exists(),
+                not_undone(),
             )
         )
         pairs.update((int(r), int(u)) for r, u in rows)
