@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -87,3 +88,34 @@ def test_cli_writes_results_and_the_doc_section(tmp_path: Path) -> None:
     assert "| margin | 2,000 | 8 | 10 |" in text and text.endswith("## After\nkept\n")
     again = CliRunner().invoke(app, ["bench", "speed", "--report-only", "--out", str(out)])
     assert again.exit_code == 0, again.output
+
+
+def test_auto_gets_a_history_of_ten_loops_and_is_timed_against_margin(tmp_path: Path) -> None:
+    from loopwise.bench._speed_history import HISTORY_LOOPS, speed_history
+    from loopwise.strategies._auto import KNOWN_ARMS
+
+    data = speed.load_data(speed.prepare_data(tmp_path, 3000, 8))
+    history = speed_history(data.X, data.model, data.y_labelled)
+    assert len(history) == HISTORY_LOOPS == history.metadata.n_updates == 10
+    bought = np.concatenate([loop.positions for loop in history.labels_by_loop])
+    assert np.array_equal(np.sort(bought), data.labelled_positions)  # the labelled rows, none of the candidates
+    assert np.allclose(history.proba_at(9), data.model.predict_proba(data.X), atol=1e-4)  # the last loop is the model's own
+
+    cases = plan(sizes=[3000], dims=[8], batches=[20], methods=["auto", "margin"], libraries=["loopwise"])
+    results, env = speed.run_speed(cases, tmp_path, cap_s=60, mem_cap_gib=4)
+    auto = next(r for r in results if r.method == "auto")
+    assert auto.status == "ok", auto.detail
+    assert auto.extra["arm"] in KNOWN_ARMS
+    (row,) = speed.baseline_rows(results)
+    assert row[0] == "auto vs margin, 20 from 3,000 x 8" and row[1] == auto.extra["arm"] and float(row[4]) > 0
+    assert "| auto vs margin, 20 from 3,000 x 8 |" in speed.render_markdown(results, env, "x")
+
+
+def test_the_auto_floor_is_two_seconds_and_500_mib_at_a_million_rows() -> None:
+    case = SpeedCase("loopwise", "auto", 1_000_000, 64, 100)
+    fast = SpeedResult(*case.key(), "ok", best_s=1.5, peak_extra_mib=120.0)
+    heavy = SpeedResult(*case.key(), "ok", best_s=1.5, peak_extra_mib=600.0)
+    slow = SpeedResult(*case.key(), "ok", best_s=2.5, peak_extra_mib=120.0)
+    verdicts = [speed.floor_rows([r])[0] for r in (fast, heavy, slow)]
+    assert [v[3] for v in verdicts] == ["met", "missed", "missed"]
+    assert verdicts[0][1] == "<= 2 s, <= 500 MiB"

@@ -13,7 +13,7 @@ from loopwise.labeling import SimulatedOracle
 from loopwise.learners import as_learner
 from loopwise.loop import FixedSchedule, Loop, run_simulation
 from loopwise.strategies import AutoStrategy, History, StrategyInputs, TypiClust, make_strategy
-from loopwise.strategies._auto import confidence, slice_size
+from loopwise.strategies._auto import _every_unlabelled, confidence, slice_size
 from loopwise.strategies._auto_arms import CoveredMargin
 
 
@@ -164,3 +164,15 @@ def test_simulate_runs_auto_against_random_by_default(tmp_path) -> None:
     figures = json.loads(out.read_text())
     strategies = figures["summary"]["strategies"] if "summary" in figures else figures["strategies"]
     assert set(strategies) == {"auto", "random"}
+
+
+@pytest.mark.parametrize("n", [1, 7, 100, 5000])
+def test_the_strided_unlabelled_rows_are_those_a_full_mask_gives(n: int) -> None:
+    rng = np.random.default_rng(n)
+    for _ in range(10):
+        taken = np.unique(rng.integers(0, n, rng.integers(0, n + 1)))
+        free = np.ones(n, dtype=bool)
+        free[taken] = False
+        rows = np.flatnonzero(free)
+        expected = rows[:: max(1, -(-len(rows) // 37))]
+        assert np.array_equal(_every_unlabelled(n, taken, 37), expected)

@@ -29,7 +29,11 @@ FLOORS: dict[tuple[str, int, int, int], tuple[float, float | None]] = {
     ("kcenter", 1_000_000, 64, 100): (3.0, 300.0),
     ("badge", 1_000_000, 64, 1000): (60.0, None),
     ("cluster_margin", 1_000_000, 64, 1000): (60.0, None),
+    ("auto", 1_000_000, 64, 100): (2.0, 500.0),  # issue 9, with a history of 10 loops
 }
+
+#: Methods timed against another loopwise method of the same run (same pool, batch and load): method -> baseline.
+BASELINES = {"auto": "margin"}
 
 
 def _seconds(s: float) -> str:
@@ -91,6 +95,23 @@ def floor_rows(results: list[SpeedResult]) -> list[tuple[str, str, str, str]]:
     return out
 
 
+def baseline_rows(results: list[SpeedResult]) -> list[tuple[str, str, str, str, str]]:
+    """(configuration, arm played, method's cell, baseline's cell, time ratio) for each method in :data:`BASELINES`."""
+    by_key = {r.key(): r for r in results}
+    out = []
+    for r in results:
+        base_method = BASELINES.get(r.method)
+        if r.library != "loopwise" or base_method is None:
+            continue
+        base = by_key.get(("loopwise", base_method, r.n, r.d, r.batch))
+        ratio = "n/a"
+        if base is not None and r.status == base.status == "ok" and r.best_s is not None and base.best_s:
+            ratio = f"{r.best_s / base.best_s:.3g}"
+        what = f"{r.method} vs {base_method}, {r.batch:,} from {r.n:,} x {r.d}"
+        out.append((what, str(r.extra.get("arm", "-")), _cell(r), _cell(base), ratio))
+    return out
+
+
 def _table(rows: list[dict[str, Any]], cap: float | None) -> list[str]:
     lines = ["| method | pool | d | batch | loopwise | peer | peer | loopwise/peer |", "|---|---:|---:|---:|---|---|---|---:|"]
     for row in rows:
@@ -131,6 +152,12 @@ def render_markdown(
     if floors:
         lines += ["#### The floors", "", "| configuration | floor | measured | |", "|---|---|---|---|"]
         lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in floors]
+        lines.append("")
+    baselines = baseline_rows(results)
+    if baselines:
+        lines += ["#### Against a baseline of the same run", "",
+                  "| configuration | arm played | method | baseline | time ratio |", "|---|---|---|---|---:|"]  # fmt: skip
+        lines += [f"| {a} | {b} | {c} | {d} | {e} |" for a, b, c, d, e in baselines]
         lines.append("")
     rows = ratio_rows(results)
     largest = max((r.n for r in results), default=0)

@@ -8,8 +8,10 @@ loaded and everything a user would do once (fit the model, wrap it, build
 the committee) is done untimed; then the timed call is one selection,
 model inference included wherever the method scores with the model (the
 peers call ``predict_proba`` inside their query; loopwise infers chunk by
-chunk). Peak memory is the rise of the process's resident set during the
-call above what it held before (the pool, the fitted models), read from
+chunk). Strategies that read past loops (``auto``) get a history of ten,
+built untimed (:mod:`._speed_history`). Peak memory is the rise of the
+process's resident set during the call above what it held before (the
+pool, the fitted models, the history), read from
 ``VmHWM`` after resetting it through ``/proc/self/clear_refs``.
 
 The pools are synthetic: a mixture of ``n_classes`` Gaussians in ``d``
@@ -46,15 +48,18 @@ from loopwise.bench._speed_cases import (
     SpeedResult,
 )
 from loopwise.bench._speed_report import (  # _cell, _ratio_text: the CLI prints the same cells
+    BASELINES,
     FLOORS,
     _cell,
     _ratio_text,
+    baseline_rows,
     floor_rows,
     load_results,
     ratio_rows,
     render_markdown,
     write_results,
 )
+from loopwise.bench._speed_history import speed_history
 from loopwise.bench.speed_peers import NOTES, PEERS, SpeedData
 
 
@@ -161,6 +166,7 @@ def loopwise_call(method: str, data: SpeedData, batch: int, seed: int) -> Callab
     from loopwise.strategies import (
         EMBEDDINGS,
         FEATURES,
+        HISTORY,
         MC_SAMPLES,
         PROBA,
         StrategyInputs,
@@ -175,6 +181,7 @@ def loopwise_call(method: str, data: SpeedData, batch: int, seed: int) -> Callab
     X, L = data.unlabelled, data.labelled
     candidates = data.unlabelled_positions
     requires = set(strategy.requires)
+    history = speed_history(data.X, data.model, data.y_labelled) if HISTORY in requires else None  # untimed
 
     if is_row_local(strategy):
         if requires <= {PROBA}:
@@ -202,6 +209,8 @@ def loopwise_call(method: str, data: SpeedData, batch: int, seed: int) -> Callab
         if COMMITTEE_INPUT in requires or MC_SAMPLES in requires:
             stack = np.stack([m.predict_proba(X) for m in members])
             fields["committee"] = fields["mc_samples"] = stack
+        if history is not None:
+            fields["history"] = history
         return strategy.select(StrategyInputs(**fields), batch, np.random.default_rng(seed))
 
     return call
@@ -266,7 +275,7 @@ def measure(case: SpeedCase, data: SpeedData, cap_s: float) -> dict[str, Any]:
         exact_peak = _reset_peak() and exact_peak
         before = _status_kib("VmRSS")
         t0 = time.perf_counter()
-        call()
+        info = getattr(call(), "info", None) or {}
         times.append(time.perf_counter() - t0)
         peaks.append(max(0, _status_kib("VmHWM") - before) / 1024)
         spent = time.perf_counter() - started
@@ -279,7 +288,7 @@ def measure(case: SpeedCase, data: SpeedData, cap_s: float) -> dict[str, Any]:
         "median_s": float(np.median(times)),
         "repeats": len(times),
         "peak_extra_mib": max(peaks),
-        "extra": {"peak_is_exact": exact_peak, "times_s": times},
+        "extra": {"peak_is_exact": exact_peak, "times_s": times, **({"arm": info["arm"]} if "arm" in info else {})},
     }
 
 
@@ -454,6 +463,7 @@ def run_speed(
 
 
 __all__ = [
+    "BASELINES",
     "BATCHES",
     "COMMITTEE",
     "DIMS",
@@ -468,6 +478,7 @@ __all__ = [
     "SIZES",
     "SpeedCase",
     "SpeedResult",
+    "baseline_rows",
     "build_call",
     "environment",
     "floor_rows",

@@ -61,8 +61,9 @@ def covered_margin(
         idx = by_cluster[starts[c] : starts[c + 1]]
         typ = typicality(Z[idx], n_neighbors)
         n_keep = max(1, int(np.ceil(typical_share * len(idx))))
-        typical = idx[np.argsort(-typ, kind="stable")[:n_keep]]
-        rest = np.setdiff1d(idx, typical)  # used only once a cluster's typical members are spent
+        order = np.argsort(-typ, kind="stable")
+        typical = idx[order[:n_keep]]
+        rest = np.sort(idx[order[n_keep:]])  # ascending, as idx is; used only once the typical members are spent
         u_typ, u_rest = uncertainty[sample[typical]], uncertainty[sample[rest]]
         members.append(np.concatenate([typical[np.argsort(-u_typ, kind="stable")], rest[np.argsort(-u_rest, kind="stable")]]))
     taken = np.zeros(n_clusters, dtype=np.int64)
