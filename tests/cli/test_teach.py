@@ -156,3 +156,24 @@ def test_teach_refuses_other_classes_for_an_existing_project(sms: Path, tmp_path
     result = CliRunner().invoke(app, ["teach", str(sms), "--text-column", "text", "--labels", "a,b,c", "--db", db])
     assert result.exit_code == 2 and "has classes ['ham', 'spam']" in result.output
     assert _labels_in_store(db) == before and len(before) == 1
+
+
+def test_a_failing_retrain_is_shown_and_labelling_goes_on(tmp_path: Path) -> None:
+    # Texts without a word: fitting TF-IDF fails for real ("empty vocabulary") at the first retrain.
+    path = tmp_path / "marks.jsonl"
+    path.write_text("".join(f'{{"id": "m{i}", "text": "{"!?."[i % 3] * (i + 1)}"}}\n' for i in range(6)), encoding="utf-8")
+    db = f"sqlite:///{tmp_path / 'teach.db'}"
+    args = ["teach", str(path), "--text-column", "text", "--labels", "a,b", "--batch", "2", "--db", db]
+    result = CliRunner().invoke(app, args, input="12" + "1q")
+    assert result.exit_code == 0, result.output
+    assert "retrain failed" in result.output and "empty vocabulary" in result.output
+    assert "stopped: 3 of 6 records labelled" in result.output
+    store = Store.open(db)
+    try:
+        repo = AnnotationRepository(store)
+        (project,) = repo.list_projects()
+        assert len(repo.current_labels(project.id)) == 3
+        failure = repo.retrain_failure(project.id)
+        assert failure is not None and "empty vocabulary" in failure.message
+    finally:
+        store.close()

@@ -13,7 +13,7 @@ import typer
 from rich.panel import Panel
 from rich.text import Text
 
-from loopwise.cli._common import DB_HELP, ArtifactsOption, console, open_store, resolve_db, user_errors
+from loopwise.cli._common import DB_HELP, ArtifactsOption, console, err_console, open_store, resolve_db, user_errors
 from loopwise.errors import ConfigError, NotFoundError
 
 if TYPE_CHECKING:
@@ -97,6 +97,8 @@ def _loop(session: TeachSession, text_field: str) -> str:
                 assert value is not None
                 session.label(record, value)
                 console.print(f"labelled {record.external_id}: {value}", highlight=False)
+                if session.last_error is not None:
+                    err_console.print(f"retrain failed (labels are stored; the order is the last good one): {session.last_error}", highlight=False)
                 break
             if key == "s":
                 session.skip(record)

@@ -104,6 +104,7 @@ class TeachSession:
         # The media folder is read for image projects only; teach makes text and tabular ones.
         self.worker = LearningWorker(repo, Path(tempfile.gettempdir()), subprocess=False)
         self._proba: dict[int, np.ndarray] = {}
+        self.last_error: str | None = None  # why the last retrain failed, if it did
         self._load_last_loop()
 
     @classmethod
@@ -161,8 +162,20 @@ class TeachSession:
 
     # -- the model -----------------------------------------------------------------------------
     def retrain(self) -> None:
-        """Fit on every label so far, re-rank the queue and record the loop (the server's retrain, in process)."""
-        result = self.worker.retrain(self.project.id)
+        """Fit on every label so far, re-rank the queue and record the loop (the server's retrain, in process).
+
+        A retrain that fails is stored as the server stores it and kept in ``last_error``; the labels stay
+        committed and the queue keeps its last ranking, so labelling goes on.
+        """
+        from loopwise.server._failures import failure_message, remember_failure
+
+        try:
+            result = self.worker.retrain(self.project.id)
+        except Exception as exc:  # the labels are stored; the person keeps labelling and sees why
+            remember_failure(self.repo, self.project.id, exc)
+            self.last_error = failure_message(exc)
+            return
+        self.last_error = None
         if result is not None:
             self._keep(result.arrays)
 
