@@ -62,6 +62,8 @@ def test_the_queue_leases_labels_skips_flags_and_undoes(client: TestClient, admi
     third = _next(ann, pid)
     assert third["id"] not in (first["id"], second["id"], other["id"])
 
+    undone = ann.post(f"/api/projects/{pid}/queue/undo")  # the last action first: the skip
+    assert undone.status_code == 200 and (undone.json()["undone"], undone.json()["record"]["id"]) == ("skip", second["id"])
     undone = ann.post(f"/api/projects/{pid}/queue/undo")
     assert undone.status_code == 200 and undone.json()["record"]["id"] == first["id"]
     assert ann.get(f"/api/projects/{pid}/progress").json()["n_done"] == 0

@@ -113,7 +113,10 @@ def test_sign_in_label_with_the_keyboard_skip_undo_and_see_progress(browser: obj
     expect(page.locator("#n-skips")).to_have_text("1")
     assert _done(page) == 3
 
-    page.keyboard.press("u")
+    page.keyboard.press("u")  # undo takes back the last action: the skip
+    expect(page.locator("#record-meta")).to_have_attribute("data-record-id", before_skip)
+    assert _done(page) == 3
+    page.keyboard.press("u")  # and then the label before it
     _wait_done(page, 2)
     expect(page.locator("#record-meta")).to_have_attribute("data-record-id", seen[2])  # the last labelled record is back, to label again
     expect(page.locator("#n-mine")).to_have_text("2")

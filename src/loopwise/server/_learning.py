@@ -25,15 +25,13 @@ import numpy as np
 from loopwise.core import LoopRecord, Pool
 from loopwise.server._failures import remember_failure
 from loopwise.server._project_checks import retrain_every as _retrain_every
+from loopwise.server._ranking import HEAD_SIZE, predictions_for, rank_rows
 from loopwise.stopping import parse_stopping
 from loopwise.storage import AnnotationRepository, LoopWrite, Store
 
 log = logging.getLogger("loopwise.server.learning")
 
 IMAGE_SIDE = 16
-HEAD_SIZE = 2000  # ranks written per retrain (see _rank_rows)
-_BAND = 1_000_000
-_FULL_EVERY = 2000
 STOP_SET = 1000
 _CV_FOLDS = 5
 
@@ -402,8 +400,9 @@ class LearningWorker:
         )
         ranked = set(result.ranking)
         front = [r for r in result.front if r not in ranked]
-        record_ids, ranks, scores = _rank_rows(len(loops), front, result.ranking, result.scores, self.head_size)
-        self.repo.apply_ranking(result.project_id, record_ids, ranks, scores)
+        record_ids, ranks, scores = rank_rows(len(loops), front, result.ranking, result.scores, self.head_size)
+        predictions = predictions_for(result.arrays, record_ids)  # the model's top classes, for the annotate page
+        self.repo.apply_ranking(result.project_id, record_ids, ranks, scores, predictions, result.strategy, len(loops))
         self.repo.clear_retrain_failure(result.project_id)  # the ranking is fresh again
         result.timings["write"] = time.perf_counter() - start
         self._check_stopping(result.project_id, run_id)
@@ -436,26 +435,6 @@ class LearningWorker:
         loops = self.repo.store.loops(project.run_id)
         last = loops[-1].n_labelled if loops else 0
         return max(0, self.repo.n_labelled_records(project_id) - last)
-
-
-def _rank_rows(
-    loop_index: int, front: list[int], ranking: list[int], scores: list[float | None], head_size: int
-) -> tuple[list[int], list[int], list[float | None]]:
-    """The rank updates one retrain writes.
-
-    Only the head of the new ranking is written, with ranks below every earlier loop's (each loop
-    gets its own band of negative numbers), so it is served before anything ranked before; the
-    tail keeps its older order until annotators get that far. Every ``_FULL_EVERY`` loops, or when
-    the ranking is short, the whole ranking is written with ranks from 0, which also keeps the
-    numbers within a 32-bit integer.
-    """
-    full = (loop_index + 1) % _FULL_EVERY == 0 or len(ranking) <= head_size
-    head = ranking if full else ranking[:head_size]
-    base = 0 if full else -((loop_index % _FULL_EVERY) + 1) * _BAND
-    start = base - len(front) - (0 if full else len(head))
-    record_ids = front + head
-    ranks = list(range(start, start + len(record_ids)))
-    return record_ids, ranks, [None] * len(front) + list(scores[: len(head)])
 
 
 def _background_priority() -> None:

@@ -108,6 +108,9 @@ class ProjectSettings(BaseModel):
     stopping: dict[str, Any] | None = Field(None, description="Stopping rule, e.g. {'kind': 'LabelBudget', 'budget': 500}.")
     text_field: str = Field("text", max_length=255, description="Payload field shown (and featurised) as the text of a text project.")
     seed: int = Field(0, ge=0)
+    hide_suggestions: bool = Field(
+        False, description="Hide the model's suggested label from annotators (against anchoring); admins still see it."
+    )
 
 
 class ProjectCreate(ProjectSettings):
@@ -146,10 +149,11 @@ class ProjectUpdate(BaseModel):
     labels_per_record: Annotated[int, Field(ge=1, le=20)] | SkipJsonSchema[None] = None
     lease_seconds: Annotated[int, Field(ge=5, le=7 * 24 * 3600)] | SkipJsonSchema[None] = None
     stopping: dict[str, Any] | None = None
+    hide_suggestions: bool | SkipJsonSchema[None] = None
 
     @field_validator(
         "instructions", "status", "learner", "strategy", "strategy_params", "batch_size", "labels_per_record",
-        "lease_seconds", mode="before",
+        "lease_seconds", "hide_suggestions", mode="before",
     )
     @classmethod
     def _not_null(cls, value: Any) -> Any:
@@ -206,11 +210,54 @@ class RecordPublic(BaseModel):
     media_url: str | None = None
 
 
+class ClassProbability(BaseModel):
+    label: str
+    probability: float
+
+
+class SuggestionPublic(BaseModel):
+    """The model's prediction for a record, from the retrain that last ranked it."""
+
+    label: str = Field(description="The predicted class.")
+    probability: float = Field(description="Its predicted probability.")
+    top: list[ClassProbability] = Field(description="The most probable classes, most probable first.")
+    loop_index: int = Field(description="The loop (retrain) whose model predicted it.")
+
+
+class ChosenPublic(BaseModel):
+    """Why the queue served this record: the strategy that ranked it, its score and its rank."""
+
+    strategy: str
+    score: float | None = Field(description="The strategy's score; null past its batch (random order there).")
+    rank: int = Field(description="1-based position in the ranking that retrain wrote.")
+    loop_index: int
+    summary: str = Field(description="All of it in one line, for people.")
+
+
 class QueueItemPublic(BaseModel):
     """The next record for the annotator, or ``record: null`` with the reason the queue is empty."""
 
     record: RecordPublic | None
     reason: str | None = None
+    suggestion: SuggestionPublic | None = Field(
+        None, description="Null before the first retrain, or for annotators when the project hides suggestions."
+    )
+    chosen: ChosenPublic | None = Field(None, description="Null until a retrain has ranked the record.")
+    my_label: str | None = Field(None, description="Your label in force on this record, if any.")
+    undone: Literal["label", "skip", "flag"] | None = Field(None, description="After an undo: what was undone.")
+
+
+class HistoryItemPublic(BaseModel):
+    """One of your actions, newest first; ``state`` says whether it still holds."""
+
+    event_id: int
+    kind: Literal["label", "skip", "flag"]
+    record_id: int
+    external_id: str
+    value: str | None = Field(description="The label given (labels only).")
+    reason: str | None = Field(description="Why it was flagged (flags only).")
+    state: Literal["current", "undone", "replaced"]
+    created_at: datetime
 
 
 class LabelCreate(BaseModel):

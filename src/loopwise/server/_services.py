@@ -361,11 +361,6 @@ class Services:
         project = self.repo.get_project(project_id)
         self.repo.unflag(project_id, record_id, actor.id, int(project.settings.get("labels_per_record", 1)))
 
-    def undo(self, actor: UserInfo, project_id: int) -> QueueRecord:
-        project = self.project(actor, project_id)
-        k = int(project.settings.get("labels_per_record", 1))
-        return self.repo.undo_last_label(project_id, actor, k, float(project.settings.get("lease_seconds", 600)))
-
     # -- dashboard and export --------------------------------------------------------------------
 
     def progress(self, actor: UserInfo, project_id: int) -> s.ProgressPublic:

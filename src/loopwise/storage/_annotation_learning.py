@@ -14,7 +14,8 @@ from ._annotation_models import AnnotationRecordRow
 from ._annotation_types import SnapshotRecord
 from ._checks import check_loop
 from ._models import LoopRow, ModelVersionRow, RecordRow
-from ._queue_sql import SQL_SET_RANK
+from ._annotation_notes import Prediction, ranking_rows
+from ._queue_sql import SQL_SET_RANK, SQL_SET_RANK_NOTED
 from ._types import LoopWrite
 from ._util import chunks, utc_now
 
@@ -72,14 +73,21 @@ class LearningQueries(AnnotationBase):
         self.sync()
 
     def apply_ranking(
-        self, project_id: int, record_ids: Sequence[int], ranks: Sequence[int], scores: Sequence[float | None]
+        self, project_id: int, record_ids: Sequence[int], ranks: Sequence[int], scores: Sequence[float | None],
+        predictions: Sequence[Prediction | None] | None = None, strategy: str = "", loop_index: int = 0,
     ) -> None:
-        """Write a new queue order, a chunk per transaction so annotators' requests interleave."""
-        rows = [
-            {"record_id": int(r), "rank": int(k), "score": None if s is None or not np.isfinite(s) else float(s)}
-            for r, k, s in zip(record_ids, ranks, scores, strict=True)
-        ]
+        """Write a new queue order, a chunk per transaction so annotators' requests interleave.
+
+        With ``predictions`` (one per record, or None), each row also keeps the model's top classes and
+        a note (``strategy``, ``loop_index``, its rank) for the annotate page (_annotation_notes).
+        """
+        clean = [None if s is None or not np.isfinite(s) else float(s) for s in scores]
+        if predictions is None:
+            rows = [{"record_id": int(r), "rank": int(k), "score": s} for r, k, s in zip(record_ids, ranks, clean, strict=True)]
+        else:
+            rows = ranking_rows(list(record_ids), list(ranks), clean, list(predictions), strategy, loop_index)
+        statement = SQL_SET_RANK if predictions is None else SQL_SET_RANK_NOTED
         # Small chunks, each its own short transaction: the queue waits a millisecond, not a whole update.
         for chunk in chunks(rows, _RANK_CHUNK):
             with self._write_conn(project_id) as conn:
-                conn.execute(SQL_SET_RANK, list(chunk))
+                conn.execute(statement, list(chunk))

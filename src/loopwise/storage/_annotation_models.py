@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     CheckConstraint,
     ColumnElement,
     Float,
@@ -83,6 +84,11 @@ class AnnotationRecordRow(Base):
     score: Mapped[float | None] = mapped_column(Float)
     n_labels: Mapped[int] = mapped_column(Integer, default=0)
     state: Mapped[str] = mapped_column(String(16), default="open")
+    # The last retrain that ranked the record: the model's top class (an index into the label names),
+    # its probability, and a note (strategy, loop, rank, top classes) for the annotate page.
+    predicted: Mapped[int | None] = mapped_column(Integer)
+    confidence: Mapped[float | None] = mapped_column(Float)
+    suggestion: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
 
 
 class AnnotationEventRow(Base):

@@ -23,6 +23,7 @@ from ._queue_pg import PG_LEASE_NEXT, PG_WRITE_LABEL
 from ._queue_sql import (
     SQL_BUDGET_USED,
     SQL_CANDIDATE,
+    SQL_CANDIDATE_SKIPPED,
     SQL_CANDIDATE_STARTED,
     SQL_COUNT_LABEL,
     SQL_EXTEND_LEASE,
@@ -62,6 +63,8 @@ class QueueQueries(AnnotationBase):
                      "budget": budget},
                 ).first()
                 if found is None:
+                    found = self._lease_skipped(conn, project_id, user_id, k, now, expires, budget)
+                if found is None:
                     return None
                 return QueueRecord(
                     record_id=found.record_id, external_id=found.external_id, payload=_payload(found.payload),
@@ -81,14 +84,35 @@ class QueueQueries(AnnotationBase):
                     SQL_CANDIDATE_STARTED if spent else SQL_CANDIDATE,
                     {"project": project_id, "user": user_id, "k": k, "now": now},
                 ).first()
+                if found is not None:
+                    conn.execute(SQL_LEASE, {"record": found.record_id, "user": user_id, "expires": expires})
+                else:
+                    found = self._lease_skipped(conn, project_id, user_id, k, now, expires, budget)
                 if found is None:
                     return None
-                conn.execute(SQL_LEASE, {"record": found.record_id, "user": user_id, "expires": expires})
             assert found is not None
             return QueueRecord(
                 record_id=found.record_id, external_id=found.external_id, payload=_payload(found.payload),
                 role=found.role, state=found.state, n_labels=found.n_labels, lease_expires_at=expires,
             )
+
+    @staticmethod
+    def _lease_skipped(
+        conn: Connection, project_id: int, user_id: int, k: int, now: datetime, expires: datetime, budget: int | None
+    ) -> Any:
+        """Past the end of the queue: the record this annotator skipped longest ago that has room, leased to them.
+
+        The walk above never serves a record back to whoever skipped it, so skipped records come back
+        only once nothing else waits for them. Driven from the annotator's own skip events (index
+        project_id, annotator_id, kind), so it is cheap, and it runs only at the end of their queue.
+        """
+        spent = budget is not None and _budget_used(conn, project_id, now) >= budget
+        found = conn.execute(
+            SQL_CANDIDATE_SKIPPED, {"project": project_id, "user": user_id, "k": k, "now": now, "spent": int(spent)}
+        ).first()
+        if found is not None:
+            conn.execute(SQL_LEASE, {"record": found.record_id, "user": user_id, "expires": expires})
+        return found
 
     def submit_label(
         self, project: AnnotationProjectInfo, record_id: int, user: UserInfo, value: str, k: int,
@@ -185,7 +209,7 @@ class QueueQueries(AnnotationBase):
             return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     def skip(self, project_id: int, record_id: int, user_id: int) -> None:
-        """Give a record back; this annotator will not be served it again, others will."""
+        """Give a record back: others are served it, and this annotator again at the end of their queue."""
         now = utc_now()
         with self._write(project_id) as session:
             self._queue_row(session, project_id, record_id)

@@ -3,6 +3,7 @@
 Every method runs in its own transaction and returns plain dataclasses. The work is split by concern,
 one mixin a module: users and tokens (_annotation_users), projects and members (_annotation_projects),
 records and imports (_annotation_records), the queue (_annotation_queue, with _queue_sql and _queue_pg),
+an annotator's history, changes and undo (_annotation_history), the retrain's notes per record (_annotation_notes),
 reads for the dashboard (_annotation_reads), the learning side (_annotation_learning), retrain failures
 (_annotation_failures), and durability: transactions, locks and WAL sync (_annotation_base). This module
 composes them.
@@ -11,9 +12,10 @@ composes them.
 from __future__ import annotations
 
 from ._annotation_failures import FailureQueries, RetrainFailure
+from ._annotation_history import HistoryQueries
 from ._annotation_learning import LearningQueries
+from ._annotation_notes import NoteQueries
 from ._annotation_projects import ProjectQueries
-from ._annotation_queue import QueueQueries
 from ._annotation_reads import ReadQueries
 from ._annotation_records import RecordQueries
 from ._annotation_types import (
@@ -34,7 +36,8 @@ from ._annotation_users import UserQueries
 
 
 class AnnotationRepository(
-    UserQueries, ProjectQueries, RecordQueries, QueueQueries, ReadQueries, LearningQueries, FailureQueries
+    UserQueries, ProjectQueries, RecordQueries, HistoryQueries, ReadQueries, LearningQueries, FailureQueries,
+    NoteQueries,
 ):
     """Database work of the annotation server, over a :class:`Store`'s engine.
 

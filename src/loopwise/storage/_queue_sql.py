@@ -6,7 +6,7 @@ bound through the column type, so SQLite stores and compares them in the same fo
 
 from __future__ import annotations
 
-from sqlalchemy import DateTime, Integer, bindparam, text
+from sqlalchemy import JSON, DateTime, Integer, bindparam, text
 
 _TS = DateTime(timezone=True)
 SQL_MY_LEASES = text(
@@ -81,6 +81,28 @@ SQL_INSERT_EVENT = text(
 SQL_COUNT_LABEL = text("UPDATE annotation_records SET n_labels = :n, state = :state WHERE record_id = :record")
 SQL_SET_RANK = text("UPDATE annotation_records SET rank = :rank, score = :score WHERE record_id = :record_id")
 SQL_RELEASE = text("DELETE FROM assignments WHERE record_id = :record AND annotator_id = :user")
+# The records this annotator skipped, oldest skip first, that are open, have room (labels plus live
+# leases under k) and carry no label of theirs; with the budget spent, only ones labelled or held.
+SQL_CANDIDATE_SKIPPED = text(
+    f"SELECT {_RECORD_COLUMNS} FROM annotation_records q JOIN records r ON r.id = q.record_id "
+    "JOIN (SELECT e.record_id, max(e.id) AS last_skip FROM annotation_events e WHERE e.project_id = :project "
+    "AND e.annotator_id = :user AND e.kind = 'skip' GROUP BY e.record_id) s ON s.record_id = q.record_id "
+    "WHERE q.state = 'open' "
+    "AND q.n_labels + (SELECT count(*) FROM assignments a WHERE a.record_id = q.record_id "
+    "AND a.expires_at > :now) < :k "
+    "AND NOT EXISTS (SELECT 1 FROM annotation_events l WHERE l.record_id = q.record_id "
+    "AND l.annotator_id = :user AND l.kind = 'label') "
+    "AND (:spent = 0 OR q.n_labels > 0 OR EXISTS (SELECT 1 FROM assignments a WHERE a.record_id = q.record_id "
+    "AND a.expires_at > :now)) "
+    "ORDER BY s.last_skip LIMIT 1"
+).bindparams(bindparam("now", type_=_TS))
+# A rank, its score, and the model's top class, its probability and the note for the annotate page.
+SQL_SET_RANK_NOTED = text(
+    "UPDATE annotation_records SET rank = :rank, score = :score, predicted = :predicted, "
+    "confidence = :confidence, suggestion = :suggestion WHERE record_id = :record_id"
+).bindparams(bindparam("suggestion", type_=JSON))
+# The last retrain's note on one record, for the annotate page (a primary-key read, outside the lock).
+SQL_NOTE = text("SELECT score, suggestion FROM annotation_records WHERE record_id = :record").columns(suggestion=JSON)
 
 SQL_N_LABELLED = text(
     "SELECT count(*) FROM annotation_records WHERE project_id = :project AND role = 'pool' AND state != 'flagged' AND n_labels > 0"

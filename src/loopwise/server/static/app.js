@@ -68,7 +68,7 @@ function showRetrainError(id, stats) {
   };
 }
 
-// -- pages -----------------------------------------------------------------------------------
+// -- pages (the annotate page is in annotate.js) --------------------------------------------
 
 const pages = {
   async login() {
@@ -198,101 +198,6 @@ const pages = {
     }
     await refresh();
     setInterval(() => refresh().catch(() => {}), 5000);
-  },
-
-  async annotate() {
-    const id = document.body.dataset.projectId;
-    const task = document.body.dataset.task;
-    const textField = document.body.dataset.textField || "text";
-    const project = await api("GET", `/api/projects/${id}`);
-    let current = null;
-    let chain = Promise.resolve();
-    const run = (action) => { chain = chain.then(action).catch((error) => say(error.message)); return chain; };
-
-    document.getElementById("labels").replaceChildren(...project.label_names.map((name, i) =>
-      el("button", { type: "button", "data-label": name, onclick: () => run(() => label(name)) },
-        i < 9 ? el("kbd", { text: i + 1 }) : "", ` ${name}`)));
-
-    function show(record, reason) {
-      current = record;
-      const body = document.getElementById("record-body");
-      const meta = document.getElementById("record-meta");
-      if (!record) { meta.textContent = ""; body.replaceChildren(el("p", { class: "muted", id: "queue-empty", text: reason || "Nothing to label." })); return; }
-      meta.textContent = `record ${record.external_id}`;
-      meta.dataset.recordId = record.id;
-      const payload = record.payload || {};
-      if (task === "image" && record.media_url) {
-        body.replaceChildren(el("img", { id: "record-image", src: record.media_url, alt: `record ${record.external_id}` }));
-      } else if (task === "text") {
-        const text = payload[textField] === undefined || payload[textField] === null ? "" : String(payload[textField]);
-        const rest = Object.entries(payload).filter(([k]) => k !== textField);
-        body.replaceChildren(el("div", { class: "text", id: "record-text", text }),
-          el("p", { class: "muted", text: `${text.length} characters` }), fieldsTable(rest));
-      } else {
-        body.replaceChildren(fieldsTable(Object.entries(payload)));
-      }
-    }
-
-    function fieldsTable(entries) {
-      return el("table", { id: "record-fields" }, el("tbody", {}, ...entries.map(([k, v]) =>
-        el("tr", {}, el("th", { text: k }), el("td", { text: typeof v === "object" && v !== null ? JSON.stringify(v) : v })))));
-    }
-
-    async function progress() {
-      const p = await api("GET", `/api/projects/${id}/progress`);
-      document.getElementById("n-done").textContent = p.n_done;
-      document.getElementById("n-pool").textContent = p.n_pool;
-      document.getElementById("n-mine").textContent = p.n_mine;
-      document.getElementById("n-skips").textContent = p.n_skips;
-    }
-
-    async function next() {
-      const item = await api("POST", `/api/projects/${id}/queue/next`);
-      show(item.record, item.reason);
-      say("");
-      await progress();
-    }
-
-    async function label(name) {
-      if (!current) return;
-      await api("POST", `/api/projects/${id}/records/${current.id}/label`, { value: name });
-      await next();
-    }
-
-    async function skip() {
-      if (!current) return;
-      await api("POST", `/api/projects/${id}/records/${current.id}/skip`);
-      await next();
-    }
-
-    async function flag(reason) {
-      if (!current) return;
-      await api("POST", `/api/projects/${id}/records/${current.id}/flag`, { reason });
-      await next();
-    }
-
-    async function undo() {
-      const item = await api("POST", `/api/projects/${id}/queue/undo`);
-      show(item.record, item.reason);
-      say("Last label undone; label this record again.");
-      await progress();
-    }
-
-    document.getElementById("skip").addEventListener("click", () => run(skip));
-    document.getElementById("undo").addEventListener("click", () => run(undo));
-    document.getElementById("flag-irrelevant").addEventListener("click", () => run(() => flag("not_relevant")));
-    document.getElementById("flag-corrupt").addEventListener("click", () => run(() => flag("corrupt")));
-    document.addEventListener("keydown", (event) => {
-      if (event.ctrlKey || event.metaKey || event.altKey) return;
-      if (event.target instanceof HTMLInputElement || event.target instanceof HTMLTextAreaElement) return;
-      if (/^[1-9]$/.test(event.key)) {
-        const name = project.label_names[Number(event.key) - 1];
-        if (name !== undefined) { event.preventDefault(); run(() => label(name)); }
-      } else if (event.key === "s") { event.preventDefault(); run(skip); }
-      else if (event.key === "u") { event.preventDefault(); run(undo); }
-    });
-    await run(next);
-    document.body.dataset.ready = "1";
   },
 };
 
