@@ -119,8 +119,10 @@ def test_undo_takes_back_the_last_action_whatever_it_was(client: TestClient, adm
     assert (undone["undone"], undone["record"]["id"], undone["record"]["state"]) == ("flag", flagged["id"], "open")
     assert admin.get(f"/api/projects/{pid}/progress").json()["n_flagged"] == 0
     assert _next(ann, pid)["id"] == flagged["id"]  # leased back to Ann
+    assert ann.get(f"/api/projects/{pid}/progress").json()["n_skips"] == 1
     undone = ann.post(f"/api/projects/{pid}/queue/undo").json()
     assert (undone["undone"], undone["record"]["id"]) == ("skip", skipped["id"])
+    assert ann.get(f"/api/projects/{pid}/progress").json()["n_skips"] == 0  # an undone skip is no skip
     assert _next(ann, pid)["id"] == skipped["id"]
     undone = ann.post(f"/api/projects/{pid}/queue/undo").json()
     assert (undone["undone"], undone["record"]["id"]) == ("label", labelled["id"])

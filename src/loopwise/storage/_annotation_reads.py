@@ -74,7 +74,8 @@ class ReadQueries(AnnotationBase):
             ) or 0
             n_skips = session.scalar(
                 select(func.count()).where(
-                    AnnotationEventRow.project_id == project_id, AnnotationEventRow.kind == "skip"
+                    # An undone skip is no skip (undo takes back a skip as it does a label).
+                    AnnotationEventRow.project_id == project_id, AnnotationEventRow.kind == "skip", not_undone()
                 )
             ) or 0
             n_held = session.scalar(
