@@ -11,16 +11,18 @@ from __future__ import annotations
 import itertools
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, event, text
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import Executable
 
 from loopwise.errors import NotFoundError
 
 from ._db import writer
+from ._pg_pipeline import pipelined
 from ._store import Store
 
 
@@ -68,6 +70,26 @@ class AnnotationBase:
             with writer(self._engine).begin() as conn:
                 _lock_project(conn, project_id)
                 yield conn
+
+    @contextmanager
+    def _locked(
+        self, project_id: int, first: Executable, params: Mapping[str, Any], *, commit: bool = False
+    ) -> Iterator[tuple[Connection, Any]]:
+        """A queue transaction under the project lock, and the first row (or None) of ``first`` run after it.
+
+        On PostgreSQL BEGIN, the lock and ``first`` (and COMMIT, with ``commit``: the transaction is
+        then over when this yields) go to the database in one round trip (storage/_pg_pipeline.py),
+        so the lock is held for the database's time, not ours.
+        """
+        if self._sqlite:
+            with self._write_conn(project_id) as conn:
+                yield conn, conn.execute(first, params).first()
+            return
+        with writer(self._engine).begin() as conn:
+            lock, result = pipelined(conn, [(_SQL_LOCK_PROJECT, {"project": project_id}), (first, params)], commit=commit)
+            if lock.rowcount == 0:
+                raise NotFoundError(f"no annotation project with id {project_id}")
+            yield conn, result.rows[0] if result.rows else None
 
     def sync(self) -> None:
         """Make every transaction committed so far durable (SQLite file: fsync its WAL, shared by callers)."""

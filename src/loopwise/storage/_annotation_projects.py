@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, exists, select
+from sqlalchemy import bindparam, delete, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -88,8 +88,12 @@ class ProjectQueries(AnnotationBase):
         return self.get_project(project.id)
 
     def get_project(self, project_id: int) -> AnnotationProjectInfo:
-        with self._sessions() as session:
-            return project_info(session, project_id)
+        """The project (NotFoundError if none): looked up behind queue requests, so Core, no ORM objects."""
+        with self._engine.connect() as conn:
+            row = conn.execute(_PROJECT_BY_ID, {"id": project_id}).first()
+        if row is None:
+            raise NotFoundError(f"no project with id {project_id}")
+        return _project(row)
 
     def list_projects(self, member_id: int | None = None) -> list[AnnotationProjectInfo]:
         """Every annotation project, or only those ``member_id`` belongs to."""
@@ -148,26 +152,33 @@ class ProjectQueries(AnnotationBase):
             return users_where(session, member)
 
     def is_member(self, project_id: int, user_id: int) -> bool:
-        with self._sessions() as session:
-            return session.get(ProjectMemberRow, (project_id, user_id)) is not None
+        with self._engine.connect() as conn:
+            return conn.execute(_IS_MEMBER, {"project": project_id, "user": user_id}).first() is not None
+
+
+# An AnnotationProjectInfo's columns, built once (columns skip the ORM's per-row objects).
+_PROJECT_COLUMNS = select(
+    ProjectRow.id, ProjectRow.name, ProjectRow.task, ProjectRow.label_names, ProjectRow.created_at,
+    AnnotationProjectRow.instructions, AnnotationProjectRow.settings, AnnotationProjectRow.status,
+    AnnotationProjectRow.run_id,
+).join(AnnotationProjectRow, AnnotationProjectRow.project_id == ProjectRow.id)
+_PROJECT_BY_ID = _PROJECT_COLUMNS.where(ProjectRow.id == bindparam("id"))
+_IS_MEMBER = select(ProjectMemberRow.project_id).where(
+    ProjectMemberRow.project_id == bindparam("project"), ProjectMemberRow.annotator_id == bindparam("user")
+)
+
+
+def _project(row: Any) -> AnnotationProjectInfo:
+    return AnnotationProjectInfo(
+        id=row.id, name=row.name, task=row.task, label_names=list(row.label_names),
+        instructions=row.instructions, settings=dict(row.settings), status=row.status,
+        run_id=row.run_id, created_at=as_utc(row.created_at),
+    )
 
 
 def projects_where(session: Session, *where: Any) -> list[AnnotationProjectInfo]:
     """The annotation projects matching ``where``, by id."""
-    rows = session.execute(
-        select(ProjectRow, AnnotationProjectRow)
-        .join(AnnotationProjectRow, AnnotationProjectRow.project_id == ProjectRow.id)
-        .where(*where)
-        .order_by(ProjectRow.id)
-    )
-    return [
-        AnnotationProjectInfo(
-            id=p.id, name=p.name, task=p.task, label_names=list(p.label_names),
-            instructions=a.instructions, settings=dict(a.settings), status=a.status,
-            run_id=a.run_id, created_at=as_utc(p.created_at),
-        )
-        for p, a in rows
-    ]
+    return [_project(row) for row in session.execute(_PROJECT_COLUMNS.where(*where).order_by(ProjectRow.id))]
 
 
 def project_info(session: Session, project_id: int) -> AnnotationProjectInfo:

@@ -1,7 +1,8 @@
 """The annotation queue: leasing the next record, labels, skips, flags and undo, under the project lock.
 
 The hot paths (lease_next, submit_label) run prepared statements: on SQLite a few in one serialised
-transaction (_queue_sql), on PostgreSQL the project lock and one fused statement (_queue_pg).
+transaction (_queue_sql), on PostgreSQL the project lock and one fused statement (_queue_pg), sent
+in pipeline mode (_pg_pipeline) so the lock is held for the database's time only.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from ._annotation_base import AnnotationBase
 from ._annotation_models import AnnotationEventRow, AnnotationProjectRow, AnnotationRecordRow, not_undone
 from ._annotation_types import RETRACTED, AnnotationProjectInfo, ConflictError, LabelAck, QueueRecord, UserInfo, queue_record
 from ._models import AssignmentRow, LabelRow, RecordRow
+from ._pg_pipeline import pipelined
 from ._queue_pg import PG_LEASE_NEXT, PG_WRITE_LABEL
 from ._queue_sql import (
     SQL_BUDGET_USED,
@@ -49,27 +51,28 @@ class QueueQueries(AnnotationBase):
         With a ``budget``, a record nobody has labelled or holds is leased only while fewer than
         ``budget`` records are labelled or held (:meth:`budget_used`), so the queue never hands out
         more records than the budget pays for. The hot path of the server: on SQLite three prepared
-        statements in one serialised transaction (four with a budget); on PostgreSQL the project lock
-        and one statement (storage/_queue_pg.py), so the lock is held for one round trip and the commit.
+        statements in one serialised transaction (four with a budget); on PostgreSQL BEGIN, the project
+        lock, one statement (storage/_queue_pg.py) and COMMIT in one round trip.
         """
         now = utc_now()
         expires = now + timedelta(seconds=lease_seconds)
-        with self._write_conn(project_id) as conn:
-            if not self._sqlite:
-                # One statement under the project lock (see _queue_pg): the lock is held one round trip.
-                found = conn.execute(
-                    PG_LEASE_NEXT,
-                    {"project": project_id, "user": user_id, "k": k, "now": now, "expires": expires,
-                     "budget": budget},
-                ).first()
-                if found is None:
+        if not self._sqlite:
+            # BEGIN, the lock, one statement (see _queue_pg) and COMMIT in one round trip.
+            params = {"project": project_id, "user": user_id, "k": k, "now": now, "expires": expires, "budget": budget}
+            with self._locked(project_id, PG_LEASE_NEXT, params, commit=True) as (_, found):
+                pass
+            if found is None:
+                # Past the end of the queue (rare): the records this annotator skipped, in a transaction
+                # of its own under the lock.
+                with self._write_conn(project_id) as conn:
                     found = self._lease_skipped(conn, project_id, user_id, k, now, expires, budget)
-                if found is None:
-                    return None
-                return QueueRecord(
-                    record_id=found.record_id, external_id=found.external_id, payload=_payload(found.payload),
-                    role=found.role, state=found.state, n_labels=found.n_labels, lease_expires_at=expires,
-                )
+            if found is None:
+                return None
+            return QueueRecord(
+                record_id=found.record_id, external_id=found.external_id, payload=_payload(found.payload),
+                role=found.role, state=found.state, n_labels=found.n_labels, lease_expires_at=expires,
+            )
+        with self._write_conn(project_id) as conn:
             mine = conn.execute(SQL_MY_LEASES, {"user": user_id, "project": project_id}).all()
             live = [row for row in mine if as_utc(row.expires_at) > now]
             lapsed = [row.id for row in mine if as_utc(row.expires_at) <= now]
@@ -129,12 +132,10 @@ class QueueQueries(AnnotationBase):
         if value not in project.label_names:
             raise DataError(f"label {value!r} is not a class of this project; classes: {project.label_names}")
         now = utc_now()
-        with self._write_conn(project.id) as conn:
-            state = conn.execute(
-                SQL_LABEL_STATE,
-                {"record": record_id, "project": project.id, "user": user.id, "name": user.name,
-                 "run": project.run_id, "now": now},
-            ).first()
+        # On PostgreSQL BEGIN, the lock and the state read go in one round trip, the writes and COMMIT in another.
+        params = {"record": record_id, "project": project.id, "user": user.id, "name": user.name,
+                  "run": project.run_id, "now": now}
+        with self._locked(project.id, SQL_LABEL_STATE, params) as (conn, state):
             if state is None:
                 raise NotFoundError(f"project {project.id} has no record {record_id}")
             if state.role != "pool":
@@ -161,13 +162,15 @@ class QueueQueries(AnnotationBase):
             n_labels = state.n_labels + 1
             if not self._sqlite:
                 # The four writes as one statement (see _queue_pg): one round trip with the lock held.
-                ids = conn.execute(
-                    PG_WRITE_LABEL,
-                    {"record": record_id, "run": project.run_id, "value": value, "name": user.name, "now": now,
-                     "head": state.head, "project": project.id, "user": user.id, "n": n_labels,
-                     "state": "done" if n_labels >= k else "open"},
-                ).one()
-                label_id, event_id = ids.label_id, ids.event_id
+                (written,) = pipelined(
+                    conn,
+                    [(PG_WRITE_LABEL,
+                      {"record": record_id, "run": project.run_id, "value": value, "name": user.name, "now": now,
+                       "head": state.head, "project": project.id, "user": user.id, "n": n_labels,
+                       "state": "done" if n_labels >= k else "open"})],
+                    commit=True,
+                )
+                label_id, event_id = written.rows[0].label_id, written.rows[0].event_id
             else:
                 label_id, event_id = self._write_label_sqlite(
                     conn, project, record_id, user, value, state.head, n_labels, k, now

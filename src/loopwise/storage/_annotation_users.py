@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import bindparam, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -43,11 +43,11 @@ class UserQueries(AnnotationBase):
             raise ConflictError(f"a user called {name.strip()!r} already exists") from None
 
     def get_user(self, user_id: int) -> UserInfo:
-        with self._sessions() as session:
-            users = users_where(session, AnnotatorRow.id == user_id)
-        if not users:
+        with self._engine.connect() as conn:
+            row = conn.execute(_USER_BY_ID, {"id": user_id}).first()
+        if row is None:
             raise NotFoundError(f"no user with id {user_id}")
-        return users[0]
+        return user_info(row)
 
     def list_users(self) -> list[UserInfo]:
         with self._sessions() as session:
@@ -69,9 +69,10 @@ class UserQueries(AnnotationBase):
             return users_where(session, AnnotatorRow.id == found[0])[0], found[1]
 
     def user_by_token_hash(self, token_hash: str) -> UserInfo | None:
-        with self._sessions() as session:
-            users = users_where(session, AnnotatorRow.token_hash == token_hash)
-        return users[0] if users else None
+        """The owner of an API token (by its hash): a lookup behind every API request, so Core, no ORM objects."""
+        with self._engine.connect() as conn:
+            row = conn.execute(_USER_BY_TOKEN, {"hash": token_hash}).first()
+        return None if row is None else user_info(row)
 
     def set_token_hash(self, user_id: int, token_hash: str | None) -> None:
         with self._write() as session:
@@ -93,15 +94,25 @@ class UserQueries(AnnotationBase):
                 row.updated_at = utc_now()
 
 
+# A UserInfo's columns (whether the user has a password and a token, not the hashes), built once:
+# the server looks users up on many requests, and columns skip the ORM's per-row objects.
+USER_COLUMNS = select(
+    AnnotatorRow.id, AnnotatorRow.name, AnnotatorRow.role, AnnotatorRow.created_at,
+    (AnnotatorRow.token_hash.is_not(None)).label("has_token"),
+    exists()
+    .where(AnnotatorPasswordRow.annotator_id == AnnotatorRow.id)
+    .correlate(AnnotatorRow)
+    .label("has_password"),
+)
+_USER_BY_ID = USER_COLUMNS.where(AnnotatorRow.id == bindparam("id"))
+_USER_BY_TOKEN = USER_COLUMNS.where(AnnotatorRow.token_hash == bindparam("hash"))
+
+
+def user_info(row: Any) -> UserInfo:
+    """The UserInfo of a row of :data:`USER_COLUMNS`."""
+    return UserInfo(row.id, row.name, row.role, as_utc(row.created_at), bool(row.has_password), bool(row.has_token))
+
+
 def users_where(session: Session, *where: Any) -> list[UserInfo]:
     """The users matching ``where``, by id, each with whether they have a password and a token."""
-    has_password = (
-        exists().where(AnnotatorPasswordRow.annotator_id == AnnotatorRow.id).correlate(AnnotatorRow)
-    )
-    rows = session.execute(
-        select(AnnotatorRow, has_password.label("has_password")).where(*where).order_by(AnnotatorRow.id)
-    )
-    return [
-        UserInfo(row.id, row.name, row.role, as_utc(row.created_at), bool(pw), row.token_hash is not None)
-        for row, pw in rows
-    ]
+    return [user_info(row) for row in session.execute(USER_COLUMNS.where(*where).order_by(AnnotatorRow.id))]

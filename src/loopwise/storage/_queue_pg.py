@@ -6,7 +6,9 @@ the GIL between statements keeps every other writer of the project waiting. Thes
 step's reads and writes in one statement (data-modifying CTEs), so a lease is the lock plus one
 statement, and a label the lock, the state read and one write. Each is a separate statement after the
 lock, so its snapshot is taken once the lock is held (READ COMMITTED): it sees every committed queue
-write, as the separate statements did. SQLite has no data-modifying CTEs and keeps its own path.
+write, as the separate statements did. They are sent in pipeline mode (_pg_pipeline): a lease is
+one round trip (BEGIN, lock, statement, COMMIT), a label two (lock and state read; write and COMMIT).
+SQLite has no data-modifying CTEs and keeps its own path.
 """
 
 from __future__ import annotations
