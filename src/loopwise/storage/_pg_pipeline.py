@@ -15,8 +15,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
+import psycopg
 from psycopg.rows import namedtuple_row
 from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.expression import Executable
 
 
@@ -50,13 +52,24 @@ def pipelined(
     raw = conn.connection.driver_connection
     assert raw is not None
     cursors = []
-    with raw.pipeline():
-        for statement, params in statements:
-            cursor = raw.cursor(row_factory=namedtuple_row)
-            cursor.execute(_sql(conn, statement), dict(params))
-            cursors.append(cursor)
-        if commit:
-            raw.commit()
+    sql = ""
+    try:
+        with raw.pipeline():
+            for statement, params in statements:
+                cursor = raw.cursor(row_factory=namedtuple_row)
+                sql = _sql(conn, statement)
+                cursor.execute(sql, dict(params))
+                cursors.append(cursor)
+            if commit:
+                raw.commit()
+    except psycopg.Error as exc:
+        # As SQLAlchemy raises it for its own statements; a lost connection leaves the pool too.
+        disconnected = conn.dialect.is_disconnect(exc, raw, None)  # type: ignore[arg-type]
+        if disconnected:
+            conn.invalidate(exc)
+        raise DBAPIError.instance(
+            sql, None, exc, psycopg.Error, connection_invalidated=disconnected, dialect=conn.dialect
+        ) from exc
     outcomes = []
     for cursor in cursors:
         rows = cursor.fetchall() if cursor.description is not None else []
