@@ -161,7 +161,7 @@ class QueueQueries(AnnotationBase):
                 raise ConflictError(f"record {record_id} already has its {k} label(s)")
             n_labels = state.n_labels + 1
             if not self._sqlite:
-                # The four writes as one statement (see _queue_pg): one round trip with the lock held.
+                # The four writes as one statement (see _queue_pg), sent with COMMIT: one round trip.
                 (written,) = pipelined(
                     conn,
                     [(PG_WRITE_LABEL,
