@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 from sqlalchemy import func, insert, select
 
-from loopwise.errors import DataError, StoreError
+from loopwise.errors import StoreError
 
 from ._annotation_base import AnnotationBase
 from ._annotation_models import AnnotationRecordRow
@@ -39,13 +39,13 @@ class LearningQueries(AnnotationBase):
             return [SnapshotRecord(*row) for row in rows]
 
     def record_loop(self, project_id: int, run_id: str, loop: LoopWrite) -> None:
-        """``Store.record_loop`` for a loop without label rows, written so the queue barely waits.
+        """``Store.record_loop`` for a loop of people's labels, written so the queue barely waits.
 
-        The artifacts (fsynced files) are written before taking the write lock; the transaction that
-        adds the loop's rows is then as short as the queue's own.
+        Its ``selected_ids`` (the records labelled since the last loop) are stored with the loop, but
+        no label rows: human labels were written as they came. The artifacts (fsynced files) are
+        written before taking the write lock; the transaction that adds the loop's rows is then as
+        short as the queue's own.
         """
-        if loop.selected_ids or loop.labels:
-            raise DataError("annotation loops carry no label rows: human labels are written as they come")
         values = check_loop(loop)
         artifact_hash = self.store._artifacts.put_arrays(loop.arrays)
         model_hash = None if loop.model is None else self.store._artifacts.put_bytes(loop.model)
@@ -59,7 +59,8 @@ class LearningQueries(AnnotationBase):
             session.execute(
                 insert(LoopRow),
                 [{
-                    "run_id": run_id, "loop_index": loop.loop_index, "strategy": loop.strategy, "selected_ids": [],
+                    "run_id": run_id, "loop_index": loop.loop_index, "strategy": loop.strategy,
+                    "selected_ids": list(loop.selected_ids),
                     "n_labelled": loop.n_labelled, "metrics": values["metrics"], "timings": values["timings"],
                     "label_cost": values["label_cost"], "artifact_hash": artifact_hash, "created_at": now,
                 }],

@@ -159,8 +159,8 @@ class ProjectQueries(AnnotationBase):
 # An AnnotationProjectInfo's columns, built once (columns skip the ORM's per-row objects).
 _PROJECT_COLUMNS = select(
     ProjectRow.id, ProjectRow.name, ProjectRow.task, ProjectRow.label_names, ProjectRow.created_at,
-    AnnotationProjectRow.instructions, AnnotationProjectRow.settings, AnnotationProjectRow.status,
-    AnnotationProjectRow.run_id,
+    ProjectRow.cost_per_label, AnnotationProjectRow.instructions, AnnotationProjectRow.settings,
+    AnnotationProjectRow.status, AnnotationProjectRow.run_id,
 ).join(AnnotationProjectRow, AnnotationProjectRow.project_id == ProjectRow.id)
 _PROJECT_BY_ID = _PROJECT_COLUMNS.where(ProjectRow.id == bindparam("id"))
 _IS_MEMBER = select(ProjectMemberRow.project_id).where(
@@ -172,7 +172,7 @@ def _project(row: Any) -> AnnotationProjectInfo:
     return AnnotationProjectInfo(
         id=row.id, name=row.name, task=row.task, label_names=list(row.label_names),
         instructions=row.instructions, settings=dict(row.settings), status=row.status,
-        run_id=row.run_id, created_at=as_utc(row.created_at),
+        run_id=row.run_id, created_at=as_utc(row.created_at), cost_per_label=float(row.cost_per_label),
     )
 
 

@@ -57,6 +57,7 @@ class AnnotationProjectInfo:
     status: str
     run_id: str
     created_at: datetime
+    cost_per_label: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)
