@@ -128,9 +128,10 @@ def test_background_learning_retrains_reranks_and_records_loops(client: TestClie
     # The loops live in the same store as simulated runs: one history.
     store = client.app.state.services.repo.store  # type: ignore[attr-defined]
     loops = store.loops(project["run_id"])
-    assert [loop.strategy for loop in loops] == ["margin", "margin"]
+    # Loop 0 is the labels given before any model (the queue's seeded order), as simulate's loop 0.
+    assert [loop.strategy for loop in loops] == ["initial:RandomInit", "margin"]
     arrays = store.load_arrays(loops[-1].artifact_hash)
-    assert len(arrays["ranking"]) == 40 - 8 and len(arrays["labelled_record_ids"]) == 8
+    assert len(arrays["ranking"]) == 40 - 8 and len(loops[-1].selected_ids) == 4 and loops[-1].label_cost == 4.0
     assert store.load_model(project["run_id"], 1) is not None
     # The queue now follows the new ranking.
     assert _next(admin, pid)["id"] == int(arrays["ranking"][0])

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
+
+import numpy as np
 
 from loopwise.core import Pool
 from loopwise.evaluation import evaluate
@@ -20,8 +23,20 @@ def build_learner(config: RunConfig, n_classes: int, learner: Any = None, embedd
     return as_learner(model, n_classes, embedding_cache)
 
 
-def build_loop(config: RunConfig, data: PreparedData, learner: Any = None, embedding_cache: EmbeddingCache | None = None) -> Loop:
-    """A fresh Loop for ``config``; raises ConfigError before anything is stored if it cannot run."""
+def build_loop(
+    config: RunConfig,
+    data: PreparedData,
+    learner: Any = None,
+    embedding_cache: EmbeddingCache | None = None,
+    *,
+    evaluate_fn: Callable[[np.ndarray, np.ndarray], dict[str, Any]] = evaluate,
+    evaluate_labelled: Callable[[Any, Any, np.ndarray], dict[str, Any]] | None = None,
+) -> Loop:
+    """A fresh Loop for ``config``; raises ConfigError before anything is stored if it cannot run.
+
+    ``evaluate_fn`` scores the test split; without one (the annotation server's projects may have
+    none), ``evaluate_labelled`` evaluates on the labelled set (cross-validation).
+    """
     return Loop(
         Pool.new(data.pool_ids, data.X_pool),
         build_learner(config, data.n_classes, learner, embedding_cache),
@@ -33,7 +48,8 @@ def build_loop(config: RunConfig, data: PreparedData, learner: Any = None, embed
         retrain=config.retrain,
         X_test=data.X_test,
         y_test=data.y_test,
-        evaluate=evaluate,
+        evaluate=evaluate_fn,
+        evaluate_labelled=evaluate_labelled,
         stop_set_size=config.stop_set_size,
     )
 

@@ -8,8 +8,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from loopwise.core import LoopRecord
 from loopwise.errors import ConfigError, StoreError
 from loopwise.experiments._build import build_loop, full_pool_accuracy
@@ -19,7 +17,7 @@ from loopwise.experiments._prepare import PreparedData, prepare_data
 from loopwise.labeling import check_quality_spec, drive, make_oracle
 from loopwise.learners import EmbeddingCache
 from loopwise.loop import Loop, Schedule
-from loopwise.storage import LoopWrite, Store
+from loopwise.storage import LoopWrite, Store, loop_write, stored_records
 
 
 @dataclass(frozen=True)
@@ -37,37 +35,10 @@ class RunProgress:
 ProgressFn = Callable[[RunProgress], None]
 
 
-def _checkpoint(model: Any) -> bytes | None:
-    """Pickle the trained model for resume; models that cannot be pickled are retrained instead."""
-    try:
-        return pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
-    except (pickle.PicklingError, AttributeError, TypeError):
-        return None
-
-
 def _loop_write(record: LoopRecord, loop: Loop, label_names: Sequence[str], price: LabelPrice) -> LoopWrite:
-    arrays = {
-        "positions": record.positions,
-        "labels": record.labels,
-        "stop_predictions": record.stop_predictions,
-        "scores": np.asarray(record.scores if record.scores is not None else [], dtype=np.float64),
-    }
-    if record.pool_proba is not None:
-        arrays["pool_proba"] = record.pool_proba
     ids = [str(i) for i in record.ids]
-    names = [label_names[int(v)] for v in record.labels]
-    return LoopWrite(
-        loop_index=record.loop_index,
-        strategy=record.strategy,
-        selected_ids=ids,
-        labels=names,
-        n_labelled=record.n_labelled,
-        metrics=record.metrics,
-        timings=record.timings,
-        label_cost=price.cost(ids, names),
-        arrays=arrays,
-        model=_checkpoint(loop.model),
-    )
+    label_cost = price.cost(ids, [label_names[int(v)] for v in record.labels])
+    return loop_write(record, label_names, label_cost=label_cost, model=loop.model, stop_set=loop.stop_set)
 
 
 class _Persister:
@@ -202,34 +173,6 @@ def _finish(store: Store, run_id: str, loop: Loop, oracle: Any, persist: _Persis
     store.finish_run(run_id, status="finished")
 
 
-def _stored_records(store: Store, run_id: str, data: PreparedData) -> list[LoopRecord]:
-    """Rebuild the LoopRecords of a run's committed loops from rows and artifacts."""
-    position_of = {rid: i for i, rid in enumerate(data.pool_ids.tolist())}
-    records = []
-    for info in store.loops(run_id):
-        arrays = store.load_arrays(info.artifact_hash)
-        positions = np.asarray([position_of[i] for i in info.selected_ids], dtype=np.int64)
-        stored_positions = arrays["positions"]
-        if not np.array_equal(positions, stored_positions):
-            raise StoreError(f"run {run_id} loop {info.loop_index}: the data no longer matches the stored selection")
-        records.append(
-            LoopRecord(
-                loop_index=info.loop_index,
-                strategy=info.strategy,
-                positions=positions,
-                ids=data.pool_ids[positions],
-                labels=arrays["labels"],
-                n_labelled=info.n_labelled,
-                metrics=info.metrics,
-                timings=info.timings,
-                stop_predictions=arrays["stop_predictions"],
-                pool_proba=arrays.get("pool_proba"),
-                scores=arrays["scores"],
-            )
-        )
-    return records
-
-
 def resume_run(store: Store, run_id: str, *, model: Any = None, on_loop: ProgressFn | None = None) -> str:
     """Continue a run from its last committed loop; same seed, same selections as an uninterrupted run."""
     info = store.get_run(run_id)
@@ -238,7 +181,7 @@ def resume_run(store: Store, run_id: str, *, model: Any = None, on_loop: Progres
     config = RunConfig.from_dict(info.config)
     data = prepare_data(config.data, config.learner)
     loop = build_loop(config, data, model, EmbeddingCache(store.artifacts_dir / "embeddings"))
-    records = _stored_records(store, run_id, data)
+    records = stored_records(store, run_id, data.pool_ids)
     checkpoint = store.load_model(run_id, records[-1].loop_index) if records else None
     loop.restore(records, pickle.loads(checkpoint) if checkpoint is not None else None)
     store.reopen_run(run_id)

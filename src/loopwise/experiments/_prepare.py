@@ -12,6 +12,17 @@ from loopwise.experiments._config import DataSpec
 from loopwise.learners import TEXT_LEARNERS
 
 
+def learner_features(dataset: Dataset, learner: str, pool: np.ndarray, test: np.ndarray) -> tuple[Any, Any]:
+    """Pool and test rows as ``learner`` takes them: raw texts for a text learner, else the default features.
+
+    One function for ``simulate`` and the annotation server, so both feed a learner the same rows.
+    """
+    if learner in TEXT_LEARNERS and dataset.text_columns and dataset.frame is not None:
+        texts = dataset.frame[dataset.text_columns].astype(str).agg(" ".join, axis=1).to_numpy()
+        return texts[pool], texts[test]
+    return featurize(dataset, pool, test)
+
+
 @dataclass
 class PreparedData:
     """A dataset split into pool and test, featurised once and shared by every run on it."""
@@ -41,11 +52,7 @@ def prepare_data(spec: DataSpec, learner: str = "logreg") -> PreparedData:
     pool, test = split_pool_test(
         dataset, test_size=spec.test_size, seed=spec.split_seed, max_pool=spec.max_pool, max_test=spec.max_test
     )
-    if learner in TEXT_LEARNERS and dataset.text_columns and dataset.frame is not None:
-        texts = dataset.frame[dataset.text_columns].astype(str).agg(" ".join, axis=1).to_numpy()
-        X_pool, X_test = texts[pool], texts[test]
-    else:
-        X_pool, X_test = featurize(dataset, pool, test)
+    X_pool, X_test = learner_features(dataset, learner, pool, test)
     return PreparedData(
         spec=spec,
         dataset=dataset,

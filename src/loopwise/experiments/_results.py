@@ -9,7 +9,7 @@ from loopwise.storage import Store
 
 
 def load_results(store: Store, run_ids: Sequence[str]) -> list[RunResult]:
-    """One RunResult per run id, loop by loop, in the order given."""
+    """One RunResult per run id, loop by loop (those that were evaluated), in the order given."""
     results = []
     for run_id in run_ids:
         info = store.get_run(run_id)
@@ -27,6 +27,7 @@ def load_results(store: Store, run_ids: Sequence[str]) -> list[RunResult]:
                 label_cost=loop.label_cost,
             )
             for loop in store.loops(run_id)
+            if "accuracy" in loop.metrics  # a server loop with too few labels to cross-validate has no figures
         ]
         results.append(
             RunResult(

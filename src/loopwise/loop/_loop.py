@@ -49,7 +49,9 @@ class Loop:
     ``record(labels)`` runs LABEL bookkeeping, TRAIN and EVALUATE and returns a
     :class:`LoopRecord`. A script, a simulation or a web queue can drive it.
     ``evaluate(y_true, proba) -> dict`` is injected so this layer stays free of
-    metric libraries; ``clock`` is injected so timings can be controlled in tests.
+    metric libraries; without a test set, ``evaluate_labelled(learner, X, y) -> dict``
+    (cross-validation on the labelled set, as the annotation server does) is used instead.
+    ``clock`` is injected so timings can be controlled in tests.
     ``executor`` (for instance ``loopwise.distributed.RayExecutor()``) runs
     INFER and SELECT on partitions of the pool; its selection equals the
     in-process one.
@@ -69,6 +71,7 @@ class Loop:
         X_test: Any = None,
         y_test: np.ndarray | None = None,
         evaluate: Callable[[np.ndarray, np.ndarray], dict[str, Any]] | None = None,
+        evaluate_labelled: Callable[[Learner, Any, np.ndarray], dict[str, Any]] | None = None,
         stop_set_size: int = 1000,
         committee_size: int | None = None,
         clock: Callable[[], float] = time.perf_counter,
@@ -103,6 +106,7 @@ class Loop:
         if self.y_test is not None:
             _check_test_labels(self.y_test, X_test, getattr(learner, "n_classes", None))
         self.evaluate = evaluate
+        self.evaluate_labelled = evaluate_labelled
         self.committee_size = committee_size or int(getattr(strategy, "n_members", 5))
         self.clock = clock
         # The cost ledger's compute: process CPU seconds (and CUDA seconds) of each step, injectable like clock.
@@ -124,6 +128,11 @@ class Loop:
     def loop_index(self) -> int:
         """Index of the next loop to propose."""
         return len(self.records)
+
+    @property
+    def proposed(self) -> Query | None:
+        """The query :meth:`propose` returned and :meth:`record` has not taken yet, if any."""
+        return None if self._pending is None else self._pending[0]
 
     def should_stop(self) -> bool:
         """True when the budget is spent, the pool is exhausted, or the stopping criterion fires."""
@@ -256,10 +265,19 @@ class Loop:
             raise LoopwiseError("strategy returned positions outside the candidate set")
 
     # -- LABEL, TRAIN, EVALUATE ----------------------------------------------
-    def record(self, labels: Sequence[int] | np.ndarray) -> LoopRecord:
-        """Take the labels of the pending query, retrain, evaluate, and return the loop's record."""
-        if self._pending is None:
+    def record(self, labels: Sequence[int] | np.ndarray, positions: Sequence[int] | np.ndarray | None = None) -> LoopRecord:
+        """Take the labels of the pending query, retrain, evaluate, and return the loop's record.
+
+        ``positions``, when given, are the records that were actually labelled, which people
+        choose from the proposal's ranking and may differ from it (the annotation queue); their
+        scores are the proposal's where it scored them, NaN elsewhere. Loop 0 may be recorded
+        this way without a proposal: people labelled before there was a model.
+        """
+        if self._pending is None and (positions is None or self.loop_index > 0):
             raise LoopwiseError("nothing to record: call propose() first")
+        if positions is not None:
+            self._pending = self._labelled_query(np.asarray(positions, dtype=np.int64))
+        assert self._pending is not None
         query, timings, pool_proba = self._pending
         labels = np.asarray(labels, dtype=np.int64)
         if labels.shape != query.positions.shape:
@@ -298,6 +316,20 @@ class Loop:
         self._pending = None
         return record
 
+    def _labelled_query(self, positions: np.ndarray) -> tuple[Query, dict[str, float], np.ndarray | None]:
+        """The pending query with ``positions`` as the labelled records (see :meth:`record`)."""
+        if positions.ndim != 1 or len(np.unique(positions)) != len(positions) or not len(positions):
+            raise LoopwiseError(f"positions must be distinct pool positions, one per label; got {positions.tolist()[:5]}")
+        if positions.min() < 0 or positions.max() >= len(self.pool):
+            raise LoopwiseError(f"positions must lie in 0..{len(self.pool) - 1}")
+        if self._pending is None:
+            timings = {"infer": 0.0, "select": 0.0, "infer_cpu": 0.0, "select_cpu": 0.0}
+            return Query(self.loop_index, positions, self.pool.ids[positions], np.full(len(positions), np.nan)), timings, None
+        query, timings, pool_proba = self._pending
+        score_of = dict(zip(query.positions.tolist(), np.asarray(query.scores, dtype=np.float64).tolist(), strict=True))
+        scores = np.asarray([score_of.get(int(p), np.nan) for p in positions], dtype=np.float64)
+        return Query(query.loop_index, positions, self.pool.ids[positions], scores), timings, pool_proba
+
     def _train(self, new_positions: np.ndarray) -> None:
         labelled = self.pool.labelled_positions
         if self.retrain == "scratch" or self.model is None and self.retrain == "warm_start":
@@ -316,6 +348,9 @@ class Loop:
             fit_more(self.pool.rows(labelled), self.pool.labels[labelled], new_only=False)
 
     def _evaluate(self) -> dict[str, Any]:
+        if self.X_test is None and self.evaluate_labelled is not None:
+            labelled = self.pool.labelled_positions
+            return self.evaluate_labelled(self.learner, self.pool.rows(labelled), self.pool.labels[labelled])
         if self.X_test is None or self.evaluate is None:
             return {}
         proba = self.model.predict_proba(self.X_test)  # type: ignore[union-attr]

@@ -1,223 +1,30 @@
-"""Background learning: retrain on the labels so far, re-rank the queue, record a loop in the store.
+"""Background learning: feed the labels so far to the project's Loop, re-rank the queue, record the loop.
 
 The worker is a thread that never holds a request up: labelling requests only bump a counter. The
-heavy part (featurise, fit, score, evaluate) runs in a child process by default, so it does not
-compete with request handling for the GIL; the thread then writes the loop and the new ranking.
+heavy part (the Loop's TRAIN, EVALUATE, INFER and SELECT; see ``_driver``) runs in a niced child
+process by default, which keeps each project's Loop between retrains, so it does not compete with
+request handling for the GIL; the thread then writes the loop record and the new ranking.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import pickle
 import threading
 import time
-from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any
 
-import numpy as np
-
-from loopwise.core import LoopRecord, Pool
+from loopwise.server._driver import RetrainResult, compute_retrain
 from loopwise.server._failures import remember_failure
 from loopwise.server._project_checks import retrain_every as _retrain_every
 from loopwise.server._ranking import HEAD_SIZE, predictions_for, rank_rows
-from loopwise.stopping import parse_stopping
-from loopwise.storage import AnnotationRepository, LoopWrite, Store
+from loopwise.storage import AnnotationRepository, Store
 
 log = logging.getLogger("loopwise.server.learning")
 
-IMAGE_SIDE = 16
-STOP_SET = 1000
-_CV_FOLDS = 5
-
-
-@dataclass
-class RetrainResult:
-    """What one retrain produced; plain data, so it crosses from the child process."""
-
-    project_id: int
-    strategy: str
-    n_labelled: int
-    ranking: list[int]  # record ids, best first
-    scores: list[float | None]
-    front: list[int]  # open records that have labels but need more (k > 1): served first
-    metrics: dict[str, Any]
-    timings: dict[str, float]
-    arrays: dict[str, np.ndarray] = field(default_factory=dict)
-    model: bytes | None = None
-
-
-# -- features -----------------------------------------------------------------------------------
-_feature_cache: dict[tuple[str, int], tuple[tuple[int, ...], Any, Any]] = {}
-
-
-def _features(
-    key: tuple[str, int], task: str, text_field: str, media_dir: Path, pool: list[Any], test: list[Any]
-) -> tuple[Any, Any]:
-    signature = tuple(r.record_id for r in pool) + (-1,) + tuple(r.record_id for r in test)
-    cached = _feature_cache.get(key)
-    if cached is not None and cached[0] == signature:
-        return cached[1], cached[2]
-    import pandas as pd  # here, not at the top: serving requests needs neither pandas nor scikit-learn
-    from loopwise.data import Dataset, featurize
-    records = pool + test
-    if task == "image":
-        X = np.stack([_image_vector(media_dir, r.payload) for r in records]) if records else np.zeros((0, IMAGE_SIDE**2))
-        X_pool, X_test = X[: len(pool)], X[len(pool) :]
-    else:
-        frame = pd.DataFrame.from_records([dict(r.payload or {}) for r in records])
-        if task == "text":
-            if text_field not in frame.columns:
-                frame[text_field] = ""
-            frame = frame[[text_field]].fillna("").astype(str)
-            roles: dict[str, list[str]] = {"text_columns": [text_field]}
-        else:
-            numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])]
-            categorical = [c for c in frame.columns if c not in numeric]
-            for column in categorical:
-                frame[column] = frame[column].astype(str)
-            roles = {"numeric_columns": numeric, "categorical_columns": categorical}
-        dataset = Dataset(
-            name=key[0], source="annotation", task=task, ids=np.arange(len(records)).astype(str), frame=frame,
-            images=None, y=np.zeros(len(records), dtype=np.int64), label_names=["?"], split=None, **roles,
-        )
-        X_pool, X_test = featurize(dataset, np.arange(len(pool)), np.arange(len(pool), len(records)))
-    if len(_feature_cache) > 8:
-        _feature_cache.clear()
-    _feature_cache[key] = (signature, X_pool, X_test)
-    return X_pool, X_test
-
-
-def _image_vector(media_dir: Path, payload: dict[str, Any] | None) -> np.ndarray:
-    from PIL import Image
-
-    name = (payload or {}).get("image")
-    try:
-        with Image.open(media_dir / str(name)) as image:
-            small = image.convert("L").resize((IMAGE_SIDE, IMAGE_SIDE))
-            return np.asarray(small, dtype=np.float32).reshape(-1) / np.float32(255.0)
-    except (OSError, ValueError):
-        return np.zeros(IMAGE_SIDE * IMAGE_SIDE, dtype=np.float32)
-
-
-# -- one retrain ----------------------------------------------------------------------------------
-
-
-def compute_retrain(repo: AnnotationRepository, project_id: int, media_dir: Path) -> RetrainResult | None:
-    """Fit the project's learner on its labels, rank the unlabelled pool with its strategy."""
-    from loopwise.evaluation import evaluate
-    from loopwise.learners import as_learner, make_estimator
-    from loopwise.loop import FixedSchedule, Loop
-    from loopwise.strategies import make_strategy, ranks_candidates
-    project = repo.get_project(project_id)
-    settings = project.settings
-    names = project.label_names
-    index = {name: i for i, name in enumerate(names)}
-    snapshot = repo.snapshot(project_id)
-    votes: dict[int, list[str]] = {}
-    for label in repo.current_labels(project_id):
-        votes.setdefault(label.record_id, []).append(label.value)
-    pool = [r for r in snapshot if r.role == "pool" and r.state != "flagged"]
-    test = [r for r in snapshot if r.role == "test"]
-    labelled = [i for i, r in enumerate(pool) if votes.get(r.record_id)]
-    if not labelled or not pool:
-        return None
-    start = time.perf_counter()
-    X_pool, X_test = _features(
-        (repo.store.url, project_id), project.task, settings.get("text_field", "text"), media_dir, pool, test
-    )
-    timings = {"featurize": time.perf_counter() - start}
-    # Majority vote; a tie goes to the label given first.
-    y = np.asarray([index[Counter(votes[pool[i].record_id]).most_common(1)[0][0]] for i in labelled], dtype=np.int64)
-    learner: Any = as_learner(make_estimator(settings.get("learner", "logreg"), seed=int(settings.get("seed", 0))), len(names))
-    strategy = make_strategy(settings.get("strategy", "margin"), **settings.get("strategy_params", {}))
-    n_candidates = len(pool) - len(labelled)
-    # A strategy that only scores (no select of its own) ranks the whole pool at the cost of a sort.
-    ranks_all = ranks_candidates(strategy)
-    batch = max(1, n_candidates if ranks_all else min(int(settings.get("batch_size", 20)), n_candidates))
-    ids = np.asarray([str(r.record_id) for r in pool])
-    y_test = np.asarray([index[str(r.gold)] for r in test], dtype=np.int64) if test else None
-    loop = Loop(
-        Pool.new(ids, X_pool), learner, strategy,
-        FixedSchedule(len(labelled), batch, len(pool)),
-        seed=int(settings.get("seed", 0)),
-        X_test=X_test if test else None, y_test=y_test, evaluate=evaluate if test else None,
-        stop_set_size=STOP_SET,
-    )
-    seen = np.asarray(labelled, dtype=np.int64)
-    start = time.perf_counter()
-    loop.restore(
-        [LoopRecord(0, "annotation", seen, ids[seen], y, len(labelled), {}, {}, np.zeros(0, dtype=np.int64))],
-        None,
-    )
-    timings["train"] = time.perf_counter() - start
-    ranking: list[int] = []
-    scores: list[float | None] = []
-    if n_candidates > 0:
-        start = time.perf_counter()
-        query = loop.propose()
-        timings["select"] = time.perf_counter() - start
-        chosen = [int(ids[p]) for p in query.positions]
-        ranking = chosen
-        scores = [float(s) for s in np.asarray(query.scores, dtype=np.float64)]
-        rest = np.setdiff1d(loop.pool.unlabelled_positions, query.positions)
-        rng = np.random.default_rng([int(settings.get("seed", 0)), project_id, len(labelled)])
-        ranking += [int(ids[p]) for p in rng.permutation(rest)]
-        scores += [None] * len(rest)
-    model = loop.model
-    assert model is not None
-    start = time.perf_counter()
-    if test:
-        metrics = evaluate(y_test, model.predict_proba(X_test))  # type: ignore[arg-type]
-        metrics["evaluation"] = "test"
-    else:
-        metrics = _cross_validate(learner, loop.pool.rows(seen), y, len(names))
-    pool_proba = model.predict_proba(X_pool).astype(np.float32)
-    stop_predictions = pool_proba[loop.stop_set].argmax(axis=1).astype(np.int64)
-    timings["evaluate"] = time.perf_counter() - start
-    k = int(settings.get("labels_per_record", 1))
-    front = [r.record_id for r in pool if r.state == "open" and 0 < r.n_labels < k]
-    try:
-        checkpoint: bytes | None = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
-    except (pickle.PicklingError, AttributeError, TypeError):
-        checkpoint = None
-    return RetrainResult(
-        project_id=project_id, strategy=strategy.name, n_labelled=len(labelled), ranking=ranking, scores=scores,
-        front=front, metrics=metrics, timings=timings, model=checkpoint,
-        arrays={
-            "ranking": np.asarray(ranking, dtype=np.int64),
-            "labelled_record_ids": np.asarray([pool[i].record_id for i in labelled], dtype=np.int64),
-            "labels": y,
-            "pool_record_ids": ids.astype(np.int64),
-            "pool_proba": pool_proba,
-            "stop_predictions": stop_predictions,
-        },
-    )
-
-
-def _cross_validate(learner: Any, X: Any, y: np.ndarray, n_classes: int) -> dict[str, Any]:
-    """Out-of-fold probabilities scored like a test set; empty when the labels are too few to split."""
-    from sklearn.model_selection import StratifiedKFold
-    from loopwise.evaluation import evaluate
-
-    counts = np.bincount(y, minlength=n_classes)
-    present = counts[counts > 0]
-    if len(present) < 2 or present.min() < 2:
-        return {"evaluation": "cv", "note": "too few labels per class for cross-validation"}
-    folds = StratifiedKFold(n_splits=int(min(_CV_FOLDS, present.min())), shuffle=True, random_state=0)
-    proba = np.zeros((len(y), n_classes))
-    for train, held in folds.split(np.zeros(len(y)), y):
-        member = learner.clone()
-        member.fit(X[train], y[train])
-        proba[held] = member.predict_proba(X[held])
-    metrics = evaluate(y, proba)
-    metrics["evaluation"] = "cv"
-    return metrics
 
 
 # -- the child process ----------------------------------------------------------------------------
@@ -386,47 +193,18 @@ class LearningWorker:
         return result
 
     def _record(self, run_id: str, result: RetrainResult) -> None:
-        store = self.repo.store
         start = time.perf_counter()
-        loops = store.loops(run_id)
-        self.repo.record_loop(
-            result.project_id,
-            run_id,
-            LoopWrite(
-                loop_index=len(loops), strategy=result.strategy, selected_ids=[], labels=[],
-                n_labelled=result.n_labelled, metrics=result.metrics, timings=result.timings,
-                arrays=result.arrays, model=result.model, label_source="human",
-            ),
-        )
+        self.repo.record_loop(result.project_id, run_id, result.write)
         ranked = set(result.ranking)
         front = [r for r in result.front if r not in ranked]
-        record_ids, ranks, scores = rank_rows(len(loops), front, result.ranking, result.scores, self.head_size)
-        predictions = predictions_for(result.arrays, record_ids)  # the model's top classes, for the annotate page
-        self.repo.apply_ranking(result.project_id, record_ids, ranks, scores, predictions, result.strategy, len(loops))
+        record_ids, ranks, scores = rank_rows(result.loop_index, front, result.ranking, result.scores, self.head_size)
+        predictions = predictions_for(result.model_arrays, record_ids)  # the model's top classes, for the annotate page
+        self.repo.apply_ranking(result.project_id, record_ids, ranks, scores, predictions, result.strategy, result.loop_index)
         self.repo.clear_retrain_failure(result.project_id)  # the ranking is fresh again
         result.timings["write"] = time.perf_counter() - start
-        self._check_stopping(result.project_id, run_id)
-
-    def _check_stopping(self, project_id: int, run_id: str) -> None:
-        project = self.repo.get_project(project_id)
-        spec = project.settings.get("stopping")
-        if not spec:
-            return
-        criterion = parse_stopping(spec)
-        store = self.repo.store
-        records = []
-        for info in store.loops(run_id):
-            arrays = store.load_arrays(info.artifact_hash)
-            records.append(
-                LoopRecord(
-                    info.loop_index, info.strategy, np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64),
-                    info.n_labelled, info.metrics, info.timings,
-                    arrays.get("stop_predictions", np.zeros(0, dtype=np.int64)),
-                )
-            )
-        if criterion.should_stop(records):
-            log.info("project %s: stopping rule %s fired; the queue is closed", project_id, spec)
-            self.repo.update_project(project_id, status="stopped")
+        if result.stop:
+            log.info("project %s: its stopping rule fired; the queue is closed", result.project_id)
+            self.repo.update_project(result.project_id, status="stopped")
             if self.on_change is not None:
                 self.on_change()
 
@@ -447,7 +225,7 @@ def _background_priority() -> None:
         os.nice(10)
     except OSError:
         pass
-    for name in ("loopwise.data", "loopwise.evaluation", "loopwise.learners", "loopwise.loop", "loopwise.strategies"):
+    for name in ("loopwise.data", "loopwise.evaluation", "loopwise.experiments", "loopwise.learners", "loopwise.loop", "loopwise.strategies"):
         __import__(name)  # now, so that the first retrain does not wait for them
 
 
@@ -476,4 +254,3 @@ def _die_with_parent() -> None:
     parent = multiprocessing.parent_process()
     if parent is not None and os.getppid() != parent.pid:
         os._exit(1)  # the server died before the request above was made: nobody will kill us
-

@@ -1,0 +1,281 @@
+"""The server's engine loop: one ``Loop`` per project run, restored from the store, fed with people's labels.
+
+A retrain takes the labels given since the last loop and hands them to ``Loop.record()`` (TRAIN and
+EVALUATE, as in ``simulate``), then ``Loop.propose()`` ranks the unlabelled pool for the queue (INFER
+and SELECT). The loop is kept in the process that computes (the retraining child) and rebuilt from the
+store's loop records, as ``loopwise resume`` does, whenever it is missing (a restart), the project's
+records or settings changed, or the store does not hold the loops it has recorded.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from loopwise.storage import AnnotationRepository, LoopWrite, loop_write, stored_records, stored_stop_set
+
+IMAGE_SIDE = 16
+STOP_SET = 1000
+_CV_FOLDS = 5
+
+
+@dataclass
+class RetrainResult:
+    """What one retrain produced; plain data, so it crosses from the child process."""
+
+    project_id: int
+    run_id: str
+    strategy: str
+    n_labelled: int
+    ranking: list[int]  # record ids, best first
+    scores: list[float | None]
+    front: list[int]  # open records that have labels but need more (k > 1): served first
+    write: LoopWrite  # the loop record, as simulate writes one
+    stop: bool  # the project's stopping rule fired on the loops so far
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def loop_index(self) -> int:
+        return self.write.loop_index
+
+    @property
+    def metrics(self) -> dict[str, Any]:
+        return self.write.metrics
+
+    @property
+    def model_arrays(self) -> dict[str, np.ndarray]:
+        """The new model's probabilities on the pool as ``pool_proba`` with ``pool_record_ids`` (empty after a stop)."""
+        arrays = self.write.arrays
+        if "model_proba" not in arrays:
+            return {}
+        return {"pool_record_ids": arrays["pool_record_ids"], "pool_proba": arrays["model_proba"]}
+
+
+@dataclass
+class _Held:
+    """A project's Loop and what it was built from (rebuilt when any of it changes)."""
+
+    signature: tuple[Any, ...]
+    loop: Any  # loopwise.loop.Loop, imported lazily
+    record_ids: np.ndarray  # store record id of each pool position
+
+
+_held: dict[tuple[str, int], _Held] = {}
+
+
+def forget_loops() -> None:
+    """Drop the Loops this process holds; each is restored from the store when next needed (as after a restart)."""
+    _held.clear()
+
+
+def compute_retrain(repo: AnnotationRepository, project_id: int, media_dir: Path) -> RetrainResult | None:
+    """Record the labels given since the project's last loop in its Loop, then rank the pool for the queue."""
+    from loopwise.experiments import LabelPrice
+
+    project = repo.get_project(project_id)
+    settings = project.settings
+    names = project.label_names
+    snapshot = repo.snapshot(project_id)
+    pool = [r for r in snapshot if r.role == "pool"]
+    if not pool:
+        return None
+    votes: dict[int, list[str]] = {}
+    for label in repo.current_labels(project_id):
+        votes.setdefault(label.record_id, []).append(label.value)
+    held = _loop_for(repo, project, pool, [r for r in snapshot if r.role == "test"], media_dir)
+    loop = held.loop
+    position = {r.record_id: i for i, r in enumerate(pool)}
+    # In the order they were first labelled (votes keeps the order of the labels, oldest first).
+    new = [position[rid] for rid in votes if rid in position and not loop.pool.labelled_mask[position[rid]]]
+    if not new or loop.should_stop():
+        return None
+    index = {name: i for i, name in enumerate(names)}
+    # Majority vote; a tie goes to the label given first.
+    labels = [index[Counter(votes[pool[i].record_id]).most_common(1)[0][0]] for i in new]
+    if loop.loop_index > 0 and loop.proposed is None:
+        loop.propose()  # after a restart: the same proposal, from the same model and the same seed
+    record = loop.record(labels, positions=new)
+    stop = loop.stopping is not None and loop.stopping.should_stop(loop.records)
+    ranking, scores = _ranking(loop, held.record_ids, pool, project_id, int(settings.get("seed", 0))) if not stop else ([], [])
+    k = int(settings.get("labels_per_record", 1))
+    price = LabelPrice(float(project.cost_per_label))
+    write = loop_write(
+        record, names, label_cost=price.cost(list(record.ids), [names[int(v)] for v in record.labels], "human"),
+        model=loop.model, stop_set=loop.stop_set, label_source="human",
+        arrays={
+            "ranking": np.asarray(ranking, dtype=np.int64),
+            "pool_record_ids": held.record_ids,
+            "learner": np.asarray(str(settings.get("learner", "logreg"))),
+        },
+    )
+    return RetrainResult(
+        project_id=project_id, run_id=project.run_id, strategy=record.strategy, n_labelled=record.n_labelled,
+        ranking=ranking, scores=scores, front=[r.record_id for r in pool if r.state == "open" and 0 < r.n_labels < k],
+        write=write, stop=stop, timings=dict(record.timings),
+    )
+
+
+def _ranking(loop: Any, record_ids: np.ndarray, pool: list[Any], project_id: int, seed: int) -> tuple[list[int], list[float | None]]:
+    """The queue order: the loop's proposal best first, then the rest of the open records in a seeded shuffle."""
+    if loop.should_stop():
+        return [], []
+    query = loop.propose()
+    open_ = np.asarray([r.state != "flagged" for r in pool])
+    chosen = [int(p) for p in query.positions if open_[p]]
+    scores: list[float | None] = [float(s) for p, s in zip(query.positions, query.scores, strict=True) if open_[p]]
+    rest = np.setdiff1d(loop.pool.unlabelled_positions[open_[loop.pool.unlabelled_positions]], query.positions)
+    rng = np.random.default_rng([seed, project_id, loop.pool.n_labelled])
+    positions = chosen + [int(p) for p in rng.permutation(rest)]
+    return [int(record_ids[p]) for p in positions], scores + [None] * len(rest)
+
+
+def _loop_for(repo: AnnotationRepository, project: Any, pool: list[Any], test: list[Any], media_dir: Path) -> _Held:
+    """The project's Loop: the one held here if it still matches the store, else one restored from it."""
+    key = (repo.store.url, project.id)
+    signature = (
+        project.run_id, json.dumps(project.settings, sort_keys=True), project.task,
+        tuple(r.record_id for r in pool), tuple(r.record_id for r in test),
+    )
+    held = _held.get(key)
+    n_stored = len(repo.store.loops(project.run_id))
+    if held is not None and held.signature == signature and len(held.loop.records) == n_stored:
+        return held
+    _held.pop(key, None)
+    held = _Held(signature, _restore(repo, project, pool, test, media_dir), np.asarray([r.record_id for r in pool], dtype=np.int64))
+    if len(_held) > 8:
+        _held.clear()
+    _held[key] = held
+    return held
+
+
+def _restore(repo: AnnotationRepository, project: Any, pool: list[Any], test: list[Any], media_dir: Path) -> Any:
+    """The project's Loop, built as ``simulate`` builds one, put back in the state of its run's stored loops."""
+    import pickle
+
+    from loopwise.experiments import PreparedData, RunConfig, build_loop
+    from loopwise.experiments._config import DataSpec
+    from loopwise.learners import EmbeddingCache
+    from loopwise.loop import FixedSchedule
+    from loopwise.strategies import make_strategy, ranks_candidates
+
+    settings = project.settings
+    learner = str(settings.get("learner", "logreg"))
+    strategy = str(settings.get("strategy", "margin"))
+    params = dict(settings.get("strategy_params", {}))
+    # A strategy that only scores (no select of its own) ranks the whole pool at the cost of a sort.
+    ranks_all = ranks_candidates(make_strategy(strategy, **params))
+    batch = len(pool) if ranks_all else int(settings.get("batch_size", 20))
+    config = RunConfig(
+        data=DataSpec(source=f"annotation:{project.name}"), strategy=strategy, seed=int(settings.get("seed", 0)),
+        schedule=FixedSchedule(1, batch, len(pool)).describe(), learner=learner, strategy_params=params,
+        stopping=settings.get("stopping") or None, stop_set_size=STOP_SET,
+    )
+    dataset, X_pool, X_test = _features(project, learner, media_dir, pool, test)
+    index = {name: i for i, name in enumerate(project.label_names)}
+    ids = np.asarray([r.external_id for r in pool]).astype(str)
+    data = PreparedData(
+        spec=config.data, dataset=dataset, pool_ids=ids, X_pool=X_pool, y_pool=np.full(len(pool), -1, dtype=np.int64),
+        X_test=X_test if test else None,
+        y_test=np.asarray([index[str(r.gold)] for r in test], dtype=np.int64) if test else None,  # type: ignore[arg-type]
+    )
+    store = repo.store
+    loop = build_loop(
+        config, data, embedding_cache=EmbeddingCache(store.artifacts_dir / "embeddings"),
+        evaluate_fn=_on_test, evaluate_labelled=None if test else cross_validate,
+    )
+    stop_set = stored_stop_set(store, project.run_id)
+    if stop_set is not None:  # fixed by the run's first loop: records imported later never join it
+        loop.stop_set = stop_set
+    records = stored_records(store, project.run_id, ids)
+    if records:
+        last = store.load_arrays(store.loops(project.run_id)[-1].artifact_hash)
+        same_learner = str(last.get("learner", np.asarray(learner))) == learner
+        checkpoint = store.load_model(project.run_id, records[-1].loop_index) if same_learner else None
+        loop.restore(records, pickle.loads(checkpoint) if checkpoint is not None else None)
+    return loop
+
+
+def _on_test(y_true: np.ndarray, proba: np.ndarray) -> dict[str, Any]:
+    """The loop's evaluation on the project's test split."""
+    from loopwise.evaluation import evaluate
+
+    return {**evaluate(y_true, proba), "evaluation": "test"}
+
+
+def cross_validate(learner: Any, X: Any, y: np.ndarray) -> dict[str, Any]:
+    """The loop's evaluation without a test split: out-of-fold probabilities on the labelled set, scored like a test set.
+
+    Only a note when the labels are too few to split (fewer than two classes, or one with a single label).
+    """
+    from sklearn.model_selection import StratifiedKFold
+
+    from loopwise.evaluation import evaluate
+
+    n_classes = int(learner.n_classes)
+    counts = np.bincount(y, minlength=n_classes)
+    present = counts[counts > 0]
+    if len(present) < 2 or present.min() < 2:
+        return {"evaluation": "cv", "note": "too few labels per class for cross-validation"}
+    folds = StratifiedKFold(n_splits=int(min(_CV_FOLDS, present.min())), shuffle=True, random_state=0)
+    proba = np.zeros((len(y), n_classes))
+    for train, held in folds.split(np.zeros(len(y)), y):
+        member = learner.clone()
+        member.fit(X[train], y[train])
+        proba[held] = member.predict_proba(X[held])
+    return {**evaluate(y, proba), "evaluation": "cv"}
+
+
+# -- features -----------------------------------------------------------------------------------
+
+
+def _features(project: Any, learner: str, media_dir: Path, pool: list[Any], test: list[Any]) -> tuple[Any, Any, Any]:
+    """The project's records as a Dataset, and its pool and test rows through the same data layer as ``simulate``
+    (raw texts for a text learner)."""
+    import pandas as pd  # here, not at the top: serving requests needs neither pandas nor scikit-learn
+
+    from loopwise.data import Dataset
+    from loopwise.experiments import learner_features
+
+    records = pool + test
+    if project.task == "image":
+        images = np.stack([_image_vector(media_dir, r.payload) for r in records]).astype(np.float32)
+        dataset = Dataset(
+            name=project.name, source="annotation", task="image", ids=np.arange(len(records)).astype(str), frame=None,
+            images=images, y=np.zeros(len(records), dtype=np.int64), label_names=list(project.label_names), split=None,
+        )
+        return dataset, images[: len(pool)], images[len(pool) :]
+    frame = pd.DataFrame.from_records([dict(r.payload or {}) for r in records])
+    if project.task == "text":
+        text_field = str(project.settings.get("text_field", "text"))
+        if text_field not in frame.columns:
+            frame[text_field] = ""
+        frame = frame[[text_field]].fillna("").astype(str)
+        roles: dict[str, list[str]] = {"text_columns": [text_field]}
+    else:
+        numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])]
+        categorical = [c for c in frame.columns if c not in numeric]
+        for column in categorical:
+            frame[column] = frame[column].astype(str)
+        roles = {"numeric_columns": numeric, "categorical_columns": categorical}
+    dataset = Dataset(
+        name=project.name, source="annotation", task=project.task, ids=np.arange(len(records)).astype(str), frame=frame,
+        images=None, y=np.zeros(len(records), dtype=np.int64), label_names=list(project.label_names), split=None, **roles,
+    )
+    return dataset, *learner_features(dataset, learner, np.arange(len(pool)), np.arange(len(pool), len(records)))
+
+
+def _image_vector(media_dir: Path, payload: dict[str, Any] | None) -> np.ndarray:
+    from PIL import Image
+
+    name = (payload or {}).get("image")
+    try:
+        with Image.open(media_dir / str(name)) as image:
+            small = image.convert("L").resize((IMAGE_SIDE, IMAGE_SIDE))
+            return np.asarray(small, dtype=np.float32).reshape(-1) / np.float32(255.0)
+    except (OSError, ValueError):
+        return np.zeros(IMAGE_SIDE * IMAGE_SIDE, dtype=np.float32)

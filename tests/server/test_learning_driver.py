@@ -1,0 +1,130 @@
+"""The server drives the engine's Loop: people's labels replay a simulated run, and its run reads like any other."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from loopwise.cli.main import app
+from loopwise.data import split_pool_test
+from loopwise.experiments import PreparedData, prepare_data, simulate
+from loopwise.experiments._config import DataSpec
+from loopwise.loop import FixedSchedule
+from loopwise.server._driver import forget_loops
+from loopwise.server._learning import LearningWorker
+from loopwise.storage import AnnotationRepository, Store
+from loopwise.storage._annotation_store import NewRecords
+
+AG_NEWS = str(Path("/work/shared/datasets/ag_news"))
+SPEC = DataSpec(source=AG_NEWS, max_pool=120, max_test=60)
+
+
+def _server_project(repo: AnnotationRepository, data: PreparedData, learner: str, seed: int, batch: int) -> Any:
+    """An annotation project over the simulated run's pool (same order) and test split (gold labels)."""
+    ds = data.dataset
+    pool, test = split_pool_test(ds, test_size=SPEC.test_size, seed=SPEC.split_seed, max_pool=SPEC.max_pool, max_test=SPEC.max_test)
+    assert ds.ids[pool].tolist() == data.pool_ids.tolist()
+    texts = ds.frame[ds.text_columns[0]].astype(str).to_numpy()
+    rows = np.concatenate([pool, test])
+    records = NewRecords(
+        external_ids=[str(i) for i in ds.ids[rows]],
+        payloads=[{"text": str(t)} for t in texts[rows]],
+        roles=["pool"] * len(pool) + ["test"] * len(test),
+        gold=[None] * len(pool) + [data.label_names[int(y)] for y in ds.y[test]],
+    )
+    settings = {"learner": learner, "strategy": "margin", "seed": seed, "batch_size": batch}
+    return repo.create_project("replay", "text", data.label_names, "", settings, 0.5, records=records)
+
+
+@pytest.mark.parametrize("learner", ["logreg", "tfidf_svd"])
+def test_server_loop_fed_a_simulated_runs_labels_selects_what_simulate_selected(tmp_path: Path, learner: str) -> None:
+    seed, batch = 3, 10
+    with Store.open(f"sqlite:///{tmp_path / 'sim.db'}") as sim_store:
+        data = prepare_data(SPEC, learner)
+        [run_id] = simulate(sim_store, data, ["margin"], [seed], FixedSchedule(10, batch, 40), learner=learner)
+        simulated = sim_store.loops(run_id)
+        given = [[data.label_names[int(v)] for v in sim_store.load_arrays(lp.artifact_hash)["labels"]] for lp in simulated]
+    assert len(simulated) == 4
+    repo = AnnotationRepository(Store.open(f"sqlite:///{tmp_path / 'server.db'}"))
+    try:
+        # The test split must be the simulated run's: same records, same gold labels.
+        project = _server_project(repo, data, learner, seed, batch)
+        user = repo.create_user("ann", "annotator")
+        internal = {r.external_id: r.record_id for r in repo.snapshot(project.id)}
+        worker = LearningWorker(repo, tmp_path / "media", subprocess=False)
+        for index, loop in enumerate(simulated):
+            for external_id, value in zip(loop.selected_ids, given[index], strict=True):
+                repo.submit_label(project, internal[external_id], user, value, 1)
+            if index == 2:
+                forget_loops()  # a restart: the next retrain restores the Loop from the store, as resume does
+            result = worker.retrain(project.id)
+            assert result is not None
+            assert result.metrics["accuracy"] == pytest.approx(loop.metrics["accuracy"])
+            if index + 1 < len(simulated):
+                by_internal = {v: k for k, v in internal.items()}
+                proposed = [by_internal[r] for r in result.ranking[:batch]]
+                assert proposed == simulated[index + 1].selected_ids, f"loop {index + 1} differs"
+        served = repo.store.loops(project.run_id)
+        assert [lp.selected_ids for lp in served] == [lp.selected_ids for lp in simulated]
+        assert [lp.label_cost for lp in served] == [0.5 * len(lp.selected_ids) for lp in simulated]
+        scores = repo.store.load_arrays(served[1].artifact_hash)["scores"]
+        assert len(scores) == batch and np.isfinite(scores).all()  # the strategy's score of each record it chose
+        assert repo.store.load_model(project.run_id, 3) is not None
+    finally:
+        repo.store.close()
+
+
+def test_a_server_run_shows_and_reports_like_a_simulated_one(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'server.db'}"
+    repo = AnnotationRepository(Store.open(url))
+    data = prepare_data(SPEC, "logreg")
+    try:
+        project = _server_project(repo, data, "logreg", 0, 10)
+        user = repo.create_user("ann", "annotator")
+        worker = LearningWorker(repo, tmp_path / "media", subprocess=False)
+        snapshot = [r for r in repo.snapshot(project.id) if r.role == "pool"]
+        truth = {str(rid): data.label_names[int(y)] for rid, y in zip(data.pool_ids, data.y_pool, strict=True)}
+        for start in (0, 10):
+            for record in snapshot[start : start + 10]:
+                repo.submit_label(project, record.record_id, user, truth[record.external_id], 1)
+            assert worker.retrain(project.id) is not None
+    finally:
+        repo.store.close()
+    runner = CliRunner(env={"COLUMNS": "200"})
+    shown = runner.invoke(app, ["runs", "show", project.run_id, "--db", url], catch_exceptions=False)
+    assert shown.exit_code == 0, shown.output
+    assert "initial:RandomInit" in shown.output and "margin" in shown.output and "ledger: 20 labels cost 10.00" in shown.output
+    out = tmp_path / "report.json"
+    reported = runner.invoke(
+        app, ["report", project.run_id, "--db", url, "--out", str(tmp_path / "r.html"), "--json", str(out)],
+        catch_exceptions=False,
+    )
+    assert reported.exit_code == 0, reported.output
+    report = json.loads(out.read_text())
+    [run] = report["results"]
+    assert run["run_id"] == project.run_id and [p["n_labelled"] for p in run["loops"]] == [10, 20]
+    assert report["costs"]["runs"][project.run_id]["labels"] == 20
+
+
+def test_runs_show_on_a_server_run_whose_labels_are_too_few_to_cross_validate(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'server.db'}"
+    repo = AnnotationRepository(Store.open(url))
+    try:
+        records = NewRecords(external_ids=[f"r{i}" for i in range(12)], payloads=[{"text": f"word{i % 3} text {i}"} for i in range(12)])
+        project = repo.create_project("few", "text", ["a", "b"], "", {"strategy": "margin"}, 2.0, records=records)
+        user = repo.create_user("ann", "annotator")
+        for record, value in zip(repo.snapshot(project.id)[:3], ["a", "b", "b"], strict=True):
+            repo.submit_label(project, record.record_id, user, value, 1)
+        result = LearningWorker(repo, tmp_path / "media", subprocess=False).retrain(project.id)
+        assert result is not None and result.metrics["note"] == "too few labels per class for cross-validation"
+    finally:
+        repo.store.close()
+    shown = CliRunner(env={"COLUMNS": "200"}).invoke(app, ["runs", "show", project.run_id, "--db", url], catch_exceptions=False)
+    assert shown.exit_code == 0, shown.output
+    row = next(line for line in shown.output.splitlines() if "initial:RandomInit" in line)
+    assert row.split("│")[3].strip() == "3" and row.split("│")[-2].strip() == "6"  # labels, and their cost
