@@ -70,7 +70,7 @@ def test_a_strategy_that_needs_embeddings_the_learner_cannot_give_is_refused(adm
     response = admin.post("/api/projects", json=body)
     assert response.status_code == 422, response.text
     assert response.json()["detail"].startswith(
-        "strategy 'kcenter' needs embeddings; logreg has none of its own and text projects give sparse TF-IDF features"
+        "strategy 'kcenter' needs embeddings; logreg has none of its own and text projects give raw texts or sparse TF-IDF features"
     )
     # Dense rows stand in for embeddings, and a learner that embeds has its own.
     assert admin.post("/api/projects", json={**body, "task": "tabular"}).status_code == 201

@@ -10,7 +10,7 @@ from loopwise.stopping import parse_stopping
 
 # What the retrain gives a learner, per project task: the input kinds of loopwise.learners, and in words.
 PROJECT_INPUTS: dict[str, tuple[tuple[str, ...], str]] = {
-    "text": (("sparse",), "text projects give sparse TF-IDF features"),
+    "text": (("texts", "sparse"), "text projects give raw texts or sparse TF-IDF features"),
     "tabular": (("dense",), "tabular projects give dense numeric features"),
     "image": (("dense",), "image projects give pixels"),
 }
