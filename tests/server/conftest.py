@@ -87,7 +87,10 @@ def make_user(admin: Api, name: str, role: str = "annotator", password: str = "p
 
 
 def make_project(admin: Api, name: str = "reviews", *, rows: int = 12, test_rows: int = 0, **settings: Any) -> dict[str, Any]:
-    body = {"name": name, "task": "text", "label_names": ["pos", "neg"], "instructions": "Is it positive?", **settings}
+    # TF-IDF unless a test asks for another learner: these tests are about the API, and the text default
+    # (minilm, when installed) costs seconds per retrain; tests/server/test_learners_on_server.py covers it.
+    body = {"name": name, "task": "text", "label_names": ["pos", "neg"], "instructions": "Is it positive?",
+            "learner": "logreg", **settings}
     response = admin.post("/api/projects", json=body)
     assert response.status_code == 201, response.text
     project = response.json()

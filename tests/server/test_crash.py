@@ -139,7 +139,7 @@ def test_acknowledged_labels_survive_kill_9_at_seeded_moments(tmp_path: Path) ->
         with admin_client(server) as admin:
             project = admin.post(
                 "/api/projects",
-                json={"name": "crash", "task": "text", "label_names": ["yes", "no"], "retrain_every": 6, "batch_size": 6},
+                json={"name": "crash", "task": "text", "label_names": ["yes", "no"], "learner": "logreg", "retrain_every": 6, "batch_size": 6},
             ).json()
             rows = "id,text\n" + "\n".join(f"r{i},record {i} {'good fine' if i % 3 else 'bad poor'}" for i in range(2000))
             admin.post(f"/api/projects/{project['id']}/import/upload", files={"file": ("r.csv", rows.encode())}).raise_for_status()

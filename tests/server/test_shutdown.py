@@ -25,7 +25,7 @@ def test_sigterm_during_a_retrain_ends_the_server_and_its_child_and_keeps_every_
         with admin_client(server) as admin:
             project = admin.post(
                 "/api/projects",
-                json={"name": "stop", "task": "text", "label_names": ["yes", "no"], "retrain_every": 4, "batch_size": 4},
+                json={"name": "stop", "task": "text", "label_names": ["yes", "no"], "learner": "logreg", "retrain_every": 4, "batch_size": 4},
             ).json()
             rows = "id,text\n" + "\n".join(f"r{i},record {i} {'good fine' if i % 3 else 'bad poor'}" for i in range(60))
             admin.post(f"/api/projects/{project['id']}/import/upload", files={"file": ("r.csv", rows.encode())}).raise_for_status()

@@ -194,7 +194,7 @@ class TeachSession:
             self._keep(self.repo.store.load_arrays(loops[-1].artifact_hash))
 
     def _keep(self, arrays: dict[str, np.ndarray]) -> None:
-        ids, proba = arrays.get("pool_record_ids"), arrays.get("pool_proba")
+        ids, proba = arrays.get("pool_record_ids"), arrays.get("model_proba", arrays.get("pool_proba"))
         if ids is not None and proba is not None:
             self._proba = {int(i): row for i, row in zip(ids, proba, strict=True)}
 

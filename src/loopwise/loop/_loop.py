@@ -134,6 +134,11 @@ class Loop:
         """The query :meth:`propose` returned and :meth:`record` has not taken yet, if any."""
         return None if self._pending is None else self._pending[0]
 
+    @property
+    def proposed_proba(self) -> np.ndarray | None:
+        """The pool probabilities (float32) the pending proposal was selected from: the current model's view."""
+        return None if self._pending is None else self._pending[2]
+
     def should_stop(self) -> bool:
         """True when the budget is spent, the pool is exhausted, or the stopping criterion fires."""
         if self._pending is not None:

@@ -40,6 +40,11 @@ class RetrainResult:
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The loop's stored arrays; ``model_proba`` is the new model on the pool (``pool_proba``, its predecessor's)."""
+        return self.write.arrays
+
+    @property
     def loop_index(self) -> int:
         return self.write.loop_index
 
@@ -111,6 +116,8 @@ def compute_retrain(repo: AnnotationRepository, project_id: int, media_dir: Path
             "ranking": np.asarray(ranking, dtype=np.int64),
             "pool_record_ids": held.record_ids,
             "learner": np.asarray(str(settings.get("learner", "logreg"))),
+            # The new model on the pool, for suggestions: the loop's own pool_proba is what its labels were chosen from.
+            **({} if loop.proposed_proba is None else {"model_proba": loop.proposed_proba}),
         },
     )
     return RetrainResult(
