@@ -43,8 +43,9 @@ def test_the_next_record_carries_the_last_retrains_prediction_and_why_it_was_cho
     loop = store.loops(admin.get(f"/api/projects/{pid}").json()["run_id"])[-1]
     arrays = store.load_arrays(loop.artifact_hash)
     row = int(np.flatnonzero(arrays["pool_record_ids"] == item["record"]["id"])[0])
-    assert ["pos", "neg"][int(arrays["pool_proba"][row].argmax())] == suggestion["label"]
-    assert abs(float(arrays["pool_proba"][row].max()) - suggestion["probability"]) < 1e-3
+    # model_proba: the loop's new model on the pool (its pool_proba is what the loop's labels were chosen from).
+    assert ["pos", "neg"][int(arrays["model_proba"][row].argmax())] == suggestion["label"]
+    assert abs(float(arrays["model_proba"][row].max()) - suggestion["probability"]) < 1e-3
     assert suggestion["loop_index"] == loop.loop_index == chosen["loop_index"]
     # Served first, so ranked first by margin, with its score, said in one line.
     assert (chosen["strategy"], chosen["rank"]) == ("margin", 1) and chosen["score"] is not None

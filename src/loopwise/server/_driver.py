@@ -30,7 +30,8 @@ class RetrainResult:
 
     project_id: int
     run_id: str
-    strategy: str
+    strategy: str  # the loop's (loop 0: its initialiser's)
+    ranked_by: str  # the strategy that ranked the queue after it
     n_labelled: int
     ranking: list[int]  # record ids, best first
     scores: list[float | None]
@@ -121,7 +122,8 @@ def compute_retrain(repo: AnnotationRepository, project_id: int, media_dir: Path
         },
     )
     return RetrainResult(
-        project_id=project_id, run_id=project.run_id, strategy=record.strategy, n_labelled=record.n_labelled,
+        project_id=project_id, run_id=project.run_id, strategy=record.strategy, ranked_by=loop.strategy.name,
+        n_labelled=record.n_labelled,
         ranking=ranking, scores=scores, front=[r.record_id for r in pool if r.state == "open" and 0 < r.n_labels < k],
         write=write, stop=stop, timings=dict(record.timings),
     )

@@ -199,7 +199,7 @@ class LearningWorker:
         front = [r for r in result.front if r not in ranked]
         record_ids, ranks, scores = rank_rows(result.loop_index, front, result.ranking, result.scores, self.head_size)
         predictions = predictions_for(result.model_arrays, record_ids)  # the model's top classes, for the annotate page
-        self.repo.apply_ranking(result.project_id, record_ids, ranks, scores, predictions, result.strategy, result.loop_index)
+        self.repo.apply_ranking(result.project_id, record_ids, ranks, scores, predictions, result.ranked_by, result.loop_index)
         self.repo.clear_retrain_failure(result.project_id)  # the ranking is fresh again
         result.timings["write"] = time.perf_counter() - start
         if result.stop:
