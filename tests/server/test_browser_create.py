@@ -49,7 +49,8 @@ def test_a_bad_file_in_the_create_form_leaves_no_project(live: tuple[LiveServer,
                 files=[{"name": "records.csv", "mimeType": "text/csv", "buffer": b"id,body\n1,great\n2,awful\n"}],
             )
             page.click("#project-form button[type=submit]")
-            expect(page.locator("#status")).to_contain_text("no text column 'text'")
+            # The first create request imports the learners and strategies (seconds on a busy machine).
+            expect(page.locator("#status")).to_contain_text("no text column 'text'", timeout=60_000)
             assert admin.get("/api/projects").json()["count"] == 0
 
             page.set_input_files(

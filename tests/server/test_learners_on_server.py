@@ -56,13 +56,17 @@ def test_changing_a_project_to_a_learner_its_data_cannot_feed_is_a_422_and_chang
     before = admin.get(f"/api/projects/{project['id']}").json()
     response = admin.patch(f"/api/projects/{project['id']}", json={"learner": "hgb", "batch_size": 5})
     assert response.status_code == 422, response.text
-    assert "hgb needs dense features; text projects give" in response.json()["detail"]
+    # A PATCH names the refused field (the admin console shows the message next to it).
+    [issue] = response.json()["detail"]
+    assert issue["loc"] == ["body", "learner"] and "hgb needs dense features; text projects give" in issue["msg"]
     assert admin.get(f"/api/projects/{project['id']}").json() == before
     tabular = admin.post("/api/projects", json=_body("table", "tabular")).json()
     assert admin.patch(f"/api/projects/{tabular['id']}", json={"learner": "hgb"}).status_code == 200
     response = admin.patch(f"/api/projects/{tabular['id']}", json={"learner": "minilm"})
     assert response.status_code == 422
-    assert response.json()["detail"] == "minilm embeds raw texts; tabular projects give dense numeric features"
+    assert [(i["loc"], i["msg"]) for i in response.json()["detail"]] == [
+        (["body", "learner"], "minilm embeds raw texts; tabular projects give dense numeric features")
+    ]
 
 
 def test_a_strategy_that_needs_embeddings_the_learner_cannot_give_is_refused(admin: Api) -> None:

@@ -129,7 +129,8 @@ def test_a_budget_under_one_is_refused_and_nothing_changes(client: TestClient, a
     assert admin.get("/api/projects").json()["count"] == 0
     pid = make_project(admin, rows=2)["id"]
     patched = admin.patch(f"/api/projects/{pid}", json={"stopping": {"kind": "LabelBudget", "budget": budget}})
-    assert patched.status_code == 422 and "at least 1" in patched.json()["detail"]
+    assert patched.status_code == 422
+    assert [(i["loc"], "at least 1" in i["msg"]) for i in patched.json()["detail"]] == [(["body", "stopping"], True)]
     assert admin.get(f"/api/projects/{pid}").json()["settings"].get("stopping") is None
 
 

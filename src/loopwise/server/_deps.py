@@ -58,10 +58,14 @@ async def get_current_user(request: Request, services: SessionDep) -> UserInfo:
         if not same_secret(request.headers.get(CSRF_HEADER), request.session.get("csrf")):
             raise ForbiddenError("missing or wrong CSRF token: send the X-CSRF-Token header from GET /api/session")
     try:
-        return services.cached_user(int(user_id))
+        user = services.cached_user(int(user_id))
     except NotFoundError:
         request.session.clear()
         raise AuthError("your account no longer exists; sign in again") from None
+    if not user.active:
+        request.session.clear()
+        raise AuthError("your account is deactivated; ask an admin")
+    return user
 
 
 CurrentUser = Annotated[UserInfo, Depends(get_current_user)]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from loopwise.errors import ConfigError
+from loopwise.errors import ConfigError, LoopwiseError
 from loopwise.server import _schemas as s
 from loopwise.stopping import parse_stopping
 
@@ -47,23 +48,47 @@ def default_learner(task: str) -> str:
 
 def check_settings(settings: s.ProjectSettings, task: str) -> None:
     """Refuse settings the retrain could not run: an unknown learner or strategy, or a learner the task's data cannot feed."""
+    issues = settings_issues(settings, task)
+    if issues:
+        raise ConfigError(issues[0][1])
+
+
+def settings_issues(settings: s.ProjectSettings, task: str) -> list[tuple[str, str]]:
+    """(field, message) for each setting :func:`check_settings` refuses, so a form can show each by its field."""
     # Imported here: the learners and strategies pull in scikit-learn, which requests never need.
     from loopwise.learners import check_learner_embeds, check_learner_input
     from loopwise.strategies import CLASSIFICATION, EMBEDDINGS, capabilities, make_strategy
 
     kinds, source = PROJECT_INPUTS[task]
-    check_learner_input(settings.learner, frozenset(kinds), source)
-    strategy = make_strategy(settings.strategy, **settings.strategy_params)
-    served = capabilities(strategy).tasks
-    if CLASSIFICATION not in served:
-        raise ConfigError(
-            f"strategy {strategy.name!r} serves {', '.join(sorted(served))}; annotation projects are "
-            "single-label classification"
-        )
-    if EMBEDDINGS in strategy.requires:
-        check_learner_embeds(settings.learner, frozenset(kinds), source, f"strategy {strategy.name!r}")
-    if settings.stopping is not None:
-        parse_stopping(settings.stopping)
+    issues: list[tuple[str, str]] = []
+
+    def check(field: str, run: Callable[[], object]) -> bool:
+        try:
+            run()
+        except (LoopwiseError, ValueError, TypeError) as exc:
+            issues.append((field, str(exc)))
+            return False
+        return True
+
+    def check_strategy() -> None:
+        strategy = make_strategy(settings.strategy, **settings.strategy_params)
+        served = capabilities(strategy).tasks
+        if CLASSIFICATION not in served:
+            raise ConfigError(
+                f"strategy {strategy.name!r} serves {', '.join(sorted(served))}; annotation projects are "
+                "single-label classification"
+            )
+        if EMBEDDINGS in strategy.requires:
+            check_learner_embeds(settings.learner, frozenset(kinds), source, f"strategy {strategy.name!r}")
+
+    check("learner", lambda: check_learner_input(settings.learner, frozenset(kinds), source))
+    # The name first, so an unknown strategy is reported on its field rather than on its parameters.
+    if check("strategy", lambda: make_strategy(settings.strategy)):
+        check("strategy_params" if settings.strategy_params else "strategy", check_strategy)
+    stopping = settings.stopping
+    if stopping is not None:
+        check("stopping", lambda: parse_stopping(stopping))
+    return issues
 
 
 def retrain_every(settings: dict[str, Any]) -> int:
@@ -71,4 +96,4 @@ def retrain_every(settings: dict[str, Any]) -> int:
     return int(settings.get("retrain_every") or settings.get("batch_size") or 20)
 
 
-__all__ = ["DEFAULT_LEARNERS", "PROJECT_INPUTS", "check_settings", "default_learner", "project_settings", "retrain_every"]
+__all__ = ["DEFAULT_LEARNERS", "PROJECT_INPUTS", "check_settings", "default_learner", "project_settings", "retrain_every", "settings_issues"]

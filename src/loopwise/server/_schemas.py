@@ -69,6 +69,7 @@ class UserPublic(BaseModel):
     created_at: datetime
     has_password: bool
     has_token: bool
+    active: bool = Field(True, description="False once an admin deactivated the user: no sign-in, no token.")
 
 
 class TokenPublic(BaseModel):
@@ -150,10 +151,12 @@ class ProjectUpdate(BaseModel):
     lease_seconds: Annotated[int, Field(ge=5, le=7 * 24 * 3600)] | SkipJsonSchema[None] = None
     stopping: dict[str, Any] | None = None
     hide_suggestions: bool | SkipJsonSchema[None] = None
+    archived: bool | SkipJsonSchema[None] = Field(None, description="Archive (true) or restore (false) the project.")
+    cost_per_label: Annotated[float, Field(ge=0, le=1e9)] | SkipJsonSchema[None] = None
 
     @field_validator(
         "instructions", "status", "learner", "strategy", "strategy_params", "batch_size", "labels_per_record",
-        "lease_seconds", "hide_suggestions", mode="before",
+        "lease_seconds", "hide_suggestions", "archived", "cost_per_label", mode="before",
     )
     @classmethod
     def _not_null(cls, value: Any) -> Any:
@@ -173,6 +176,8 @@ class ProjectPublic(BaseModel):
     status: str
     run_id: str
     created_at: datetime
+    archived: bool = Field(False, description="Archived: kept, but hidden from annotators and not served.")
+    cost_per_label: float = 1.0
 
 
 class MemberCreate(BaseModel):
@@ -232,6 +237,36 @@ class ChosenPublic(BaseModel):
     rank: int = Field(description="1-based position in the ranking that retrain wrote.")
     loop_index: int
     summary: str = Field(description="All of it in one line, for people.")
+
+
+class BrowsedLabelPublic(BaseModel):
+    annotator: str
+    value: str
+    created_at: datetime
+
+
+class BrowsedRecordPublic(RecordPublic):
+    """A record in the admins' browser: also its labels in force and the adjudicated label, if any."""
+
+    labels: list[BrowsedLabelPublic] = Field(default_factory=list)
+    adjudicated: str | None = None
+
+
+class HistoryEntryPublic(BaseModel):
+    """One event of a record: label, skip, flag, undo, or adjudicate (an admin's decision)."""
+
+    id: int
+    kind: str
+    annotator: str
+    value: str | None
+    reason: str | None
+    created_at: datetime
+    undone: bool
+
+
+class AdjudicationCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    value: str = Field(min_length=1, max_length=255, description="The class that wins over the annotators' labels.")
 
 
 class QueueItemPublic(BaseModel):

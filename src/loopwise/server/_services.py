@@ -98,12 +98,14 @@ class Services:
             self.login_throttle.failed(body.name, address)
             raise AuthError("wrong user name or password")
         self.login_throttle.succeeded(body.name)
+        if not found[0].active:
+            raise AuthError(f"the account {body.name!r} is deactivated; ask an admin")
         return found[0]
 
     def user_for_token(self, token: str) -> UserInfo:
         digest = token_hash(token)
         user = self._cache.get(("token", digest), lambda: self.repo.user_by_token_hash(digest))
-        if user is None:
+        if user is None or not user.active:
             raise AuthError("invalid API token")
         return user
 
@@ -152,7 +154,9 @@ class Services:
         return project
 
     def list_projects(self, actor: UserInfo) -> list[AnnotationProjectInfo]:
-        return self.repo.list_projects(None if actor.role == "admin" else actor.id)
+        if actor.role == "admin":
+            return self.repo.list_projects(None)
+        return [p for p in self.repo.list_projects(actor.id) if not p.archived]
 
     def create_project(self, actor: UserInfo, body: s.ProjectCreate) -> AnnotationProjectInfo:
         require_admin(actor)
@@ -195,14 +199,20 @@ class Services:
     def update_project(self, actor: UserInfo, project_id: int, body: s.ProjectUpdate) -> AnnotationProjectInfo:
         require_admin(actor)
         project = self.repo.get_project(project_id)
+        from loopwise.server._admin import raise_field_issues
+        from loopwise.server._project_checks import settings_issues
+
         changes = body.model_dump(exclude_unset=True)
         instructions = changes.pop("instructions", None)
         status = changes.pop("status", None)
+        archived, cost = changes.pop("archived", None), changes.pop("cost_per_label", None)
         settings = None
         if changes:
             settings = s.ProjectSettings.model_validate({**project.settings, **changes})
-            check_settings(settings, project.task)
+            raise_field_issues(settings_issues(settings, project.task))
         self.forget()
+        if archived is not None or cost is not None:
+            self.repo.set_project_admin_fields(project_id, archived=archived, cost_per_label=cost)
         updated = self.repo.update_project(
             project_id, instructions=instructions, status=status,
             settings=None if settings is None else settings.model_dump(),
@@ -275,11 +285,6 @@ class Services:
         self.project(actor, project_id)
         return self.repo.get_record(project_id, record_id)
 
-    def list_records(self, actor: UserInfo, project_id: int, offset: int, limit: int) -> tuple[list[QueueRecord], int]:
-        require_admin(actor)
-        self.repo.get_project(project_id)
-        return self.repo.list_records(project_id, offset, limit)
-
     def media_path(self, actor: UserInfo, project_id: int, record_id: int) -> Path:
         import re
 
@@ -293,6 +298,8 @@ class Services:
 
     def next_record(self, actor: UserInfo, project_id: int) -> tuple[QueueRecord | None, str | None]:
         project = self.project(actor, project_id)
+        if project.archived:
+            return None, "the project is archived: an admin keeps it for reference, it takes no labels"
         if project.status != "active":
             return None, "the project is stopped: its stopping rule fired or an admin paused it"
         k = int(project.settings.get("labels_per_record", 1))
@@ -374,12 +381,12 @@ class Services:
     def stats(self, actor: UserInfo, project_id: int) -> s.StatsPublic:
         project = self.project(actor, project_id)
         progress = self.progress(actor, project_id)
-        labels = self.repo.current_labels(project_id)
+        labels = self.repo.current_labels(project_id, adjudicated=False)
         per_annotator = Counter(label.annotator for label in labels)
         loops = [
             s.LoopPublic(
                 loop_index=loop.loop_index, n_labelled=loop.n_labelled, strategy=loop.strategy,
-                metrics={k: v for k, v in loop.metrics.items() if k in ("accuracy", "macro_f1", "log_loss", "evaluation", "note")},
+                metrics={k: v for k, v in loop.metrics.items() if k in ("accuracy", "macro_f1", "log_loss", "evaluation", "note", "random_control")},
                 timings=loop.timings, created_at=loop.created_at,
             )
             for loop in self.repo.store.loops(project.run_id)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from loopwise.errors import NotFoundError
 
 from ._annotation_models import (
+    AdjudicationRow,
     AnnotationEventRow,
     AnnotationProjectRow,
     AnnotationRecordRow,
@@ -34,6 +35,7 @@ def delete_project_rows(session: Session, project_id: int) -> str:
     runs = select(RunRow.id).where(RunRow.project_id == project_id).scalar_subquery()
     # Foreign keys are checked per statement: each table goes in one statement, after what points at it.
     session.execute(delete(AnnotationEventRow).where(AnnotationEventRow.project_id == project_id))
+    session.execute(delete(AdjudicationRow).where(AdjudicationRow.project_id == project_id))
     session.execute(delete(AssignmentRow).where(AssignmentRow.record_id.in_(records)))
     with _labels_deletable(session):
         session.execute(delete(LabelRow).where(or_(LabelRow.record_id.in_(records), LabelRow.run_id.in_(runs))))

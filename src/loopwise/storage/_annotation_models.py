@@ -45,6 +45,8 @@ class AnnotationProjectRow(Base):
     settings: Mapped[dict[str, Any]]
     status: Mapped[str] = mapped_column(String(16), default="active")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set when an admin archives the project: kept, but out of the annotators' lists and queue.
+    archived_at: Mapped[datetime | None]
 
 
 class ProjectMemberRow(Base):
@@ -124,6 +126,23 @@ class RetrainFailureRow(Base):
     failed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class AdjudicationRow(Base):
+    """An admin's decision on a record whose annotators disagree: its label wins in training and export.
+
+    Append-only like the events: a new decision on the same record is a new row, the latest one wins.
+    """
+
+    __tablename__ = "annotation_adjudications"
+    __table_args__ = (Index(None, "project_id", "record_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id"))
+    annotator_id: Mapped[int] = mapped_column(ForeignKey("annotators.id"))
+    label_id: Mapped[int] = mapped_column(ForeignKey("labels.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 ANNOTATION_TABLES = (
     AnnotationProjectRow,
     ProjectMemberRow,
@@ -131,6 +150,7 @@ ANNOTATION_TABLES = (
     AnnotationRecordRow,
     AnnotationEventRow,
     RetrainFailureRow,
+    AdjudicationRow,
 )
 
 

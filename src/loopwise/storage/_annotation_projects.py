@@ -160,7 +160,7 @@ class ProjectQueries(AnnotationBase):
 _PROJECT_COLUMNS = select(
     ProjectRow.id, ProjectRow.name, ProjectRow.task, ProjectRow.label_names, ProjectRow.created_at,
     ProjectRow.cost_per_label, AnnotationProjectRow.instructions, AnnotationProjectRow.settings,
-    AnnotationProjectRow.status, AnnotationProjectRow.run_id,
+    AnnotationProjectRow.status, AnnotationProjectRow.run_id, AnnotationProjectRow.archived_at,
 ).join(AnnotationProjectRow, AnnotationProjectRow.project_id == ProjectRow.id)
 _PROJECT_BY_ID = _PROJECT_COLUMNS.where(ProjectRow.id == bindparam("id"))
 _IS_MEMBER = select(ProjectMemberRow.project_id).where(
@@ -173,6 +173,7 @@ def _project(row: Any) -> AnnotationProjectInfo:
         id=row.id, name=row.name, task=row.task, label_names=list(row.label_names),
         instructions=row.instructions, settings=dict(row.settings), status=row.status,
         run_id=row.run_id, created_at=as_utc(row.created_at), cost_per_label=float(row.cost_per_label),
+        archived=row.archived_at is not None,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from ._annotation_admin import apply_adjudications, latest_adjudications
 from ._annotation_base import AnnotationBase
 from ._annotation_models import AnnotationEventRow, AnnotationRecordRow, not_undone
 from ._annotation_projects import project_info
@@ -16,8 +17,12 @@ from ._util import as_utc, utc_now
 class ReadQueries(AnnotationBase):
     """Read-only views of a project's labels and progress, cheap enough for the dashboard to poll."""
 
-    def current_labels(self, project_id: int) -> list[CurrentLabel]:
-        """Every label in force (not undone) on the project's records, oldest first."""
+    def current_labels(self, project_id: int, adjudicated: bool = True) -> list[CurrentLabel]:
+        """Every label in force (not undone) on the project's records, oldest first.
+
+        With ``adjudicated`` (what training and export read), an adjudicated record has one label, the
+        admin's decision; without it, the annotators' own labels (what agreement is measured on).
+        """
         with self._sessions() as session:
             rows = session.execute(
                 select(
@@ -34,7 +39,9 @@ class ReadQueries(AnnotationBase):
                 )
                 .order_by(AnnotationEventRow.id)
             )
-            return [CurrentLabel(r, str(e), str(a), str(v), int(i), as_utc(c)) for r, e, a, v, i, c in rows]
+            labels = [CurrentLabel(r, str(e), str(a), str(v), int(i), as_utc(c)) for r, e, a, v, i, c in rows]
+            decided = latest_adjudications(session, project_id) if adjudicated else {}
+        return apply_adjudications(labels, decided)
 
     def label_ids(self, project_id: int) -> list[tuple[int, str, str]]:
         """(label id, value, annotator) of every label row of the project's run: the audit trail."""

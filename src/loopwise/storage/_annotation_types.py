@@ -44,6 +44,7 @@ class UserInfo:
     created_at: datetime
     has_password: bool
     has_token: bool
+    active: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +58,7 @@ class AnnotationProjectInfo:
     status: str
     run_id: str
     created_at: datetime
+    archived: bool = False
     cost_per_label: float = 1.0
 
 

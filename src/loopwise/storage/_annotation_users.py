@@ -98,7 +98,7 @@ class UserQueries(AnnotationBase):
 # the server looks users up on many requests, and columns skip the ORM's per-row objects.
 USER_COLUMNS = select(
     AnnotatorRow.id, AnnotatorRow.name, AnnotatorRow.role, AnnotatorRow.created_at,
-    (AnnotatorRow.token_hash.is_not(None)).label("has_token"),
+    (AnnotatorRow.token_hash.is_not(None)).label("has_token"), AnnotatorRow.deactivated_at,
     exists()
     .where(AnnotatorPasswordRow.annotator_id == AnnotatorRow.id)
     .correlate(AnnotatorRow)
@@ -110,7 +110,10 @@ _USER_BY_TOKEN = USER_COLUMNS.where(AnnotatorRow.token_hash == bindparam("hash")
 
 def user_info(row: Any) -> UserInfo:
     """The UserInfo of a row of :data:`USER_COLUMNS`."""
-    return UserInfo(row.id, row.name, row.role, as_utc(row.created_at), bool(row.has_password), bool(row.has_token))
+    return UserInfo(
+        row.id, row.name, row.role, as_utc(row.created_at), bool(row.has_password), bool(row.has_token),
+        row.deactivated_at is None,
+    )
 
 
 def users_where(session: Session, *where: Any) -> list[UserInfo]:

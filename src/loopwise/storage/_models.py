@@ -142,6 +142,8 @@ class AnnotatorRow(Base):
     role: Mapped[str] = mapped_column(String(16), default="annotator")
     token_hash: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set when an admin deactivates the user: they can no longer sign in or use a token.
+    deactivated_at: Mapped[datetime | None]
 
 
 class AssignmentRow(Base):

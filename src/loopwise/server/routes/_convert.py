@@ -9,7 +9,7 @@ from loopwise.storage._annotation_store import AnnotationProjectInfo, LabelAck, 
 def user_public(user: UserInfo) -> s.UserPublic:
     return s.UserPublic(
         id=user.id, name=user.name, role=user.role, created_at=user.created_at,
-        has_password=user.has_password, has_token=user.has_token,
+        has_password=user.has_password, has_token=user.has_token, active=user.active,
     )
 
 
@@ -18,6 +18,7 @@ def project_public(project: AnnotationProjectInfo) -> s.ProjectPublic:
         id=project.id, name=project.name, task=project.task, label_names=project.label_names,
         instructions=project.instructions, settings=s.ProjectSettings.model_validate(project.settings),
         status=project.status, run_id=project.run_id, created_at=project.created_at,
+        archived=project.archived, cost_per_label=project.cost_per_label,
     )
 
 

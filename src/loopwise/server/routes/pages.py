@@ -26,9 +26,10 @@ def _signed_in(request: Request, services: SessionDep) -> object | None:
     if user_id is None:
         return None
     try:
-        return services.user(int(user_id))
+        user = services.user(int(user_id))
     except LoopwiseError:
         return None
+    return user if user.active else None
 
 
 def _to_login(request: Request) -> Response:
@@ -81,3 +82,12 @@ def _project_page(project_id: int, request: Request, services: SessionDep, templ
         return _to_login(request)
     project = services.project(user, project_id)  # type: ignore[arg-type]
     return templates.TemplateResponse(request, template, {"user": user, "project": project})
+
+
+@router.get("/projects/{project_id:int}/admin", response_class=HTMLResponse)
+def admin_page(project_id: ProjectId, request: Request, services: SessionDep) -> Response:
+    """The admin console of a project: settings, pause/resume, records, disagreements, archive and delete."""
+    user = _signed_in(request, services)
+    if user is not None and getattr(user, "role", None) != "admin":
+        raise ForbiddenError("only an admin can use the project console")
+    return _project_page(project_id, request, services, "admin.html")

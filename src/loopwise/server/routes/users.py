@@ -1,9 +1,10 @@
-"""Users: admins create annotators and admins; anyone can get an API token for themselves."""
+"""Users: admins create, deactivate and reactivate users; anyone can get or revoke an API token for themselves."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
+from loopwise.server import _admin
 from loopwise.server import _schemas as s
 from loopwise.server._deps import CurrentUser, SessionDep
 from loopwise.server.routes._convert import user_public
@@ -37,3 +38,21 @@ def update_user(user_id: UserId, body: s.UserUpdate, services: SessionDep, user:
 def new_token(user_id: UserId, services: SessionDep, user: CurrentUser) -> s.TokenPublic:
     token, owner = services.new_token(user, user_id)
     return s.TokenPublic(token=token, user=user_public(owner))
+
+
+@router.delete("/{user_id:int}/token", response_model=s.UserPublic, responses=errors(404))
+def revoke_token(user_id: UserId, services: SessionDep, user: CurrentUser) -> s.UserPublic:
+    """Revoke the user's API token: requests that send it get 401 from now on."""
+    return user_public(_admin.revoke_token(services, user, user_id))
+
+
+@router.post("/{user_id:int}/deactivate", response_model=s.UserPublic, responses=errors(404))
+def deactivate(user_id: UserId, services: SessionDep, user: CurrentUser) -> s.UserPublic:
+    """Deactivate a user (admins): no sign-in, sessions refused, token revoked, held records released."""
+    return user_public(_admin.set_user_active(services, user, user_id, False))
+
+
+@router.post("/{user_id:int}/activate", response_model=s.UserPublic, responses=errors(404))
+def activate(user_id: UserId, services: SessionDep, user: CurrentUser) -> s.UserPublic:
+    """Reactivate a deactivated user (admins); they need a new token, the old one stays revoked."""
+    return user_public(_admin.set_user_active(services, user, user_id, True))

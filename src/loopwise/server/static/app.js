@@ -32,7 +32,10 @@ async function api(method, path, body) {
   try { data = text ? JSON.parse(text) : null; } catch (e) { data = { detail: text }; }
   if (!response.ok) {
     const detail = data && data.detail !== undefined ? data.detail : response.statusText;
-    throw new Error(typeof detail === "string" ? detail : JSON.stringify(detail));
+    const error = new Error(typeof detail === "string" ? detail : JSON.stringify(detail));
+    error.status = response.status;
+    error.detail = detail;  // a 422's list of issues, each with the field it is about in loc
+    throw error;
   }
   return data;
 }
@@ -88,7 +91,7 @@ const pages = {
     const page = await api("GET", "/api/projects");
     body.replaceChildren(...page.data.map((p) => el("tr", {},
       el("td", {}, el("a", { href: `/projects/${p.id}`, text: p.name })),
-      el("td", { text: p.task }), el("td", { text: p.status }),
+      el("td", { text: p.task }), el("td", { text: p.archived ? `${p.status}, archived` : p.status }),
       el("td", {}, el("a", { class: "button", href: `/projects/${p.id}/annotate`, text: "Label" })))));
     const form = document.getElementById("project-form");
     if (!form) return;
@@ -126,9 +129,10 @@ const pages = {
     const out = document.getElementById("token-out");
     async function refresh() {
       const page = await api("GET", "/api/users");
-      body.replaceChildren(...page.data.map((u) => el("tr", {},
+      body.replaceChildren(...page.data.map((u) => el("tr", { "data-user": u.name, class: u.active ? null : "inactive" },
         el("td", { text: u.name }), el("td", { text: u.role }), el("td", { text: u.has_password ? "set" : "–" }),
-        el("td", { text: u.has_token ? "issued" : "–" }),
+        el("td", { text: u.has_token ? "issued" : "–" }), el("td", { class: "active-state", text: u.active ? "active" : "deactivated" }),
+        userActions(u, refresh),
         el("td", {}, el("button", { type: "button", text: "New API token", onclick: async () => {
           try {
             const token = await api("POST", `/api/users/${u.id}/token`);
@@ -136,6 +140,7 @@ const pages = {
             refresh();
           } catch (error) { say(error.message); }
         } })))));
+      document.body.dataset.ready = "1";
     }
     document.getElementById("user-form").addEventListener("submit", async (event) => {
       event.preventDefault();
@@ -169,9 +174,7 @@ const pages = {
       document.querySelector("#loops tbody").replaceChildren(...stats.loops.map((l) => el("tr", {},
         el("td", { text: l.loop_index }), el("td", { text: l.n_labelled }), el("td", { text: l.strategy }),
         el("td", { text: fmt(l.metrics.accuracy) }), el("td", { text: fmt(l.metrics.macro_f1) }), el("td", { text: fmt(l.timings.train, 2) }))));
-      const caption = stats.evaluation === "test" ? "accuracy on the test set" : stats.evaluation === "cv" ? "accuracy by cross-validation on the labels (no test set)" : "no loop yet";
-      document.getElementById("curve-caption").textContent = caption;
-      drawCurve(document.getElementById("curve"), stats.loops.filter((l) => l.metrics.accuracy !== undefined && l.metrics.accuracy !== null));
+      showCurve(stats);
     }
     const memberForm = document.getElementById("member-form");
     if (memberForm) {
@@ -201,24 +204,86 @@ const pages = {
   },
 };
 
-function drawCurve(container, loops) {
+// -- the dashboard's learning curve ---------------------------------------------------------------
+
+const hasValue = (v) => v !== undefined && v !== null;
+
+function curveCaption(stats, scored, control) {
+  const n = stats.loops.length;
+  if (!n) return "No retrain yet: the curve starts with the first retrain, after the first batch of labels.";
+  const retrains = `${n} retrain${n === 1 ? "" : "s"}`;
+  if (!scored.length) return `${retrains} so far, none with an accuracy yet (see the notes below).`;
+  const how = stats.evaluation === "test"
+    ? `accuracy on the held-out test set (${stats.progress.n_test} records)`
+    : "accuracy by cross-validation on the labels (the project has no test set)";
+  const extra = control.length ? "; dashed: the random-control estimate (accuracy on records the strategy drew at random)" : "";
+  return `Solid: ${how}, after each of ${scored.length} of ${retrains}${extra}.`;
+}
+
+function curveNotes(loops) {
+  // One line per note, with the retrains it applies to ("too few labels per class for cross-validation").
+  const byNote = new Map();
+  for (const l of loops) if (l.metrics.note) byNote.set(l.metrics.note, [...(byNote.get(l.metrics.note) || []), l]);
+  return [...byNote].map(([note, ls]) => {
+    const first = ls[0].n_labelled, last = ls[ls.length - 1].n_labelled;
+    const at = ls.length === 1 ? `retrain at ${first} labels` : `${ls.length} retrains, ${first}–${last} labels`;
+    return el("li", { text: `${note} (${at})` });
+  });
+}
+
+function showCurve(stats) {
+  const scored = stats.loops.filter((l) => hasValue(l.metrics.accuracy));
+  const control = stats.loops.filter((l) => hasValue(l.metrics.random_control));
+  document.getElementById("curve-caption").textContent = curveCaption(stats, scored, control);
+  document.getElementById("curve-notes").replaceChildren(...curveNotes(stats.loops));
+  const legend = document.getElementById("curve-legend");
+  legend.replaceChildren(...(scored.length ? [el("span", {}, el("span", { class: "swatch" }), stats.evaluation === "test" ? "test accuracy" : "cross-validated accuracy")] : []),
+    ...(control.length ? [el("span", {}, el("span", { class: "swatch random" }), "random-control estimate")] : []));
+  drawCurve(document.getElementById("curve"), scored, control);
+}
+
+function niceStep(max) {
+  const raw = max / 5;
+  const power = 10 ** Math.floor(Math.log10(raw || 1));
+  return [1, 2, 5, 10].map((m) => m * power).find((step) => step >= raw) || power;
+}
+
+function drawCurve(container, loops, control) {
   const ns = "http://www.w3.org/2000/svg";
+  if (!loops.length && !control.length) { container.replaceChildren(); return; }
   const svg = document.createElementNS(ns, "svg");
-  svg.setAttribute("class", "curve");
-  svg.setAttribute("viewBox", "0 0 400 220");
-  if (!loops.length) { container.replaceChildren(el("p", { class: "muted", text: "The curve appears after the first retrain." })); return; }
-  const xs = loops.map((l) => l.n_labelled);
-  const maxX = Math.max(...xs, 1);
-  const x = (v) => 40 + (350 * v) / maxX;
-  const y = (v) => 200 - 180 * v;
+  svg.setAttribute("class", "curve wide");
+  svg.setAttribute("id", "curve-svg");
+  const [W, H, left, right, top, bottom] = [900, 320, 56, 16, 14, 44];
+  svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
+  const maxX = Math.max(...loops.map((l) => l.n_labelled), ...control.map((l) => l.n_labelled), 1);
+  const x = (v) => left + ((W - left - right) * v) / maxX;
+  const y = (v) => H - bottom - (H - top - bottom) * v;
   const add = (tag, attrs, text) => { const n = document.createElementNS(ns, tag); for (const [k, v] of Object.entries(attrs)) n.setAttribute(k, String(v)); if (text !== undefined) n.textContent = text; svg.append(n); return n; };
-  add("line", { x1: 40, y1: 200, x2: 390, y2: 200 });
-  add("line", { x1: 40, y1: 20, x2: 40, y2: 200 });
-  add("text", { x: 4, y: 24 }, "1.0");
-  add("text", { x: 4, y: 204 }, "0.0");
-  add("text", { x: 340, y: 216 }, `${maxX} labels`);
-  add("polyline", { points: loops.map((l) => `${x(l.n_labelled)},${y(l.metrics.accuracy)}`).join(" ") });
-  for (const l of loops) add("circle", { cx: x(l.n_labelled), cy: y(l.metrics.accuracy), r: 3 }).append(document.createElementNS(ns, "title"));
+  for (let i = 0; i <= 5; i += 1) {
+    const v = i / 5;
+    add("line", { class: "grid", x1: left, y1: y(v), x2: W - right, y2: y(v) });
+    add("text", { x: left - 8, y: y(v) + 4, "text-anchor": "end" }, v.toFixed(1));
+  }
+  const step = niceStep(maxX);
+  for (let v = 0; v <= maxX + 1e-9; v += step) {
+    add("line", { x1: x(v), y1: H - bottom, x2: x(v), y2: H - bottom + 5 });
+    add("text", { class: "x-tick", x: x(v), y: H - bottom + 18, "text-anchor": "middle" }, String(Math.round(v)));
+  }
+  add("line", { x1: left, y1: H - bottom, x2: W - right, y2: H - bottom });
+  add("line", { x1: left, y1: top, x2: left, y2: H - bottom });
+  add("text", { class: "axis-title", x: (left + W - right) / 2, y: H - 6, "text-anchor": "middle" }, "labelled records");
+  add("text", { class: "axis-title", x: 14, y: (top + H - bottom) / 2, "text-anchor": "middle", transform: `rotate(-90 14 ${(top + H - bottom) / 2})` }, "accuracy");
+  const series = (points, key, cls) => {
+    if (!points.length) return;
+    add("polyline", { class: cls, points: points.map((l) => `${x(l.n_labelled)},${y(l.metrics[key])}`).join(" ") });
+    for (const l of points) {
+      add("circle", { class: cls, cx: x(l.n_labelled), cy: y(l.metrics[key]), r: 3.5 })
+        .append(Object.assign(document.createElementNS(ns, "title"), { textContent: `${l.n_labelled} labels: ${Number(l.metrics[key]).toFixed(3)} (retrain ${l.loop_index})` }));
+    }
+  };
+  series(loops, "accuracy", "model");
+  series(control, "random_control", "random");
   container.replaceChildren(svg);
 }
 
