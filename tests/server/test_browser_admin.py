@@ -4,6 +4,8 @@ deactivate a user; and the dashboard's learning curve with its caption and notes
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -120,8 +122,8 @@ def test_the_admin_adjudicates_a_disagreement(browser: Any, console: Any) -> Non
     expect(page.locator(f"#disagreement-list tr[data-record-id='{record['id']}'] .decided")).to_have_text("neg")
     history = admin.get(f"/api/projects/{pid}/records/{record['id']}/history").json()["data"]
     assert [(h["kind"], h["value"]) for h in history][-1] == ("adjudicate", "neg")
-    export = [line.split(",")[:3] for line in admin.get(f"/api/projects/{pid}/export?format=csv").text.splitlines()[1:]]
-    assert [row for row in export if row[1]] == [[record["external_id"], "neg", "admin"]]
+    export = csv.DictReader(io.StringIO(admin.get(f"/api/projects/{pid}/export?format=csv").text))
+    assert [(row["id"], row["label"], row["annotator"]) for row in export if row["label"]] == [(record["external_id"], "neg", "admin")]
     assert not errors, errors
     page.close()
 

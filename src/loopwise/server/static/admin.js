@@ -1,18 +1,12 @@
 // loopwise admin console: project settings, pause/resume, the record browser, disagreements, archive
-// and delete; plain JavaScript over the JSON API (app.js's
-// api, el and say). Record content goes into the page with textContent only, never as HTML.
+// and delete; plain JavaScript over the JSON API (app.js's api, el and say). Record content goes into
+// the page with textContent only, never as HTML.
 "use strict";
 
 function sayOk(message) {
   say(message);
   const box = document.getElementById("status");
   if (box) box.classList.add("ok");
-}
-
-function sayError(message) {
-  say(message);
-  const box = document.getElementById("status");
-  if (box) box.classList.remove("ok");
 }
 
 function recordText(record, textField) {
@@ -25,7 +19,7 @@ function recordText(record, textField) {
 // The users page's buttons (app.js draws the list): deactivate or reactivate, revoke the token.
 function userActions(u, refresh) {
   const act = async (method, path, message) => {
-    try { await api(method, path); sayOk(message); await refresh(); } catch (error) { sayError(error.message); }
+    try { await api(method, path); sayOk(message); await refresh(); } catch (error) { say(error.message); }
   };
   return el("td", { class: "admin-actions" },
     el("button", { type: "button", class: u.active ? "deactivate" : "activate", text: u.active ? "Deactivate" : "Reactivate",
@@ -56,14 +50,14 @@ pages.admin = async function admin() {
   function clearErrors() { for (const span of form.querySelectorAll(".field-error")) span.textContent = ""; }
   function showIssues(error) {
     // FastAPI's 422 lists issues with loc ["body", field, ...]; the services' own ones name the field the same way.
-    if (!Array.isArray(error.detail)) { sayError(error.message); return; }
+    if (!Array.isArray(error.detail)) { say(error.message); return; }
     const unplaced = [];
     for (const issue of error.detail) {
       const span = form.querySelector(`[data-error-for="${issue.loc[1]}"]`);
       if (span) span.textContent = span.textContent ? `${span.textContent}; ${issue.msg}` : issue.msg;
       else unplaced.push(issue.msg);
     }
-    sayError(unplaced.length ? unplaced.join("; ") : "Some settings were refused: see the messages by the fields.");
+    say(unplaced.length ? unplaced.join("; ") : "Some settings were refused: see the messages by the fields.");
   }
 
   form.addEventListener("submit", async (event) => {
@@ -79,7 +73,7 @@ pages.admin = async function admin() {
     for (const key of ["batch_size", "labels_per_record", "cost_per_label"]) if (body[key] === null) delete body[key];
     try { body.strategy_params = get("strategy_params") ? JSON.parse(get("strategy_params")) : {}; } catch (e) {
       form.querySelector('[data-error-for="strategy_params"]').textContent = `not JSON: ${e.message}`;
-      sayError("Some settings were refused: see the messages by the fields.");
+      say("Some settings were refused: see the messages by the fields.");
       return;
     }
     const budget = number("budget");
@@ -101,7 +95,7 @@ pages.admin = async function admin() {
       project = await api("PATCH", `/api/projects/${id}`, { status: project.status === "active" ? "stopped" : "active" });
       showStatus();
       sayOk(project.status === "active" ? "Resumed: the queue serves annotators again." : "Paused: the queue serves nobody until you resume.");
-    } catch (error) { sayError(error.message); }
+    } catch (error) { say(error.message); }
   });
 
   // -- record browser --------------------------------------------------------------------------
@@ -126,16 +120,16 @@ pages.admin = async function admin() {
     document.querySelector("#records tbody").replaceChildren(...page.data.map((r) => el("tr", { "data-record-id": r.id },
       el("td", { text: r.external_id }), el("td", { class: "text", text: recordText(r, textField) }), el("td", { text: r.state }),
       el("td", { class: "labels-cell", text: labelsText(r) }), el("td", { text: r.adjudicated || "" }),
-      el("td", {}, el("button", { type: "button", class: "history-button", text: "History", onclick: () => showHistory(r).catch((e) => sayError(e.message)) })))));
+      el("td", {}, el("button", { type: "button", class: "history-button", text: "History", onclick: () => showHistory(r).catch((e) => say(e.message)) })))));
     const last = Math.min(offset + page.data.length, page.count);
     document.getElementById("records-count").textContent = page.count ? `${offset + 1}–${last} of ${page.count} records` : "no record matches";
     document.getElementById("records-prev").disabled = offset === 0;
     document.getElementById("records-next").disabled = last >= page.count;
     document.getElementById("browser").dataset.loaded = String(Date.now());
   }
-  search.addEventListener("submit", (event) => { event.preventDefault(); offset = 0; browse().catch((e) => sayError(e.message)); });
-  document.getElementById("records-prev").addEventListener("click", () => { offset = Math.max(0, offset - pageSize); browse().catch((e) => sayError(e.message)); });
-  document.getElementById("records-next").addEventListener("click", () => { offset += pageSize; browse().catch((e) => sayError(e.message)); });
+  search.addEventListener("submit", (event) => { event.preventDefault(); offset = 0; browse().catch((e) => say(e.message)); });
+  document.getElementById("records-prev").addEventListener("click", () => { offset = Math.max(0, offset - pageSize); browse().catch((e) => say(e.message)); });
+  document.getElementById("records-next").addEventListener("click", () => { offset += pageSize; browse().catch((e) => say(e.message)); });
 
   // -- disagreements ---------------------------------------------------------------------------
   async function disagreements() {
@@ -148,7 +142,7 @@ pages.admin = async function admin() {
           await api("POST", `/api/projects/${id}/records/${r.id}/adjudicate`, { value: name });
           sayOk(`Record ${r.external_id} decided: ${name}. It wins over the annotators' labels from the next retrain on.`);
           await disagreements();
-        } catch (error) { sayError(error.message); }
+        } catch (error) { say(error.message); }
       } }))))));
     if (!page.data.length) {
       document.querySelector("#disagreement-list tbody").replaceChildren(el("tr", {}, el("td", { colspan: 5, class: "muted", text: "No disagreements." })));
@@ -162,18 +156,18 @@ pages.admin = async function admin() {
       project = await api("PATCH", `/api/projects/${id}`, { archived: !project.archived });
       archive.textContent = project.archived ? "Restore from archive" : "Archive";
       sayOk(project.archived ? "Archived: hidden from annotators, takes no labels." : "Restored from the archive.");
-    } catch (error) { sayError(error.message); }
+    } catch (error) { say(error.message); }
   });
   const confirm = document.getElementById("delete-confirm");
   const remove = document.getElementById("delete-project");
   confirm.addEventListener("input", () => { remove.disabled = confirm.value !== projectName; });
   document.getElementById("delete-form").addEventListener("submit", async (event) => {
     event.preventDefault();
-    if (confirm.value !== projectName) { sayError("Type the project's name exactly to delete it."); return; }
+    if (confirm.value !== projectName) { say("Type the project's name exactly to delete it."); return; }
     try {
       await api("DELETE", `/api/projects/${id}`);
       window.location.href = "/";
-    } catch (error) { sayError(error.message); }
+    } catch (error) { say(error.message); }
   });
 
   await Promise.all([browse(), disagreements()]);

@@ -52,7 +52,8 @@ function el(tag, attrs, ...children) {
   return node;
 }
 
-function say(message) { const box = document.getElementById("status"); if (box) box.textContent = message || ""; }
+// Errors and plain notes; sayOk (admin.js) marks a success, which says in green.
+function say(message) { const box = document.getElementById("status"); if (box) { box.textContent = message || ""; box.classList.remove("ok"); } }
 function fmt(value, digits = 3) { return value === null || value === undefined ? "–" : Number(value).toFixed(digits); }
 
 // The last retrain that failed (GET .../stats), with a retry for admins; hidden once a retrain works.
@@ -193,7 +194,7 @@ const pages = {
         event.preventDefault();
         try {
           const result = await api("POST", `/api/projects/${id}/import/upload`, new FormData(event.target));
-          say(`imported ${result.n_added} of ${result.n_read} records` + (result.n_labels ? `, ${result.n_labels} labels` : ""));
+          sayOk(`imported ${result.n_added} of ${result.n_read} records` + (result.n_labels ? `, ${result.n_labels} labels` : ""));
           refresh();
         } catch (error) { say(error.message); }
       });
