@@ -34,3 +34,16 @@ def test_a_learner_without_embeddings_is_refused_for_them_only_where_no_dense_ro
         check_learner_embeds("rf", frozenset({SPARSE}), "it is sparse", "kcenter")
     check_learner_embeds("rf", frozenset({DENSE}), "unused", "kcenter")
     check_learner_embeds("minilm", frozenset({TEXTS}), "unused", "kcenter")
+
+
+def test_a_retrain_mode_the_learner_cannot_do_is_refused_naming_those_that_can() -> None:
+    from loopwise.learners import check_retrain_mode
+
+    with pytest.raises(ConfigError, match=r"^retrain mode 'new_only' needs a learner with partial_fit\(\); logreg has none \(learners with one: mlp\)$"):
+        check_retrain_mode("logreg", "new_only")
+    with pytest.raises(ConfigError, match=r"'warm_start' needs a learner with a warm_start parameter; minilm has none \(learners with one: logreg, hgb, rf, mlp\)"):
+        check_retrain_mode("minilm", "warm_start")
+    for name in SPECS:
+        check_retrain_mode(name, "scratch")
+    check_retrain_mode("logreg", "warm_start")
+    check_retrain_mode("mlp", "new_only")

@@ -156,6 +156,23 @@ def check_learner_embeds(name: str, given: frozenset[str], source: str, who: str
         )
 
 
+def check_retrain_mode(name: str, mode: str) -> None:
+    """Refuse a retrain mode learner ``name`` cannot do, as its fit would: ``warm_start`` needs a
+    ``warm_start`` parameter, ``new_only`` a ``partial_fit()``; ``scratch`` always works."""
+    estimator = make_estimator(name)
+    if mode == "warm_start" and "warm_start" not in estimator.get_params(deep=False):
+        able = ", ".join(n for n in SPECS if "warm_start" in make_estimator(n).get_params(deep=False))
+        raise ConfigError(
+            f"retrain mode 'warm_start' needs a learner with a warm_start parameter; {name} has none "
+            f"(learners with one: {able})"
+        )
+    if mode == "new_only" and not hasattr(estimator, "partial_fit"):
+        able = ", ".join(n for n in SPECS if hasattr(make_estimator(n), "partial_fit"))
+        raise ConfigError(
+            f"retrain mode 'new_only' needs a learner with partial_fit(); {name} has none (learners with one: {able})"
+        )
+
+
 def make_estimator(name: str, seed: int = 0) -> Any:
     """Build a library model by name; an unknown name lists the known ones."""
     return learner_spec(name).factory(seed=seed)
