@@ -85,16 +85,27 @@ def test_teach_labels_five_is_interrupted_resumes_and_labels_five_more(sms: Path
         if key == "u":
             child.expect(KEYS_LINE)
             child.send("u")
-            child.expect(r"undone: (\S+) is back")
+            child.expect(r"undone \(label\): (\S+) is back")
             assert child.match.group(1) == record_id
             continue
         undone = record_id
         record_id, value = _label(child, key)
         assert key == "2" or record_id == undone
         given[record_id] = value
+    child.expect(KEYS_LINE)  # s skips the record on screen; u then takes back the skip, not a label
+    child.send("s")
+    child.expect(r"skipped (\S+)")
+    skipped: str | None = child.match.group(1)
+    child.expect(KEYS_LINE)
+    child.send("u")
+    child.expect(r"undone \(skip\): (\S+) is back")
+    assert child.match.group(1) == skipped
     for key in "212":
         record_id, value = _label(child, key)
         given[record_id] = value
+        if skipped is not None:  # the record whose skip was undone is the one labelled next
+            assert record_id == skipped
+            skipped = None
     child.expect(KEYS_LINE)
     child.send("q")
     child.expect("stopped: 10 of 30 records labelled")

@@ -68,3 +68,25 @@ def test_hiding_suggestions_keeps_them_from_annotators_but_not_from_admins(clien
     reopened = admin.get(f"/api/projects/{pid}/records/{held['record']['id']}/item").json()
     assert reopened["suggestion"] is not None and reopened["record"]["id"] == held["record"]["id"]
     assert admin.patch(f"/api/projects/{pid}", json={"hide_suggestions": None}).status_code == 422
+
+
+def test_the_record_browser_filters_by_predicted_class_and_confidence(client: TestClient, admin: Api) -> None:
+    pid = make_project(admin, rows=16, retrain_every=4)["id"]
+    url = f"/api/projects/{pid}/records"
+    assert admin.get(url, params={"predicted": "pos"}).json()["count"] == 0  # no retrain yet, so no prediction
+    _label_four_and_retrain(client, admin, pid)
+
+    every = admin.get(url, params={"limit": 100}).json()["data"]
+    predicted = {r["id"]: (r["predicted"], r["confidence"]) for r in every if r["predicted"] is not None}
+    assert predicted, "the retrain predicted no record"
+    for name in ("pos", "neg"):
+        found = admin.get(url, params={"predicted": name, "limit": 100}).json()["data"]
+        assert {r["id"] for r in found} == {rid for rid, (p, _) in predicted.items() if p == name}
+    cut = sorted(c for _, c in predicted.values())[len(predicted) // 2]
+    unsure = admin.get(url, params={"max_confidence": cut, "limit": 100}).json()["data"]
+    assert {r["id"] for r in unsure} == {rid for rid, (_, c) in predicted.items() if c <= cut}
+    assert all(0.5 <= c <= 1 for _, c in predicted.values())  # two classes: the top one has at least half
+
+    unknown = admin.get(url, params={"predicted": "maybe"})
+    assert unknown.status_code == 422 and "maybe" in unknown.text
+    assert admin.get(url, params={"max_confidence": 2}).status_code == 422

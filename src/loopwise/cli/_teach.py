@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 HELP = (
     "keys: 1-9 then letters label by class position; Enter accepts the suggestion; "
-    "s skips; u undoes the last label; ? shows this help; q or Ctrl-C stops (every label is already stored)"
+    "s skips; u undoes the last action (label or skip); ? shows this help; q or Ctrl-C stops (every label is already stored)"
 )
 EXPORT_FORMATS = ("csv", "jsonl", "labelstudio", "argilla")
 
@@ -106,11 +106,11 @@ def _loop(session: TeachSession, text_field: str) -> str:
                 break
             if key == "u":
                 try:
-                    record = session.undo()
+                    kind, record = session.undo()
                 except ConflictError as exc:
                     console.print(str(exc), highlight=False)
                     continue
-                console.print(f"undone: {record.external_id} is back", highlight=False)
+                console.print(f"undone ({kind}): {record.external_id} is back", highlight=False)
                 suggested = _show(session, record, keys, text_field)
                 continue
             if key == "q":

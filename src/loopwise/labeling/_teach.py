@@ -146,9 +146,9 @@ class TeachSession:
     def skip(self, record: QueueRecord) -> None:
         self.repo.skip(self.project.id, record.record_id, self.user.id)
 
-    def undo(self) -> QueueRecord:
-        """Take back the last label; its record is served next."""
-        return self.repo.undo_last_label(self.project.id, self.user, 1, LEASE_SECONDS)
+    def undo(self) -> tuple[str, QueueRecord]:
+        """Take back the last action (label, skip or flag), as the web page's undo does; its record is served next."""
+        return self.repo.undo_last_action(self.project.id, self.user, 1, LEASE_SECONDS)
 
     def n_labelled(self) -> int:
         return self.repo.n_labelled_records(self.project.id)

@@ -71,6 +71,7 @@ def browsed_public(project_id: int, record: BrowsedRecord) -> s.BrowsedRecordPub
         id=record.record_id, external_id=record.external_id, payload=record.payload, role=record.role,
         state=record.state, n_labels=record.n_labels, media_url=media, adjudicated=record.adjudicated,
         labels=[s.BrowsedLabelPublic(annotator=x.annotator, value=x.value, created_at=x.created_at) for x in record.labels],
+        predicted=record.predicted, confidence=record.confidence,
     )
 
 
@@ -81,12 +82,18 @@ def history_public(entry: HistoryEntry) -> s.HistoryEntryPublic:
     )
 
 
-def filters(query: str | None, status: str | None, label: str | None, annotator: str | None) -> RecordFilter:
+def filters(
+    query: str | None, status: str | None, label: str | None, annotator: str | None,
+    predicted: str | None = None, max_confidence: float | None = None,
+) -> RecordFilter:
     """The browser's query parameters, empty ones dropped."""
     def clean(value: Any) -> str | None:
         return value.strip() or None if isinstance(value, str) else None
 
-    return RecordFilter(query=clean(query), status=clean(status), label=clean(label), annotator=clean(annotator))
+    return RecordFilter(
+        query=clean(query), status=clean(status), label=clean(label), annotator=clean(annotator),
+        predicted=clean(predicted), max_confidence=max_confidence,
+    )
 
 
 __all__ = [

@@ -250,6 +250,8 @@ class BrowsedRecordPublic(RecordPublic):
 
     labels: list[BrowsedLabelPublic] = Field(default_factory=list)
     adjudicated: str | None = None
+    predicted: str | None = Field(None, description="The class the last retrain predicts for the record.")
+    confidence: float | None = Field(None, description="That prediction's probability.")
 
 
 class HistoryEntryPublic(BaseModel):

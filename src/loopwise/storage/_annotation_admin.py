@@ -38,6 +38,8 @@ class RecordFilter:
     status: str | None = None
     label: str | None = None
     annotator: str | None = None
+    predicted: str | None = None  # the class the last retrain predicts for the record
+    max_confidence: float | None = None  # the prediction's probability is at most this ("where the model is unsure")
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +61,8 @@ class BrowsedRecord:
     n_labels: int
     labels: list[BrowsedLabel]
     adjudicated: str | None
+    predicted: str | None = None
+    confidence: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +156,17 @@ class AdminQueries(AnnotationBase):
         by_annotator = [labels.c.annotator == where.annotator] if where.annotator is not None else []
         if by_label or by_annotator:
             conditions.append(exists().where(labels.c.record_id == AnnotationRecordRow.record_id, *by_label, *by_annotator))
+        with self._sessions() as session:
+            project = session.get(ProjectRow, project_id)
+            if project is None:
+                raise NotFoundError(f"no project with id {project_id}")
+            label_names = list(project.label_names)
+        if where.predicted is not None:
+            if where.predicted not in label_names:
+                raise DataError(f"predicted must be one of the project's classes ({', '.join(label_names)}); got {where.predicted!r}")
+            conditions.append(AnnotationRecordRow.predicted == label_names.index(where.predicted))
+        if where.max_confidence is not None:
+            conditions.append(AnnotationRecordRow.confidence <= where.max_confidence)
         base = (
             select(RecordRow, AnnotationRecordRow)
             .join(AnnotationRecordRow, AnnotationRecordRow.record_id == RecordRow.id)
@@ -173,6 +188,7 @@ class AdminQueries(AnnotationBase):
             BrowsedRecord(
                 record.id, record.external_id, record.payload, state.role, state.state, state.n_labels,
                 by_record.get(record.id, []), decided.get(record.id),
+                None if state.predicted is None else label_names[state.predicted], state.confidence,
             )
             for record, state in rows
         ], count

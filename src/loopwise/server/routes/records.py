@@ -27,9 +27,11 @@ def list_records(
     ),
     label: str | None = Query(None, max_length=255, description="Has a label in force with this class."),
     annotator: str | None = Query(None, max_length=255, description="Has a label in force by this user name."),
+    predicted: str | None = Query(None, max_length=255, description="The last retrain predicts this class."),
+    max_confidence: float | None = Query(None, ge=0, le=1, description="The prediction's probability is at most this."),
 ) -> s.Page[s.BrowsedRecordPublic]:
     """One page of the project's records (admins), in id order, that match the search and every filter given."""
-    where = _admin.filters(q, status, label, annotator)
+    where = _admin.filters(q, status, label, annotator, predicted, max_confidence)
     found, count = _admin.browse_records(services, user, project_id, where, offset, limit)
     return s.Page(data=[_admin.browsed_public(project_id, r) for r in found], count=count)
 

@@ -115,11 +115,12 @@ pages.admin = async function admin() {
   async function browse() {
     const data = new FormData(search);
     const params = new URLSearchParams({ offset: String(offset), limit: String(pageSize) });
-    for (const key of ["q", "status", "label", "annotator"]) if (data.get(key)) params.set(key, String(data.get(key)));
+    for (const key of ["q", "status", "label", "annotator", "predicted", "max_confidence"]) if (data.get(key)) params.set(key, String(data.get(key)));
     const page = await api("GET", `/api/projects/${id}/records?${params}`);
     document.querySelector("#records tbody").replaceChildren(...page.data.map((r) => el("tr", { "data-record-id": r.id },
       el("td", { text: r.external_id }), el("td", { class: "text", text: recordText(r, textField) }), el("td", { text: r.state }),
       el("td", { class: "labels-cell", text: labelsText(r) }), el("td", { text: r.adjudicated || "" }),
+      el("td", { class: "predicted-cell", text: r.predicted ? `${r.predicted} (${Math.round(100 * r.confidence)}%)` : "" }),
       el("td", {}, el("button", { type: "button", class: "history-button", text: "History", onclick: () => showHistory(r).catch((e) => say(e.message)) })))));
     const last = Math.min(offset + page.data.length, page.count);
     document.getElementById("records-count").textContent = page.count ? `${offset + 1}–${last} of ${page.count} records` : "no record matches";
