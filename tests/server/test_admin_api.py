@@ -55,6 +55,15 @@ def test_settings_change_and_bad_ones_name_their_field(admin: Api) -> None:
     # Refused changes leave the settings as they were.
     assert admin.get(f"/api/projects/{pid}").json()["settings"]["strategy"] == "entropy"
 
+    # Retrain modes are settings, refused where the learner cannot continue training that way.
+    assert admin.get(f"/api/projects/{pid}").json()["settings"]["retrain_mode"] == "scratch"
+    no_partial_fit = admin.patch(f"/api/projects/{pid}", json={"learner": "logreg", "retrain_mode": "new_only"})
+    assert no_partial_fit.status_code == 422, no_partial_fit.text
+    issue = no_partial_fit.json()["detail"][0]
+    assert issue["loc"] == ["body", "retrain_mode"] and "partial_fit" in issue["msg"]
+    warm = admin.patch(f"/api/projects/{pid}", json={"retrain_mode": "warm_start"})
+    assert warm.status_code == 200 and warm.json()["settings"]["retrain_mode"] == "warm_start"
+
 
 def test_pause_and_resume_stop_and_restart_the_queue(client: TestClient, admin: Api) -> None:
     pid = make_project(admin, rows=4)["id"]

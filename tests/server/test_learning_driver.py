@@ -24,7 +24,9 @@ AG_NEWS = str(Path("/work/shared/datasets/ag_news"))
 SPEC = DataSpec(source=AG_NEWS, max_pool=120, max_test=60)
 
 
-def _server_project(repo: AnnotationRepository, data: PreparedData, learner: str, seed: int, batch: int) -> Any:
+def _server_project(
+    repo: AnnotationRepository, data: PreparedData, learner: str, seed: int, batch: int, retrain: str = "scratch"
+) -> Any:
     """An annotation project over the simulated run's pool (same order) and test split (gold labels)."""
     ds = data.dataset
     pool, test = split_pool_test(ds, test_size=SPEC.test_size, seed=SPEC.split_seed, max_pool=SPEC.max_pool, max_test=SPEC.max_test)
@@ -37,23 +39,23 @@ def _server_project(repo: AnnotationRepository, data: PreparedData, learner: str
         roles=["pool"] * len(pool) + ["test"] * len(test),
         gold=[None] * len(pool) + [data.label_names[int(y)] for y in ds.y[test]],
     )
-    settings = {"learner": learner, "strategy": "margin", "seed": seed, "batch_size": batch}
+    settings = {"learner": learner, "strategy": "margin", "seed": seed, "batch_size": batch, "retrain_mode": retrain}
     return repo.create_project("replay", "text", data.label_names, "", settings, 0.5, records=records)
 
 
-@pytest.mark.parametrize("learner", ["logreg", "tfidf_svd"])
-def test_server_loop_fed_a_simulated_runs_labels_selects_what_simulate_selected(tmp_path: Path, learner: str) -> None:
+@pytest.mark.parametrize(("learner", "retrain"), [("logreg", "scratch"), ("tfidf_svd", "scratch"), ("mlp", "warm_start")])
+def test_server_loop_fed_a_simulated_runs_labels_selects_what_simulate_selected(tmp_path: Path, learner: str, retrain: str) -> None:
     seed, batch = 3, 10
     with Store.open(f"sqlite:///{tmp_path / 'sim.db'}") as sim_store:
         data = prepare_data(SPEC, learner)
-        [run_id] = simulate(sim_store, data, ["margin"], [seed], FixedSchedule(10, batch, 40), learner=learner)
+        [run_id] = simulate(sim_store, data, ["margin"], [seed], FixedSchedule(10, batch, 40), learner=learner, retrain=retrain)
         simulated = sim_store.loops(run_id)
         given = [[data.label_names[int(v)] for v in sim_store.load_arrays(lp.artifact_hash)["labels"]] for lp in simulated]
     assert len(simulated) == 4
     repo = AnnotationRepository(Store.open(f"sqlite:///{tmp_path / 'server.db'}"))
     try:
         # The test split must be the simulated run's: same records, same gold labels.
-        project = _server_project(repo, data, learner, seed, batch)
+        project = _server_project(repo, data, learner, seed, batch, retrain)
         user = repo.create_user("ann", "annotator")
         internal = {r.external_id: r.record_id for r in repo.snapshot(project.id)}
         worker = LearningWorker(repo, tmp_path / "media", subprocess=False)
@@ -128,3 +130,26 @@ def test_runs_show_on_a_server_run_whose_labels_are_too_few_to_cross_validate(tm
     assert shown.exit_code == 0, shown.output
     row = next(line for line in shown.output.splitlines() if "initial:RandomInit" in line)
     assert row.split("│")[3].strip() == "3" and row.split("│")[-2].strip() == "6"  # labels, and their cost
+
+
+def test_a_warm_start_project_whose_learner_changes_starts_over_from_its_labels(tmp_path: Path) -> None:
+    repo = AnnotationRepository(Store.open(f"sqlite:///{tmp_path / 'server.db'}"))
+    data = prepare_data(SPEC, "logreg")
+    try:
+        project = _server_project(repo, data, "logreg", 0, 10, retrain="warm_start")
+        user = repo.create_user("ann", "annotator")
+        worker = LearningWorker(repo, tmp_path / "media", subprocess=False)
+        snapshot = [r for r in repo.snapshot(project.id) if r.role == "pool"]
+        truth = {str(rid): data.label_names[int(y)] for rid, y in zip(data.pool_ids, data.y_pool, strict=True)}
+        for start, learner in ((0, "logreg"), (10, "logreg"), (20, "mlp")):
+            if learner != project.settings["learner"]:
+                project = repo.update_project(project.id, settings={**project.settings, "learner": learner})
+                forget_loops()  # as after a restart: the Loop is rebuilt from the store, with no model to continue
+            for record in snapshot[start : start + 10]:
+                repo.submit_label(project, record.record_id, user, truth[record.external_id], 1)
+            result = worker.retrain(project.id)
+            assert result is not None and not worker.errors, worker.errors
+        loops = repo.store.loops(project.run_id)
+        assert len(loops) == 3 and str(repo.store.load_arrays(loops[-1].artifact_hash)["learner"]) == "mlp"
+    finally:
+        repo.store.close()

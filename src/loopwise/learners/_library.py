@@ -159,6 +159,8 @@ def check_learner_embeds(name: str, given: frozenset[str], source: str, who: str
 def check_retrain_mode(name: str, mode: str) -> None:
     """Refuse a retrain mode learner ``name`` cannot do, as its fit would: ``warm_start`` needs a
     ``warm_start`` parameter, ``new_only`` a ``partial_fit()``; ``scratch`` always works."""
+    if mode == "scratch":
+        return
     estimator = make_estimator(name)
     if mode == "warm_start" and "warm_start" not in estimator.get_params(deep=False):
         able = ", ".join(n for n in SPECS if "warm_start" in make_estimator(n).get_params(deep=False))

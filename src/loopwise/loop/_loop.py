@@ -362,12 +362,14 @@ class Loop:
         return self.evaluate(self.y_test, proba)  # type: ignore[arg-type]
 
     # -- resume ----------------------------------------------------------------
-    def restore(self, records: Sequence[LoopRecord], model: Learner | None) -> None:
+    def restore(self, records: Sequence[LoopRecord], model: Learner | None, *, start_over: bool = False) -> None:
         """Put the loop back in the state after ``records`` (loaded from a store).
 
         ``model`` is the checkpoint of the last loop; when it is ``None`` (a
         model that could not be saved) the model is retrained from scratch on
-        the restored labels, which only reproduces ``scratch`` runs.
+        the restored labels, which only reproduces ``scratch`` runs; a
+        continuing retrain mode is refused then, unless ``start_over`` says
+        that a fresh model is meant (the server, after its learner changed).
         """
         if self.records or self._pending is not None:
             raise LoopwiseError("restore() needs a fresh Loop")
@@ -380,7 +382,7 @@ class Loop:
             self.history.add_labels(record.loop_index, record.positions, record.labels, record.strategy)
             self.records.append(record)
         if model is None and records:
-            if self.retrain != "scratch":
+            if self.retrain != "scratch" and not start_over:
                 raise LoopwiseError(f"cannot resume a {self.retrain!r} run without the last model checkpoint")
             model = self.learner.clone()
             labelled = self.pool.labelled_positions

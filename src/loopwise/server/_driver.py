@@ -183,6 +183,7 @@ def _restore(repo: AnnotationRepository, project: Any, pool: list[Any], test: li
         data=DataSpec(source=f"annotation:{project.name}"), strategy=strategy, seed=int(settings.get("seed", 0)),
         schedule=FixedSchedule(1, batch, len(pool)).describe(), learner=learner, strategy_params=params,
         stopping=settings.get("stopping") or None, stop_set_size=STOP_SET,
+        retrain=str(settings.get("retrain_mode", "scratch")),
     )
     dataset, X_pool, X_test = _features(project, learner, media_dir, pool, test)
     index = {name: i for i, name in enumerate(project.label_names)}
@@ -205,7 +206,8 @@ def _restore(repo: AnnotationRepository, project: Any, pool: list[Any], test: li
         last = store.load_arrays(store.loops(project.run_id)[-1].artifact_hash)
         same_learner = str(last.get("learner", np.asarray(learner))) == learner
         checkpoint = store.load_model(project.run_id, records[-1].loop_index) if same_learner else None
-        loop.restore(records, pickle.loads(checkpoint) if checkpoint is not None else None)
+        # A changed learner starts over from the stored labels, whatever the retrain mode.
+        loop.restore(records, pickle.loads(checkpoint) if checkpoint is not None else None, start_over=not same_learner)
     return loop
 
 

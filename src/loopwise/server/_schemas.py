@@ -109,6 +109,12 @@ class ProjectSettings(BaseModel):
     stopping: dict[str, Any] | None = Field(None, description="Stopping rule, e.g. {'kind': 'LabelBudget', 'budget': 500}.")
     text_field: str = Field("text", max_length=255, description="Payload field shown (and featurised) as the text of a text project.")
     seed: int = Field(0, ge=0)
+    retrain_mode: Literal["scratch", "warm_start", "new_only"] = Field(
+        "scratch",
+        description="How each retrain trains: scratch (a new model on every label), warm_start (continue from the "
+        "last model on every label; learners with a warm_start parameter) or new_only (continue on the new labels "
+        "only; learners with partial_fit). One the learner cannot do is refused with a 422 saying why.",
+    )
     hide_suggestions: bool = Field(
         False, description="Hide the model's suggested label from annotators (against anchoring); admins still see it."
     )
@@ -151,12 +157,13 @@ class ProjectUpdate(BaseModel):
     lease_seconds: Annotated[int, Field(ge=5, le=7 * 24 * 3600)] | SkipJsonSchema[None] = None
     stopping: dict[str, Any] | None = None
     hide_suggestions: bool | SkipJsonSchema[None] = None
+    retrain_mode: Literal["scratch", "warm_start", "new_only"] | SkipJsonSchema[None] = None
     archived: bool | SkipJsonSchema[None] = Field(None, description="Archive (true) or restore (false) the project.")
     cost_per_label: Annotated[float, Field(ge=0, le=1e9)] | SkipJsonSchema[None] = None
 
     @field_validator(
         "instructions", "status", "learner", "strategy", "strategy_params", "batch_size", "labels_per_record",
-        "lease_seconds", "hide_suggestions", "archived", "cost_per_label", mode="before",
+        "lease_seconds", "hide_suggestions", "retrain_mode", "archived", "cost_per_label", mode="before",
     )
     @classmethod
     def _not_null(cls, value: Any) -> Any:
