@@ -64,6 +64,13 @@ def test_settings_change_and_bad_ones_name_their_field(admin: Api) -> None:
     warm = admin.patch(f"/api/projects/{pid}", json={"retrain_mode": "warm_start"})
     assert warm.status_code == 200 and warm.json()["settings"]["retrain_mode"] == "warm_start"
 
+    # So is the loop-0 order: random, or a strategy that works with no labels.
+    assert admin.get(f"/api/projects/{pid}").json()["settings"]["initializer"] == "random"
+    needs_a_model = admin.patch(f"/api/projects/{pid}", json={"initializer": "margin"})
+    assert needs_a_model.status_code == 422 and needs_a_model.json()["detail"][0]["loc"] == ["body", "initializer"]
+    cold = admin.patch(f"/api/projects/{pid}", json={"initializer": "typiclust"})
+    assert cold.status_code == 200 and cold.json()["settings"]["initializer"] == "typiclust"
+
 
 def test_pause_and_resume_stop_and_restart_the_queue(client: TestClient, admin: Api) -> None:
     pid = make_project(admin, rows=4)["id"]

@@ -153,3 +153,40 @@ def test_a_warm_start_project_whose_learner_changes_starts_over_from_its_labels(
         assert len(loops) == 3 and str(repo.store.load_arrays(loops[-1].artifact_hash)["learner"]) == "mlp"
     finally:
         repo.store.close()
+
+
+@pytest.mark.parametrize("initializer", ["typiclust", "diverse"])
+def test_a_cold_start_initializer_orders_the_queue_before_anyone_labels(tmp_path: Path, initializer: str) -> None:
+    from loopwise.loop import loop_rng, parse_initializer
+
+    repo = AnnotationRepository(Store.open(f"sqlite:///{tmp_path / 'server.db'}"))
+    data = prepare_data(SPEC, "logreg")
+    try:
+        project = _server_project(repo, data, "logreg", 0, 10)
+        project = repo.update_project(project.id, settings={**project.settings, "initializer": initializer})
+        worker = LearningWorker(repo, tmp_path / "media", subprocess=False)
+        result = worker.retrain(project.id)
+        assert result is not None and result.write is None  # an order, not a loop: nobody has labelled yet
+        assert repo.store.loops(project.run_id) == []
+        # The loop-0 strategy's own picks over the pool's features (the data layer's, as simulate builds them).
+        pool = [r for r in repo.snapshot(project.id) if r.role == "pool"]
+        by_external = {r.external_id: r.record_id for r in pool}
+        picked = parse_initializer(initializer).select(data.X_pool, data.pool_ids, 10, loop_rng(0, 0))
+        expected = [by_external[str(data.pool_ids[p])] for p in picked]
+        user = repo.create_user("ann", "annotator")
+        served = []
+        for _ in range(10):
+            record = repo.lease_next(project.id, user.id, 1, 600)
+            assert record is not None
+            served.append(record.record_id)
+            repo.submit_label(project, record.record_id, user, data.label_names[int(served.index(record.record_id)) % 2], 1)
+        assert served == expected
+        # Those labels are the run's loop 0, recorded as any other; the model's ranking takes over from there.
+        loop0 = worker.retrain(project.id)
+        assert loop0 is not None and loop0.write is not None and loop0.loop_index == 0
+        internal_to_external = {r.record_id: r.external_id for r in pool}
+        assert repo.store.loops(project.run_id)[0].selected_ids == [internal_to_external[r] for r in served]
+        nxt = repo.lease_next(project.id, user.id, 1, 600)
+        assert nxt is not None and nxt.record_id == loop0.ranking[0]
+    finally:
+        repo.store.close()

@@ -36,27 +36,27 @@ class RetrainResult:
     ranking: list[int]  # record ids, best first
     scores: list[float | None]
     front: list[int]  # open records that have labels but need more (k > 1): served first
-    write: LoopWrite  # the loop record, as simulate writes one
+    write: LoopWrite | None  # the loop record, as simulate writes one; None for a cold-start ranking (no labels yet)
     stop: bool  # the project's stopping rule fired on the loops so far
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def arrays(self) -> dict[str, np.ndarray]:
         """The loop's stored arrays; ``model_proba`` is the new model on the pool (``pool_proba``, its predecessor's)."""
-        return self.write.arrays
+        return {} if self.write is None else self.write.arrays
 
     @property
     def loop_index(self) -> int:
-        return self.write.loop_index
+        return 0 if self.write is None else self.write.loop_index
 
     @property
     def metrics(self) -> dict[str, Any]:
-        return self.write.metrics
+        return {} if self.write is None else self.write.metrics
 
     @property
     def model_arrays(self) -> dict[str, np.ndarray]:
         """The new model's probabilities on the pool as ``pool_proba`` with ``pool_record_ids`` (empty after a stop)."""
-        arrays = self.write.arrays
+        arrays = self.arrays
         if "model_proba" not in arrays:
             return {}
         return {"pool_record_ids": arrays["pool_record_ids"], "pool_proba": arrays["model_proba"]}
@@ -98,6 +98,8 @@ def compute_retrain(repo: AnnotationRepository, project_id: int, media_dir: Path
     position = {r.record_id: i for i, r in enumerate(pool)}
     # In the order they were first labelled (votes keeps the order of the labels, oldest first).
     new = [position[rid] for rid in votes if rid in position and not loop.pool.labelled_mask[position[rid]]]
+    if not new and not loop.records:
+        return _cold_start(loop, held.record_ids, pool, project)
     if not new or loop.should_stop():
         return None
     index = {name: i for i, name in enumerate(names)}
@@ -126,6 +128,27 @@ def compute_retrain(repo: AnnotationRepository, project_id: int, media_dir: Path
         n_labelled=record.n_labelled,
         ranking=ranking, scores=scores, front=[r.record_id for r in pool if r.state == "open" and 0 < r.n_labels < k],
         write=write, stop=stop, timings=dict(record.timings),
+    )
+
+
+def _cold_start(loop: Any, record_ids: np.ndarray, pool: list[Any], project: Any) -> RetrainResult | None:
+    """Before anyone labels: the queue order of the project's loop-0 strategy (its ``initializer`` setting)."""
+    from loopwise.loop import loop_rng
+
+    settings = project.settings
+    if str(settings.get("initializer", "random")) == "random":
+        return None  # records are served in the seeded shuffle they were imported in
+    size = min(int(settings.get("batch_size", 20)), len(pool))
+    seed = int(settings.get("seed", 0))
+    open_ = np.asarray([r.state != "flagged" for r in pool])
+    picked = loop.initializer.select(loop.pool.X, loop.pool.ids, size, loop_rng(seed, 0))
+    chosen = [int(p) for p in picked if open_[p]]
+    rest = np.setdiff1d(np.flatnonzero(open_), chosen)
+    order = chosen + [int(p) for p in np.random.default_rng([seed, project.id, 0]).permutation(rest)]
+    return RetrainResult(
+        project_id=project.id, run_id=project.run_id, strategy=f"initial:{settings['initializer']}",
+        ranked_by=str(settings["initializer"]), n_labelled=0, ranking=[int(record_ids[p]) for p in order],
+        scores=[None] * len(order), front=[], write=None, stop=False,
     )
 
 
@@ -184,6 +207,7 @@ def _restore(repo: AnnotationRepository, project: Any, pool: list[Any], test: li
         schedule=FixedSchedule(1, batch, len(pool)).describe(), learner=learner, strategy_params=params,
         stopping=settings.get("stopping") or None, stop_set_size=STOP_SET,
         retrain=str(settings.get("retrain_mode", "scratch")),
+        initializer={"kind": str(settings.get("initializer", "random"))},
     )
     dataset, X_pool, X_test = _features(project, learner, media_dir, pool, test)
     index = {name: i for i, name in enumerate(project.label_names)}

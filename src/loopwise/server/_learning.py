@@ -194,10 +194,13 @@ class LearningWorker:
 
     def _record(self, run_id: str, result: RetrainResult) -> None:
         start = time.perf_counter()
-        self.repo.record_loop(result.project_id, run_id, result.write)
+        if result.write is not None:  # None: a cold-start order, before any label
+            self.repo.record_loop(result.project_id, run_id, result.write)
         ranked = set(result.ranking)
         front = [r for r in result.front if r not in ranked]
-        record_ids, ranks, scores = rank_rows(result.loop_index, front, result.ranking, result.scores, self.head_size)
+        # A cold-start order is written whole from rank 0 (as a loop "-1"), so loop 0's ranking, in the band below, comes first.
+        band = -1 if result.write is None else result.loop_index
+        record_ids, ranks, scores = rank_rows(band, front, result.ranking, result.scores, self.head_size)
         predictions = predictions_for(result.model_arrays, record_ids)  # the model's top classes, for the annotate page
         self.repo.apply_ranking(result.project_id, record_ids, ranks, scores, predictions, result.ranked_by, result.loop_index)
         self.repo.clear_retrain_failure(result.project_id)  # the ranking is fresh again

@@ -86,10 +86,24 @@ def settings_issues(settings: s.ProjectSettings, task: str) -> list[tuple[str, s
     # The name first, so an unknown strategy is reported on its field rather than on its parameters.
     if check("strategy", lambda: make_strategy(settings.strategy)):
         check("strategy_params" if settings.strategy_params else "strategy", check_strategy)
+    check("initializer", lambda: check_initializer(settings.initializer))
     stopping = settings.stopping
     if stopping is not None:
         check("stopping", lambda: parse_stopping(stopping))
     return issues
+
+
+def check_initializer(name: str) -> None:
+    """Refuse a loop-0 order the server cannot run: an unknown name, or given ids (a server has no list of them)."""
+    from loopwise.loop import initializer_kinds, parse_initializer
+
+    if name == "ids":
+        raise ConfigError("initializer 'ids' needs a list of record ids; on the server, label those records first instead")
+    try:
+        parse_initializer(name)
+    except ConfigError:
+        known = ", ".join(kind for kind in initializer_kinds() if kind != "ids")
+        raise ConfigError(f"unknown initializer {name!r}; known: {known}") from None
 
 
 def retrain_every(settings: dict[str, Any]) -> int:

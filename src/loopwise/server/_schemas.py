@@ -115,6 +115,12 @@ class ProjectSettings(BaseModel):
         "last model on every label; learners with a warm_start parameter) or new_only (continue on the new labels "
         "only; learners with partial_fit). One the learner cannot do is refused with a 422 saying why.",
     )
+    initializer: str = Field(
+        "random",
+        max_length=64,
+        description="How the queue is ordered before the first retrain: random, or a loop-0 strategy (diverse, "
+        "typiclust, probcover, kcenter, ...) run on the records' features in the background once they are imported.",
+    )
     hide_suggestions: bool = Field(
         False, description="Hide the model's suggested label from annotators (against anchoring); admins still see it."
     )
@@ -158,12 +164,13 @@ class ProjectUpdate(BaseModel):
     stopping: dict[str, Any] | None = None
     hide_suggestions: bool | SkipJsonSchema[None] = None
     retrain_mode: Literal["scratch", "warm_start", "new_only"] | SkipJsonSchema[None] = None
+    initializer: Annotated[str, Field(max_length=64)] | SkipJsonSchema[None] = None
     archived: bool | SkipJsonSchema[None] = Field(None, description="Archive (true) or restore (false) the project.")
     cost_per_label: Annotated[float, Field(ge=0, le=1e9)] | SkipJsonSchema[None] = None
 
     @field_validator(
         "instructions", "status", "learner", "strategy", "strategy_params", "batch_size", "labels_per_record",
-        "lease_seconds", "hide_suggestions", "retrain_mode", "archived", "cost_per_label", mode="before",
+        "lease_seconds", "hide_suggestions", "retrain_mode", "initializer", "archived", "cost_per_label", mode="before",
     )
     @classmethod
     def _not_null(cls, value: Any) -> Any:

@@ -183,11 +183,13 @@ class Services:
             max_zip_bytes=self.settings.max_zip_bytes, text_field=settings.text_field, resolve_image=self._stored_image,
             import_dir=self.settings.import_dir,
         )
-        return self.repo.create_project(
+        project = self.repo.create_project(
             body.name, body.task, body.label_names, body.instructions, settings.model_dump(), body.cost_per_label,
             records=NewRecords(records.external_ids, records.payloads, records.roles, records.gold, records.labels),
             seed=settings.seed,
         )
+        self._cold_start(project)
+        return project
 
     def delete_project(self, actor: UserInfo, project_id: int) -> str:
         """Delete a project and everything in it (admins); returns its name."""
@@ -219,7 +221,14 @@ class Services:
         )
         if status == "active":
             self.worker.schedule(project_id)
+        elif "initializer" in changes:
+            self._cold_start(updated)
         return updated
+
+    def _cold_start(self, project: AnnotationProjectInfo) -> None:
+        """Order the queue by the project's loop-0 strategy in the background, if it has one (not random)."""
+        if str(project.settings.get("initializer", "random")) != "random":
+            self.worker.schedule(project.id)
 
     def add_member(self, actor: UserInfo, project_id: int, user_id: int) -> list[UserInfo]:
         require_admin(actor)
@@ -274,6 +283,8 @@ class Services:
             project.id, records.external_ids, records.payloads, roles=records.roles, gold=records.gold,
             seed=int(project.settings.get("seed", 0)), labels=records.labels,
         )
+        if added:
+            self._cold_start(project)
         return s.ImportPublic(
             n_read=len(records), n_added=added, n_test=sum(r == "test" for r in records.roles),
             n_labels=len(records.labels), n_predictions=records.n_predictions,

@@ -66,7 +66,7 @@ pages.admin = async function admin() {
     const get = (name) => form.elements[name].value.trim();
     const number = (name) => (get(name) === "" ? null : Number(get(name)));
     const body = {
-      strategy: get("strategy"), learner: get("learner"), retrain_mode: get("retrain_mode"), batch_size: number("batch_size"),
+      strategy: get("strategy"), learner: get("learner"), retrain_mode: get("retrain_mode"), initializer: get("initializer"), batch_size: number("batch_size"),
       labels_per_record: number("labels_per_record"), retrain_every: number("retrain_every"),
       cost_per_label: number("cost_per_label"),
     };
