@@ -190,3 +190,31 @@ def test_a_cold_start_initializer_orders_the_queue_before_anyone_labels(tmp_path
         assert nxt is not None and nxt.record_id == loop0.ranking[0]
     finally:
         repo.store.close()
+
+
+def test_a_label_that_changes_after_its_loop_trains_from_the_next_retrain_on(tmp_path: Path) -> None:
+    from loopwise.server import _driver
+
+    url = f"sqlite:///{tmp_path / 'server.db'}"
+    repo = AnnotationRepository(Store.open(url))
+    data = prepare_data(SPEC, "logreg")
+    try:
+        project = _server_project(repo, data, "logreg", 0, 10)
+        ann, admin = repo.create_user("ann", "annotator"), repo.create_user("boss", "admin")
+        worker = LearningWorker(repo, tmp_path / "media", subprocess=False)
+        pool = [r for r in repo.snapshot(project.id) if r.role == "pool"]
+        truth = {str(rid): data.label_names[int(y)] for rid, y in zip(data.pool_ids, data.y_pool, strict=True)}
+        for record in pool[:10]:
+            repo.submit_label(project, record.record_id, ann, truth[record.external_id], 1)
+        assert worker.retrain(project.id) is not None
+        first = pool[0]
+        other = next(name for name in data.label_names if name != truth[first.external_id])
+        repo.adjudicate(project.id, first.record_id, admin.id, admin.name, other)  # the admin decides otherwise
+        for record in pool[10:20]:
+            repo.submit_label(project, record.record_id, ann, truth[record.external_id], 1)
+        assert worker.retrain(project.id) is not None
+        loop = _driver._held[(repo.store.url, project.id)].loop
+        assert data.label_names[int(loop.pool.labels[0])] == other  # what the model trained on in loop 1
+        assert loop.pool.n_labelled == 20 and loop.pool.labelled_at[0] == 0  # still labelled in loop 0, once
+    finally:
+        repo.store.close()

@@ -81,6 +81,14 @@ class Pool:
         self.labelled_at[positions] = loop_index
         self.order.extend(int(p) for p in positions)
 
+    def relabel(self, positions: np.ndarray, labels: np.ndarray) -> None:
+        """Correct the class of records already labelled (a later vote, an adjudication); when and in what order they were labelled stays."""
+        positions = np.asarray(positions, dtype=np.int64)
+        unlabelled = positions[~self.labelled_mask[positions]]
+        if unlabelled.size:
+            raise DataError(f"records not labelled yet, so nothing to correct: {self.ids[unlabelled][:5].tolist()}")
+        self.labels[positions] = labels
+
     def rows(self, positions: np.ndarray) -> object:
         """Features of the given positions (works for arrays and sparse matrices)."""
         return self.X[positions]  # type: ignore[index]

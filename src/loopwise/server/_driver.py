@@ -103,8 +103,16 @@ def compute_retrain(repo: AnnotationRepository, project_id: int, media_dir: Path
     if not new or loop.should_stop():
         return None
     index = {name: i for i, name in enumerate(names)}
-    # Majority vote; a tie goes to the label given first.
-    labels = [index[Counter(votes[pool[i].record_id]).most_common(1)[0][0]] for i in new]
+
+    def majority(i: int) -> int:  # a tie goes to the label given first; an adjudication is the only vote
+        return index[Counter(votes[pool[i].record_id]).most_common(1)[0][0]]
+
+    # Labels in force that changed since a loop took them (a k-th vote, an adjudication) train from now on.
+    earlier = [i for i in loop.pool.labelled_positions.tolist() if pool[i].record_id in votes]
+    changed = [i for i in earlier if majority(i) != loop.pool.labels[i]]
+    if changed:
+        loop.pool.relabel(np.asarray(changed), np.asarray([majority(i) for i in changed]))
+    labels = [majority(i) for i in new]
     if loop.loop_index > 0 and loop.proposed is None:
         loop.propose()  # after a restart: the same proposal, from the same model and the same seed
     record = loop.record(labels, positions=new)
