@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -44,11 +45,17 @@ def _labels_in_store(db: str) -> dict[str, str]:
         store.close()
 
 
-def _teach(path: Path, db: str):
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _teach(path: Path, db: str, *, sigint_ignored: bool = False):
+    """The command in a pseudo-terminal; ``sigint_ignored`` starts it as a shell's background job would (`nohup ... &`)."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "COLUMNS": "100", "TERM": "xterm"}
     return pexpect.spawn(
         LOOPWISE, ["teach", str(path), "--text-column", "text", "--labels", "ham,spam", "--db", db],
         env=env, encoding="utf-8", timeout=120, dimensions=(40, 100),
+        preexec_fn=_ignore_sigint if sigint_ignored else None,
     )
 
 
@@ -63,7 +70,7 @@ def _label(child, key: str) -> tuple[str, str]:
 def test_teach_labels_five_is_interrupted_resumes_and_labels_five_more(sms: Path, tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'teach.db'}"
     given: dict[str, str] = {}
-    child = _teach(sms, db)
+    child = _teach(sms, db, sigint_ignored=True)  # Ctrl-C must stop it even so
     for key in "12121":
         record_id, value = _label(child, key)
         given[record_id] = value

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -148,6 +149,10 @@ def teach_cmd(
                 store, source, project_name=project, strategy=strategy, learner=learner, batch=batch
             )
             console.print(f"project [bold]{session.project.name}[/] in {resolve_db(db)}; {HELP}", highlight=False)
+            if sys.stdin.isatty():
+                # Ctrl-C is how a terminal session stops; a shell that started us with SIGINT ignored
+                # (`nohup ... &`) would otherwise leave the key dead.
+                signal.signal(signal.SIGINT, signal.default_int_handler)
             try:
                 with _keys():
                     why = _loop(session, text_column or "text")
