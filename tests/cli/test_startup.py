@@ -31,7 +31,8 @@ def test_importing_the_cli_loads_no_heavy_module() -> None:
     # serve: not the retrain's loop either, nor scikit-learn (the child process imports them); pandas still
     # comes, through server/_imports.py.
     ("serve", ("matplotlib", "loopwise.experiments", "loopwise.reports", "loopwise.loop", "sklearn", "scipy")),
-    ("runs list", ("matplotlib", "fastapi", "loopwise.experiments", "loopwise.server")),
+    # runs list: not the PostgreSQL driver either, which the base (SQLite-only) install does not have.
+    ("runs list", ("matplotlib", "fastapi", "loopwise.experiments", "loopwise.server", "psycopg")),
 ])
 def test_a_command_loads_what_it_uses_and_not_the_rest(command: str, absent: tuple[str, ...]) -> None:
     # `--help` of a command builds its parameters, which is all a lazy command may need before it runs.

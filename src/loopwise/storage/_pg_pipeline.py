@@ -15,8 +15,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
-import psycopg
-from psycopg.rows import namedtuple_row
 from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.expression import Executable
@@ -49,6 +47,9 @@ def pipelined(
     The statements are module-level constants (their compiled SQL is cached by identity). After a
     commit here, the SQLAlchemy transaction's own commit finds nothing to do; an error rolls it back.
     """
+    import psycopg  # only here: a SQLite-only install (the base package) has no PostgreSQL driver
+    from psycopg.rows import namedtuple_row
+
     raw = conn.connection.driver_connection
     assert raw is not None
     cursors = []
