@@ -15,7 +15,7 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 	touch $@
 
 $(VENV)/.installed-test: $(BIN)/python pyproject.toml
-	$(BIN)/pip install --quiet -e '.[test,torch,text,bench,ray,quality]'
+	$(BIN)/pip install --quiet -e '.[test,torch,text,bench,ray,quality,ner]'
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed
@@ -28,7 +28,7 @@ demo: install
 		--initial 10 --batch 10 --budget 300 --db sqlite:///$(OUT)/demo.db \
 		--json $(OUT)/demo.json --report $(OUT)/demo.html
 
-## test: the whole suite, with the torch and text extras so their tests run for real (PostgreSQL cases run when LOOPWISE_TEST_POSTGRES_URL is set; .ci/run sets it)
+## test: the whole suite, with the torch, text and ner extras so their tests run for real (PostgreSQL cases run when LOOPWISE_TEST_POSTGRES_URL is set; .ci/run sets it)
 test: install-test
 	$(BIN)/python -m pytest -q
 

@@ -7,10 +7,18 @@ import copy
 import numpy as np
 import pytest
 
+from loopwise.core.tokens import TokenMarginals
 from loopwise.errors import ConfigError
 from loopwise.strategies import History, StrategyInputs, available, make_strategy
 
 N_POOL, N_CLASSES, N_FEATURES = 120, 4, 5
+
+
+def _token_marginals(n: int, seed: int) -> TokenMarginals:
+    """Tag marginals of ``n`` sentences of 1-12 tokens over 5 tags (own generator: the other inputs stay as they were)."""
+    rng = np.random.default_rng([seed, 14])
+    sentences = [rng.dirichlet(np.full(5, 0.5), size=int(rng.integers(1, 13))) for _ in range(n)]
+    return TokenMarginals.from_sentences(sentences, rng.uniform(0.05, 1.0, size=n))
 
 
 def _inputs(seed: int = 0) -> StrategyInputs:
@@ -29,6 +37,7 @@ def _inputs(seed: int = 0) -> StrategyInputs:
         committee=rng.dirichlet(np.ones(N_CLASSES), size=(5, len(candidates))),
         history=history,
         mc_samples=rng.dirichlet(np.ones(N_CLASSES), size=(8, len(candidates))),
+        token_marginals=_token_marginals(len(candidates), seed),
     )
 
 
@@ -62,6 +71,8 @@ def test_inputs_are_not_mutated(strategy_name: str) -> None:
     fields = ("candidates", "proba", "features", "embeddings", "committee", "labelled_embeddings", "labelled_features", "mc_samples")
     for field in fields:
         assert np.array_equal(getattr(inputs, field), getattr(before, field)), field
+    for part in ("values", "offsets", "path_proba"):
+        assert np.array_equal(getattr(inputs.token_marginals, part), getattr(before.token_marginals, part)), part
     assert np.array_equal(inputs.history.proba_by_loop[0], before.history.proba_by_loop[0])
 
 

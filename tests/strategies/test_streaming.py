@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.linear_model import LogisticRegression
 
+from loopwise.core.tokens import TokenMarginals
 from loopwise.loop import LinearSoftmax, iter_proba, predict_proba_pool
 from loopwise.strategies import (
     ChunkedScorer,
@@ -67,11 +68,17 @@ def test_row_local_strategies_stream_to_the_whole_selection(name: str) -> None:
     proba = rng.dirichlet(np.ones(6), size=n).astype(np.float32)
     proba[100:400] = proba[0]  # a block of ties for the generator to break
     committee = rng.dirichlet(np.ones(6), size=(5, n))
-    whole = StrategyInputs(candidates=np.arange(n), proba=proba, committee=committee, mc_samples=committee)
+    sentences = [rng.dirichlet(np.ones(5), size=int(rng.integers(1, 9))) for _ in range(n)]
+    sentences[100:400] = [sentences[0]] * 300  # the same ties for the sentence strategies
+    tokens = TokenMarginals.from_sentences(sentences, np.r_[np.full(400, 0.5), rng.uniform(size=n - 400)])
+    whole = StrategyInputs(candidates=np.arange(n), proba=proba, committee=committee, mc_samples=committee, token_marginals=tokens)
     strategy = make_strategy(name)
     expected = strategy.select(whole, 150, np.random.default_rng(4))
     chunks = [
-        StrategyInputs(candidates=np.arange(s, min(n, s + 700)), proba=proba[s : s + 700], committee=committee[:, s : s + 700], mc_samples=committee[:, s : s + 700])
+        StrategyInputs(
+            candidates=np.arange(s, min(n, s + 700)), proba=proba[s : s + 700], committee=committee[:, s : s + 700],
+            mc_samples=committee[:, s : s + 700], token_marginals=tokens.take(slice(s, s + 700)),
+        )
         for s in range(0, n, 700)
     ]
     got = select_streaming(strategy, chunks, 150, np.random.default_rng(4))

@@ -64,9 +64,10 @@ from loopwise.bench.speed_peers import NOTES, PEERS, SpeedData
 
 
 def loopwise_methods() -> list[str]:
-    from loopwise.strategies import available
+    """The registered strategies that serve classification pools (the speed cases are classification)."""
+    from loopwise.strategies import CLASSIFICATION, available, serves_task, strategy_class
 
-    return available()
+    return [name for name in available() if serves_task(strategy_class(name), CLASSIFICATION)]
 
 
 def plan(

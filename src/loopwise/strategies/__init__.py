@@ -8,6 +8,7 @@ from loopwise.strategies._base import (
     KNOWN_REQUIREMENTS,
     MC_SAMPLES,
     PROBA,
+    TOKEN_MARGINALS,
     History,
     LabelledLoop,
     Strategy,

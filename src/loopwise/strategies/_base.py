@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from loopwise.core.records import Selection
+from loopwise.core.tokens import TokenMarginals
 from loopwise.core.topk import top_k
 from loopwise.strategies._capabilities import Capabilities
 from loopwise.strategies._metadata import RecordMetadata
@@ -20,7 +21,8 @@ EMBEDDINGS = "embeddings"
 COMMITTEE = "committee"
 HISTORY = "history"
 MC_SAMPLES = "mc_samples"
-KNOWN_REQUIREMENTS = frozenset({PROBA, FEATURES, EMBEDDINGS, COMMITTEE, HISTORY, MC_SAMPLES})
+TOKEN_MARGINALS = "token_marginals"  # per-token tag probabilities of each sentence (token classification)
+KNOWN_REQUIREMENTS = frozenset({PROBA, FEATURES, EMBEDDINGS, COMMITTEE, HISTORY, MC_SAMPLES, TOKEN_MARGINALS})
 
 
 class History:
@@ -102,7 +104,9 @@ class StrategyInputs:
     Arrays are aligned with ``candidates`` (positions of unlabelled records in
     the pool). ``committee`` is ``n_members x n_candidates x k``;
     ``mc_samples`` is ``n_samples x n_candidates x k`` (Monte-Carlo draws of
-    the predictive distribution). ``labelled_features`` and
+    the predictive distribution). ``token_marginals`` holds, for sentence
+    pools, the per-token tag probabilities of each candidate sentence
+    (:class:`loopwise.core.tokens.TokenMarginals`). ``labelled_features`` and
     ``labelled_embeddings`` are the rows of the labelled records, given with
     ``features`` and ``embeddings`` respectively.
     """
@@ -116,6 +120,7 @@ class StrategyInputs:
     labelled_embeddings: np.ndarray | None = None
     mc_samples: np.ndarray | None = None
     labelled_features: Any = None
+    token_marginals: TokenMarginals | None = None
 
     def require(self, name: str) -> Any:
         value = getattr(self, name)

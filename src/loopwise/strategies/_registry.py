@@ -39,6 +39,12 @@ BUILTIN: dict[str, str] = {
     "auto_no_bandit": "loopwise.strategies._auto:AutoNoBandit",
     "auto_no_slice": "loopwise.strategies._auto:AutoNoSlice",
     "covered_margin": "loopwise.strategies._auto_arms:CoveredMargin",
+    "seq_least_confidence": "loopwise.strategies._sequence:SequenceLeastConfidence",
+    "seq_margin": "loopwise.strategies._sequence:SequenceMargin",
+    "token_entropy_mean": "loopwise.strategies._sequence:TokenEntropyMean",
+    "token_entropy_max": "loopwise.strategies._sequence:TokenEntropyMax",
+    "token_entropy_sum": "loopwise.strategies._sequence:TokenEntropySum",
+    "seq_entropy_kcenter": "loopwise.strategies._sequence:SequenceEntropyKCenter",
 }
 
 _REGISTRY: dict[str, type[Strategy]] = {}
