@@ -9,8 +9,8 @@ from fastapi.exceptions import RequestValidationError
 from loopwise.errors import ConfigError
 from loopwise.server import _schemas as s
 from loopwise.server._services import Services, require_admin
-from loopwise.storage._annotation_admin import BrowsedRecord, HistoryEntry, RecordFilter
-from loopwise.storage._annotation_store import UserInfo
+from loopwise.storage._annotation_admin import RecordFilter
+from loopwise.storage._annotation_store import BrowsedRecord, HistoryEntry, UserInfo
 
 
 def set_user_active(services: Services, actor: UserInfo, user_id: int, active: bool) -> UserInfo:

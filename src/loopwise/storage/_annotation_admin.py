@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from datetime import datetime
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from sqlalchemy import Text, cast, delete, exists, func, or_, select
@@ -21,7 +20,7 @@ from ._annotation_models import (
     AnnotationRecordRow,
     not_undone,
 )
-from ._annotation_types import ConflictError
+from ._annotation_types import BrowsedRecord, ConflictError, CurrentLabel, HistoryEntry
 from ._models import AnnotatorRow, AssignmentRow, LabelRow, ProjectRow, RecordRow
 from ._util import as_utc as _utc
 from ._util import utc_now as _now
@@ -40,42 +39,6 @@ class RecordFilter:
     annotator: str | None = None
     predicted: str | None = None  # the class the last retrain predicts for the record
     max_confidence: float | None = None  # the prediction's probability is at most this ("where the model is unsure")
-
-
-@dataclass(frozen=True, slots=True)
-class BrowsedLabel:
-    annotator: str
-    value: str
-    created_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class BrowsedRecord:
-    """A record in the browser: its queue state, the labels in force, and the adjudicated label if any."""
-
-    record_id: int
-    external_id: str
-    payload: dict[str, Any] | None
-    role: str
-    state: str
-    n_labels: int
-    labels: list[BrowsedLabel]
-    adjudicated: str | None
-    predicted: str | None = None
-    confidence: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class HistoryEntry:
-    """One thing that happened to a record: a label, skip, flag, undo, or an admin's adjudication."""
-
-    id: int
-    kind: str
-    annotator: str
-    value: str | None
-    reason: str | None
-    created_at: datetime
-    undone: bool
 
 
 class AdminQueries(AnnotationBase):
@@ -175,14 +138,17 @@ class AdminQueries(AnnotationBase):
         with self._sessions() as session:
             count = int(session.scalar(select(func.count()).select_from(base.subquery())) or 0)
             rows = session.execute(base.order_by(RecordRow.id).offset(offset).limit(limit)).all()
-            ids = [record.id for record, _ in rows]
-            by_record: dict[int, list[BrowsedLabel]] = {}
+            external = {record.id: record.external_id for record, _ in rows}
+            ids = list(external)
+            by_record: dict[int, list[CurrentLabel]] = {}
             if ids:
                 found = session.execute(
                     _in_force(project_id).where(AnnotationEventRow.record_id.in_(ids)).order_by(AnnotationEventRow.id)
                 )
-                for record_id, annotator, value, _label_id, created_at in found:
-                    by_record.setdefault(int(record_id), []).append(BrowsedLabel(str(annotator), str(value), _utc(created_at)))
+                for record_id, annotator, value, label_id, created_at in found:
+                    by_record.setdefault(int(record_id), []).append(
+                        CurrentLabel(int(record_id), external[int(record_id)], str(annotator), str(value), int(label_id), _utc(created_at))
+                    )
             decided = {record_id: label.value for record_id, label in latest_adjudications(session, project_id, ids).items()}
         return [
             BrowsedRecord(
@@ -265,21 +231,9 @@ class AdminQueries(AnnotationBase):
         return entry
 
 
-@dataclass(frozen=True, slots=True)
-class AdjudicatedLabel:
-    """The label an admin decided for a record (the fields of :class:`CurrentLabel`)."""
-
-    record_id: int
-    external_id: str
-    annotator: str
-    value: str
-    label_id: int
-    created_at: datetime
-
-
 def latest_adjudications(
     session: Session, project_id: int, record_ids: Sequence[int] | None = None
-) -> dict[int, AdjudicatedLabel]:
+) -> dict[int, CurrentLabel]:
     """The latest adjudication of each adjudicated record of the project (of ``record_ids`` only, if given)."""
     latest = (
         select(func.max(AdjudicationRow.id))
@@ -301,19 +255,19 @@ def latest_adjudications(
         .where(AdjudicationRow.id.in_(latest))
     )
     return {
-        int(r): AdjudicatedLabel(int(r), str(e), str(a), str(v), int(i), _utc(c)) for r, e, a, v, i, c in rows
+        int(r): CurrentLabel(int(r), str(e), str(a), str(v), int(i), _utc(c)) for r, e, a, v, i, c in rows
     }
 
 
-def apply_adjudications(labels: Sequence[Any], decided: dict[int, AdjudicatedLabel]) -> list[Any]:
+def apply_adjudications(labels: Sequence[CurrentLabel], decided: dict[int, CurrentLabel]) -> list[CurrentLabel]:
     """The labels in force with each adjudicated record's annotator labels replaced by its one decided label.
 
-    ``labels`` are :class:`CurrentLabel` rows, oldest first; the decided label takes the place of the
-    record's first one, so the order stays by first label.
+    ``labels`` are oldest first; the decided label takes the place of the record's first one, so the
+    order stays by first label.
     """
     if not decided:
         return list(labels)
-    out: list[Any] = []
+    out: list[CurrentLabel] = []
     placed: set[int] = set()
     for label in labels:
         decision = decided.get(label.record_id)
@@ -321,8 +275,7 @@ def apply_adjudications(labels: Sequence[Any], decided: dict[int, AdjudicatedLab
             out.append(label)
         elif label.record_id not in placed:
             placed.add(label.record_id)
-            out.append(replace(label, annotator=decision.annotator, value=decision.value,
-                               label_id=decision.label_id, created_at=decision.created_at))
+            out.append(decision)
     return out
 
 
@@ -344,6 +297,5 @@ def _in_force(project_id: int) -> Any:
 
 
 __all__ = [
-    "RECORD_STATUSES", "AdjudicatedLabel", "AdminQueries", "BrowsedLabel", "BrowsedRecord", "HistoryEntry",
-    "RecordFilter", "apply_adjudications", "latest_adjudications",
+    "RECORD_STATUSES", "AdminQueries", "RecordFilter", "apply_adjudications", "latest_adjudications",
 ]

@@ -121,6 +121,35 @@ class SnapshotRecord:
     rank: int
 
 
+@dataclass(frozen=True, slots=True)
+class BrowsedRecord:
+    """A record in the admin's browser: its queue state, the labels in force, and the adjudicated label if any."""
+
+    record_id: int
+    external_id: str
+    payload: dict[str, Any] | None
+    role: str
+    state: str
+    n_labels: int
+    labels: list[CurrentLabel]
+    adjudicated: str | None
+    predicted: str | None = None
+    confidence: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """One thing that happened to a record: a label, skip, flag, undo, or an admin's adjudication."""
+
+    id: int
+    kind: str
+    annotator: str
+    value: str | None
+    reason: str | None
+    created_at: datetime
+    undone: bool
+
+
 def check_label_names(label_names: Sequence[str]) -> list[str]:
     if isinstance(label_names, str) or not isinstance(label_names, Sequence) or not label_names:
         raise ConfigError(f"label_names must be a non-empty list of class names, got {label_names!r}")
