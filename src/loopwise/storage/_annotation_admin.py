@@ -119,23 +119,22 @@ class AdminQueries(AnnotationBase):
         by_annotator = [labels.c.annotator == where.annotator] if where.annotator is not None else []
         if by_label or by_annotator:
             conditions.append(exists().where(labels.c.record_id == AnnotationRecordRow.record_id, *by_label, *by_annotator))
+        if where.max_confidence is not None:
+            conditions.append(AnnotationRecordRow.confidence <= where.max_confidence)
         with self._sessions() as session:
             project = session.get(ProjectRow, project_id)
             if project is None:
                 raise NotFoundError(f"no project with id {project_id}")
             label_names = list(project.label_names)
-        if where.predicted is not None:
-            if where.predicted not in label_names:
-                raise DataError(f"predicted must be one of the project's classes ({', '.join(label_names)}); got {where.predicted!r}")
-            conditions.append(AnnotationRecordRow.predicted == label_names.index(where.predicted))
-        if where.max_confidence is not None:
-            conditions.append(AnnotationRecordRow.confidence <= where.max_confidence)
-        base = (
-            select(RecordRow, AnnotationRecordRow)
-            .join(AnnotationRecordRow, AnnotationRecordRow.record_id == RecordRow.id)
-            .where(*conditions)
-        )
-        with self._sessions() as session:
+            if where.predicted is not None:
+                if where.predicted not in label_names:
+                    raise DataError(f"predicted must be one of the project's classes ({', '.join(label_names)}); got {where.predicted!r}")
+                conditions.append(AnnotationRecordRow.predicted == label_names.index(where.predicted))
+            base = (
+                select(RecordRow, AnnotationRecordRow)
+                .join(AnnotationRecordRow, AnnotationRecordRow.record_id == RecordRow.id)
+                .where(*conditions)
+            )
             count = int(session.scalar(select(func.count()).select_from(base.subquery())) or 0)
             rows = session.execute(base.order_by(RecordRow.id).offset(offset).limit(limit)).all()
             external = {record.id: record.external_id for record, _ in rows}
