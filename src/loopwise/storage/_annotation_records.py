@@ -81,17 +81,6 @@ class RecordQueries(AnnotationBase):
         record, state = found
         return queue_record(record, state, None)
 
-    def list_records(self, project_id: int, offset: int = 0, limit: int = 50) -> tuple[list[QueueRecord], int]:
-        with self._sessions() as session:
-            base = (
-                select(RecordRow, AnnotationRecordRow)
-                .join(AnnotationRecordRow, AnnotationRecordRow.record_id == RecordRow.id)
-                .where(AnnotationRecordRow.project_id == project_id)
-            )
-            count = session.scalar(select(func.count()).select_from(base.subquery())) or 0
-            rows = session.execute(base.order_by(RecordRow.id).offset(offset).limit(limit)).all()
-        return [queue_record(r, s, None) for r, s in rows], int(count)
-
 
 def check_records(records: NewRecords, label_names: Sequence[str]) -> tuple[list[str], list[Any], list[str], list[str | None]]:
     """Ids, JSON payloads, roles and gold labels of ``records``, refused (DataError) before anything is written."""
