@@ -115,9 +115,14 @@ def test_any_loop_zero_strategy_is_an_initialiser_and_round_trips(digits_split) 
     assert isinstance(init, StrategyInit)
     spec = init.describe()
     assert spec == {"kind": "StrategyInit", "strategy": "kcenter", "params": {}}
-    loop, _ = _loop(digits_split, parse_initializer(spec))
+    loop, oracle = _loop(digits_split, parse_initializer(spec))
     query = loop.propose()
     assert loop.pool.n_labelled == 0 and len(set(query.ids.tolist())) == 10
+    # Loop 0 is named after the strategy that chose it; the named kinds keep the class names stored runs carry.
+    assert loop.record(oracle.collect(query)).strategy == "initial:kcenter"
+    assert [parse_initializer(kind).name for kind in ("random", "diverse", "typiclust", "probcover")] == [
+        "RandomInit", "DiverseInit", "TypiClustInit", "ProbCoverInit"
+    ]
     again, _ = _loop(digits_split, StrategyInit("kcenter"))
     assert np.array_equal(again.propose().positions, query.positions)
     with pytest.raises(ConfigError, match="strategy 'margin' cannot choose loop 0: it needs proba"):

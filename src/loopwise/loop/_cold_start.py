@@ -12,6 +12,8 @@ from loopwise.strategies import available
 class DiverseInit(StrategyInit):
     """k-means with ``size`` clusters; the record nearest each centroid (the ``diverse`` strategy)."""
 
+    name = Initializer.name  # the class name, as stored runs carry it
+
     def __init__(self, max_dims: int = 50) -> None:
         self.max_dims = max_dims
         self.strategy_ = loop_zero_strategy("diverse", {"max_dims": max_dims})
@@ -25,6 +27,8 @@ class TypiClustInit(StrategyInit):
     seeded subsample; sparse features go through a truncated SVD of
     ``max_dims`` dimensions. The ``typiclust`` strategy with no labels yet.
     """
+
+    name = Initializer.name  # the class name, as stored runs carry it
 
     def __init__(self, n_neighbors: int = 20, max_clusters: int = 500, max_points: int = 20000, max_dims: int = 50) -> None:
         self.n_neighbors = n_neighbors
@@ -42,6 +46,8 @@ class ProbCoverInit(StrategyInit):
     number of classes). Pools beyond ``max_points`` records are covered on a
     seeded subsample. The ``probcover`` strategy with no labels yet.
     """
+
+    name = Initializer.name  # the class name, as stored runs carry it
 
     def __init__(
         self,

@@ -19,6 +19,11 @@ class Initializer(abc.ABC):
     def select(self, X: Any, ids: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
         """Return ``size`` distinct pool positions."""
 
+    @property
+    def name(self) -> str:
+        """What loop 0's records are called after (``initial:<name>``): the class name, as stored runs carry it."""
+        return type(self).__name__
+
     def describe(self) -> dict[str, Any]:
         """The spec :func:`~loopwise.loop.parse_initializer` rebuilds this initialiser from (stored with the run)."""
         return {"kind": type(self).__name__, **self.params_()}
@@ -64,6 +69,11 @@ class StrategyInit(Initializer):
         self.params = dict(params or {})
         self.strategy_ = loop_zero_strategy(strategy, self.params)
 
+    @property
+    def name(self) -> str:
+        """The strategy's registered name: loop 0 of ``--init kcenter`` is ``initial:kcenter``."""
+        return self.strategy
+
     def select(self, X: Any, ids: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
         features = X if FEATURES in self.strategy_.requires else None
         inputs = StrategyInputs(candidates=np.arange(len(ids)), features=features)
@@ -72,6 +82,8 @@ class StrategyInit(Initializer):
 
 class RandomInit(StrategyInit):
     """A uniform random sample (the ``random`` strategy on the whole pool)."""
+
+    name = Initializer.name  # the class name, which the loop 0 of every stored run carries
 
     def __init__(self) -> None:
         self.strategy_ = loop_zero_strategy("random")

@@ -293,7 +293,7 @@ class Loop:
             record_id = str(query.ids[int(np.flatnonzero(bad)[0])])
             raise LoopwiseError(f"label out of range for record id {record_id!r}: classes are 0..{n_classes - 1}")
         self.pool.label(query.positions, labels, query.loop_index)
-        strategy_name = "initial:" + type(self.initializer).__name__ if query.loop_index == 0 else self.strategy.name
+        strategy_name = "initial:" + self.initializer.name if query.loop_index == 0 else self.strategy.name
         self.history.add_labels(query.loop_index, query.positions, labels, strategy_name)
         start = self._start()
         self._train(query.positions)
@@ -304,7 +304,7 @@ class Loop:
         self._stop(timings, "evaluate", start)
         record = LoopRecord(
             loop_index=query.loop_index,
-            strategy="initial:" + type(self.initializer).__name__ if query.loop_index == 0 else self.strategy.name,
+            strategy="initial:" + self.initializer.name if query.loop_index == 0 else self.strategy.name,
             positions=query.positions,
             ids=query.ids,
             labels=labels,
