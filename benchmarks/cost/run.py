@@ -26,16 +26,17 @@ from loopwise.core import Pool
 from loopwise.evaluation import evaluate
 from loopwise.labeling import SimulatedOracle
 from loopwise.learners import as_learner, make_estimator
-from loopwise.loop import AdaptiveSchedule, FixedSchedule, GivenIds, Loop, run_simulation
+from loopwise.loop import AdaptiveSchedule, FixedSchedule, GivenIds, Loop, ProxySelection, SEALSCandidates, run_simulation
 from loopwise.reports import aulc
 from loopwise.stopping import CostAwareStop, hindsight_best_loop
 
 ROOT = Path(__file__).resolve().parents[2]
 OPTIONS = {
-    "logreg": ["scratch", "warm", "adaptive"],
-    "mlp": ["scratch", "warm", "warm_sp", "adaptive"],
+    "logreg": ["scratch", "warm", "adaptive", "seals"],
+    "mlp": ["scratch", "warm", "warm_sp", "adaptive", "proxy", "seals"],
 }
-VALUES_PER_POINT = (5.0, 10.0)  # what one accuracy point is worth, in labels (each label costs 1)
+VALUES_PER_POINT = (5.0, 10.0)
+PROXY_PARAMS: dict[str, Any] = {"epochs": 15, "min_steps": 60, "warm_start": True}  # what one accuracy point is worth, in labels (each label costs 1)
 
 
 def _model(learner: str, option: str, seed: int) -> Any:
@@ -46,6 +47,15 @@ def _model(learner: str, option: str, seed: int) -> Any:
         if option == "warm_sp":
             model.set_params(shrink=0.5, perturb=0.01)
     return model
+
+
+def _proxy(learner: str, seed: int, n_classes: int) -> ProxySelection:
+    """Selection via proxy: a small, briefly trained mlp (32 hidden units, a sixth of the steps) selects for the mlp."""
+    if learner == "mlp":
+        model = make_estimator("mlp", seed=seed).set_params(**PROXY_PARAMS)
+        return ProxySelection(as_learner(model, n_classes), checkpoint_every=0, continued=PROXY_PARAMS.get("warm_start", False))
+    # logreg: a proxy of fewer lbfgs iterations
+    return ProxySelection(as_learner(make_estimator("logreg", seed=seed).set_params(max_iter=50), n_classes))
 
 
 def run_cell(dataset: str, learner: str, option: str, seed: int) -> dict[str, Any]:
@@ -61,6 +71,8 @@ def run_cell(dataset: str, learner: str, option: str, seed: int) -> dict[str, An
         seed=seed, initializer=GivenIds(data.pool_ids[data.initial_positions(seed)].tolist()),
         retrain="warm_start" if option.startswith("warm") else "scratch",
         X_test=data.X_test, y_test=data.y_test, evaluate=evaluate,
+        proxy=_proxy(learner, seed, data.n_classes) if option == "proxy" else None,
+        candidate_pool=SEALSCandidates(n_neighbors=10) if option == "seals" else None,
     )
     start = time.perf_counter()
     records = run_simulation(loop, SimulatedOracle(data.y_pool))
@@ -74,7 +86,9 @@ def run_cell(dataset: str, learner: str, option: str, seed: int) -> dict[str, An
         "dataset": dataset, "learner": learner, "option": option, "seed": seed,
         "labels": labels, "accuracy": accuracy, "train_cpu": train_cpu,
         "final_accuracy": accuracy[-1], "aulc": aulc(labels, accuracy),
-        "train_cpu_total": float(sum(train_cpu)), "compute_cpu_total": float(sum(compute_cpu)),
+        "train_cpu_total": float(sum(train_cpu)),
+        "select_cpu_total": float(sum(float(r.timings.get("select_cpu", 0.0)) for r in records)),
+        "infer_cpu_total": float(sum(float(r.timings.get("infer_cpu", 0.0)) for r in records)), "compute_cpu_total": float(sum(compute_cpu)),
         "full_pool_accuracy": data.full_pool_accuracy,
         "labels_to_95": None if hit is None else labels[hit],
         "cpu_to_95": None if hit is None else float(sum(compute_cpu[: hit + 1])),
@@ -97,6 +111,8 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=1)
     parser.add_argument("--learner", action="append", choices=sorted(OPTIONS))
     parser.add_argument("--dataset", action="append")
+    parser.add_argument("--option", action="append", help="options to run (default: every option of the learner)")
+    parser.add_argument("--first-seed", type=int, default=0, help="run seeds first-seed .. seeds-1")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "cost" / "results.jsonl")
     args = parser.parse_args()
     datasets = args.dataset or load_plan(ROOT / "benchmarks" / "quality.toml", strategies=["margin"], seeds=1).protocols
@@ -106,11 +122,11 @@ def main() -> None:
         for line in args.out.read_text().splitlines():
             c = json.loads(line)
             done.add((c["dataset"], c["learner"], c["option"], c["seed"]))
-    for seed in range(args.seeds):
+    for seed in range(args.first_seed, args.seeds):
         for learner in args.learner or ["logreg", "mlp"]:
             for name in names:
                 for option in OPTIONS[learner]:
-                    if (name, learner, option, seed) in done:
+                    if (name, learner, option, seed) in done or (args.option and option not in args.option):
                         continue
                     cell = run_cell(name, learner, option, seed)
                     with args.out.open("a") as fh:

@@ -4,6 +4,7 @@ from loopwise.loop._infer import LinearSoftmax, iter_proba, predict_proba_pool
 from loopwise.loop._initial import GivenIds, Initializer, RandomInit, StrategyInit, loop_zero_strategies
 from loopwise.loop._cold_start import DiverseInit, ProbCoverInit, TypiClustInit, initializer_kinds, parse_initializer
 from loopwise.loop._loop import RETRAIN_MODES, Loop, loop_rng, run_simulation
+from loopwise.loop._retrain import ProxySelection, SEALSCandidates
 from loopwise.loop._schedules import AdaptiveSchedule, FixedSchedule, GeometricSchedule, ListSchedule, Schedule, parse_schedule
 
 __all__ = [
@@ -18,7 +19,9 @@ __all__ = [
     "ListSchedule",
     "Loop",
     "ProbCoverInit",
+    "ProxySelection",
     "RandomInit",
+    "SEALSCandidates",
     "Schedule",
     "StrategyInit",
     "TypiClustInit",

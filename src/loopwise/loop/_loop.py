@@ -15,6 +15,7 @@ from loopwise.errors import ConfigError, LoopwiseError
 from loopwise.loop._clock import cuda_seconds, process_cpu_seconds
 from loopwise.loop._infer import predict_proba_pool
 from loopwise.loop._initial import Initializer, RandomInit
+from loopwise.loop._retrain import ProxySelection, SEALSCandidates
 from loopwise.loop._schedules import Schedule
 from loopwise.stopping import StoppingCriterion
 from loopwise.strategies import (
@@ -35,6 +36,7 @@ RETRAIN_MODES = ("scratch", "warm_start", "new_only")
 # Streams of the per-run random tree: every loop draws from its own child, so a
 # resumed run draws exactly what an uninterrupted one would.
 _SELECT, _COMMITTEE, _STOP_SET = 0, 1, 2
+_CANDIDATE_GRAPH = 4  # after 3, the MC-dropout stream
 
 
 def loop_rng(seed: int, loop_index: int, stream: int = _SELECT) -> np.random.Generator:
@@ -54,7 +56,9 @@ class Loop:
     ``clock`` is injected so timings can be controlled in tests.
     ``executor`` (for instance ``loopwise.distributed.RayExecutor()``) runs
     INFER and SELECT on partitions of the pool; its selection equals the
-    in-process one.
+    in-process one. ``proxy`` (:class:`ProxySelection`) runs INFER and SELECT on a
+    cheap proxy model and trains the learner only at checkpoints; ``candidate_pool``
+    (:class:`SEALSCandidates`) restricts SELECT to the labelled set's neighbourhood.
     """
 
     def __init__(
@@ -78,6 +82,8 @@ class Loop:
         executor: Any = None,
         cpu_clock: Callable[[], float] = process_cpu_seconds,
         gpu_clock: Callable[[], float | None] = cuda_seconds,
+        proxy: ProxySelection | None = None,
+        candidate_pool: SEALSCandidates | None = None,
     ) -> None:
         if retrain not in RETRAIN_MODES:
             raise ConfigError(f"retrain mode must be one of {', '.join(RETRAIN_MODES)}; got {retrain!r}")
@@ -117,6 +123,9 @@ class Loop:
         self.records: list[LoopRecord] = []
         self.history = History()
         self.model: Learner | None = None
+        self.proxy = proxy
+        self.candidate_pool = candidate_pool
+        self.proxy_model: Learner | None = None  # what INFER and SELECT read under selection via proxy
         self._pending: tuple[Query, dict[str, float], np.ndarray | None] | None = None
         self._selection_info: dict[str, Any] = {}  # what the strategy said about its choice: LoopRecord.extra["selection"]
         stop_rng = loop_rng(seed, 0, _STOP_SET)
@@ -169,11 +178,10 @@ class Loop:
             self._stop(timings, "select", start)
         elif self.executor is not None:
             # INFER and scoring happen where the partitions live, so they are timed as one step.
-            assert self.model is not None
-            candidates = self.pool.unlabelled_positions
+            candidates = self._candidates(size)
             start = self._start()
             selection, pool_proba = self.executor.propose(
-                self.strategy, self.model, self.pool.X, candidates, self.pool.labelled_positions, size, rng
+                self.strategy, self._selector(), self.pool.X, candidates, self.pool.labelled_positions, size, rng
             )
             self._stop(timings, "select", start)
             self._check_selection(selection.positions, len(candidates), size)
@@ -183,7 +191,7 @@ class Loop:
             self.history.append(index, pool_proba)
         else:
             start = self._start()
-            inputs, pool_proba = self._strategy_inputs(index)
+            inputs, pool_proba = self._strategy_inputs(index, size)
             self._stop(timings, "infer", start)
             start = self._start()
             selection = self.strategy.select(inputs, size, rng)
@@ -197,15 +205,29 @@ class Loop:
         self._pending = (query, timings, pool_proba)
         return query
 
-    def _strategy_inputs(self, index: int) -> tuple[StrategyInputs, np.ndarray]:
+    def _selector(self) -> Learner:
+        """The model INFER and SELECT read: the proxy under selection via proxy, else the trained learner."""
+        model = self.proxy_model if self.proxy is not None else self.model
+        assert model is not None
+        return model
+
+    def _candidates(self, size: int) -> np.ndarray:
+        """The unlabelled positions SELECT may pick from: all of them, or the SEALS neighbourhood."""
+        unlabelled = self.pool.unlabelled_positions
+        if self.candidate_pool is None:
+            return unlabelled
+        rng = loop_rng(self.seed, 0, _CANDIDATE_GRAPH)
+        return self.candidate_pool.candidates(self.pool.X, self.pool.labelled_positions, unlabelled, size, rng)
+
+    def _strategy_inputs(self, index: int, size: int) -> tuple[StrategyInputs, np.ndarray]:
         """INFER exactly what the strategy declared, plus the pool probabilities kept as history."""
-        assert self.model is not None
-        candidates = self.pool.unlabelled_positions
+        model = self._selector()
+        candidates = self._candidates(size)
         requires = self.strategy.requires
         # Probabilities over the whole pool are the loop's own record (the history), so they
         # are computed every loop; float32 is the stored form, so a resumed run sees the same values.
         # Chunked, so the model's own (often float64) output never exceeds a chunk of the pool.
-        pool_proba = predict_proba_pool(self.model, self.pool.X)
+        pool_proba = predict_proba_pool(model, self.pool.X)
         fields: dict[str, Any] = {"candidates": candidates}
         if PROBA in requires:
             fields["proba"] = pool_proba[candidates]
@@ -213,7 +235,7 @@ class Loop:
             fields["features"] = self.pool.rows(candidates)
             fields["labelled_features"] = self.pool.rows(self.pool.labelled_positions)
         if EMBEDDINGS in requires:
-            embed = getattr(self.model, "embed", None)
+            embed = getattr(model, "embed", None)
             if embed is None:
                 raise ConfigError(f"strategy {self.strategy.name!r} needs embeddings; the learner has no embed()")
             embeddings = np.asarray(embed(self.pool.X), dtype=np.float32)
@@ -224,7 +246,7 @@ class Loop:
         if MC_SAMPLES in requires:
             # Learners without their own posterior sampler fall back to the bagged committee: bootstrap
             # replicas approximate draws from the posterior (Lakshminarayanan et al. 2017), one draw per member.
-            sampler = getattr(self.model, "predict_proba_samples", None)
+            sampler = getattr(model, "predict_proba_samples", None)
             if sampler is not None:
                 n_samples = int(getattr(self.strategy, "n_samples", self.committee_size))
                 mc_rng = loop_rng(self.seed, index, 3)  # stream 3: the next after _SELECT, _COMMITTEE, _STOP_SET
@@ -296,7 +318,7 @@ class Loop:
         strategy_name = "initial:" + self.initializer.name if query.loop_index == 0 else self.strategy.name
         self.history.add_labels(query.loop_index, query.positions, labels, strategy_name)
         start = self._start()
-        self._train(query.positions)
+        trained_full = self._train_loop(query.loop_index, query.positions)
         self._stop(timings, "train", start)
         start = self._start()
         metrics = self._evaluate()
@@ -317,6 +339,8 @@ class Loop:
         )
         if self._selection_info:
             record.extra["selection"] = self._selection_info
+        if self.proxy is not None:
+            record.extra["proxy"] = {"full_model_trained": trained_full}
         self.records.append(record)
         self._pending = None
         return record
@@ -334,6 +358,19 @@ class Loop:
         score_of = dict(zip(query.positions.tolist(), np.asarray(query.scores, dtype=np.float64).tolist(), strict=True))
         scores = np.asarray([score_of.get(int(p), np.nan) for p in positions], dtype=np.float64)
         return Query(query.loop_index, positions, self.pool.ids[positions], scores), timings, pool_proba
+
+    def _train_loop(self, loop_index: int, new_positions: np.ndarray) -> bool:
+        """TRAIN of one loop: the proxy (if any) every loop, the learner unless the proxy skips it; True if it trained."""
+        if self.proxy is None:
+            self._train(new_positions)
+            return True
+        labelled = self.pool.labelled_positions
+        self.proxy_model = self.proxy.fit_proxy(self.pool.rows(labelled), self.pool.labels[labelled], self.proxy_model)
+        last = self.pool.n_labelled >= self.schedule.budget or self.pool.n_labelled >= len(self.pool)
+        if not self.proxy.is_checkpoint(loop_index, last):
+            return False
+        self._train(new_positions)
+        return True
 
     def _train(self, new_positions: np.ndarray) -> None:
         labelled = self.pool.labelled_positions
@@ -388,6 +425,9 @@ class Loop:
             labelled = self.pool.labelled_positions
             model.fit(self.pool.rows(labelled), self.pool.labels[labelled])
         self.model = model
+        if self.proxy is not None and records:
+            labelled = self.pool.labelled_positions
+            self.proxy_model = self.proxy.fit_proxy(self.pool.rows(labelled), self.pool.labels[labelled])
 
 
 def run_simulation(
