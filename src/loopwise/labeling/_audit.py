@@ -57,8 +57,10 @@ def rank_label_issues(labels: np.ndarray, proba: np.ndarray, filter_by: str = "p
     remap[present] = np.arange(len(present))
     sub = proba[:, present]
     sub = sub / np.clip(sub.sum(axis=1, keepdims=True), 1e-12, None)
+    # n_jobs=1: under a spawned process (the server's retraining child) cleanlab's worker pool is spawned too and
+    # misses the globals it shares by fork (NameError: pred_probs_by_class); labelled sets are small anyway.
     ranked = _cleanlab().find_label_issues(
-        labels=remap[labels], pred_probs=sub, filter_by=filter_by, return_indices_ranked_by="self_confidence"
+        labels=remap[labels], pred_probs=sub, filter_by=filter_by, return_indices_ranked_by="self_confidence", n_jobs=1
     )
     return np.asarray(ranked, dtype=np.int64)
 
