@@ -13,6 +13,12 @@ from loopwise.errors import NotFoundError
 from ._annotation_models import (
     AdjudicationRow,
     AnnotationEventRow,
+    AnnotatorQualityRow,
+    ConsensusRow,
+    LabelRuleRow,
+    ReviewItemRow,
+    RuleStatsRow,
+    WeakLabelRow,
     AnnotationProjectRow,
     AnnotationRecordRow,
     ProjectMemberRow,
@@ -36,6 +42,8 @@ def delete_project_rows(session: Session, project_id: int) -> str:
     # Foreign keys are checked per statement: each table goes in one statement, after what points at it.
     session.execute(delete(AnnotationEventRow).where(AnnotationEventRow.project_id == project_id))
     session.execute(delete(AdjudicationRow).where(AdjudicationRow.project_id == project_id))
+    for quality_table in (ReviewItemRow, ConsensusRow, AnnotatorQualityRow, LabelRuleRow, WeakLabelRow, RuleStatsRow):
+        session.execute(delete(quality_table).where(quality_table.project_id == project_id))
     session.execute(delete(AssignmentRow).where(AssignmentRow.record_id.in_(records)))
     with _labels_deletable(session):
         session.execute(delete(LabelRow).where(or_(LabelRow.record_id.in_(records), LabelRow.run_id.in_(runs))))

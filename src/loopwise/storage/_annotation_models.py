@@ -143,6 +143,111 @@ class AdjudicationRow(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+REVIEW_STATUSES = ("open", "kept", "changed", "withdrawn")
+RULE_KINDS = ("keyword", "regex")
+
+
+class ReviewItemRow(Base):
+    """A label the audit after a retrain doubts (out-of-fold probabilities and cleanlab), and what a reviewer decided.
+
+    ``open`` until a reviewer keeps the label or changes it (the change is a new label row that supersedes
+    the doubted one and wins in training, as an adjudication); ``withdrawn`` when a later audit no longer doubts it.
+    """
+
+    __tablename__ = "annotation_review_items"
+    __table_args__ = (
+        CheckConstraint(_one_of("status", REVIEW_STATUSES), name="status"),
+        Index(None, "project_id", "status"),
+        Index(None, "record_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id"))
+    label_id: Mapped[int | None] = mapped_column(ForeignKey("labels.id"))
+    given: Mapped[str] = mapped_column(String(255))
+    suggested: Mapped[str | None] = mapped_column(String(255))
+    self_confidence: Mapped[float] = mapped_column(Float)
+    loop_index: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("annotators.id"))
+    decided: Mapped[str | None] = mapped_column(String(255))
+    decision_label_id: Mapped[int | None] = mapped_column(ForeignKey("labels.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[datetime | None]
+
+
+class ConsensusRow(Base):
+    """The training label of a labelled record as the last retrain's consensus model gave it, with its confidence."""
+
+    __tablename__ = "annotation_consensus"
+    __table_args__ = (Index(None, "project_id"),)
+
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id"), primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    value: Mapped[str] = mapped_column(String(255))
+    confidence: Mapped[float] = mapped_column(Float)
+    method: Mapped[str] = mapped_column(String(32))
+    n_labels: Mapped[int] = mapped_column(Integer)
+    loop_index: Mapped[int] = mapped_column(Integer)
+
+
+class AnnotatorQualityRow(Base):
+    """An annotator's quality as the last retrain's consensus model estimates it, and their agreement with it."""
+
+    __tablename__ = "annotation_annotator_quality"
+
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), primary_key=True)
+    annotator_id: Mapped[int] = mapped_column(ForeignKey("annotators.id"), primary_key=True)
+    quality: Mapped[float | None] = mapped_column(Float)
+    agreement: Mapped[float | None] = mapped_column(Float)
+    n_labels: Mapped[int] = mapped_column(Integer)
+    method: Mapped[str] = mapped_column(String(32))
+    loop_index: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LabelRuleRow(Base):
+    """A labelling function an admin defined for a project: a keyword list or a regular expression and its class."""
+
+    __tablename__ = "annotation_rules"
+    __table_args__ = (
+        CheckConstraint(_one_of("kind", RULE_KINDS), name="kind"),
+        UniqueConstraint("project_id", "name"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    name: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(16))
+    pattern: Mapped[str] = mapped_column(Text)
+    label: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WeakLabelRow(Base):
+    """A pool record's weak label from the project's rules (Snorkel's label model or majority), with its probability."""
+
+    __tablename__ = "annotation_weak_labels"
+    __table_args__ = (Index(None, "project_id"),)
+
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id"), primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    value: Mapped[str] = mapped_column(String(255))
+    confidence: Mapped[float] = mapped_column(Float)
+    method: Mapped[str] = mapped_column(String(32))
+
+
+class RuleStatsRow(Base):
+    """The last application of a project's rules: per-rule coverage, overlap, conflict, and the label models compared."""
+
+    __tablename__ = "annotation_rule_stats"
+
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), primary_key=True)
+    summary: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 ANNOTATION_TABLES = (
     AnnotationProjectRow,
     ProjectMemberRow,
@@ -151,6 +256,12 @@ ANNOTATION_TABLES = (
     AnnotationEventRow,
     RetrainFailureRow,
     AdjudicationRow,
+    ReviewItemRow,
+    ConsensusRow,
+    AnnotatorQualityRow,
+    LabelRuleRow,
+    WeakLabelRow,
+    RuleStatsRow,
 )
 
 
