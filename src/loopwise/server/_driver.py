@@ -10,14 +10,16 @@ records or settings changed, or the store does not hold the loops it has recorde
 from __future__ import annotations
 
 import json
-from collections import Counter
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from loopwise.server._label_quality import TrainingLabels, audit_suspects, training_labels
 from loopwise.storage import AnnotationRepository, LoopWrite, loop_write, stored_records, stored_stop_set
+from loopwise.storage._annotation_review import Suspect
 
 IMAGE_SIDE = 16
 STOP_SET = 1000
@@ -39,6 +41,8 @@ class RetrainResult:
     write: LoopWrite | None  # the loop record, as simulate writes one; None for a cold-start ranking (no labels yet)
     stop: bool  # the project's stopping rule fired on the loops so far
     timings: dict[str, float] = field(default_factory=dict)
+    suspects: list[Suspect] | None = None  # the audit's, most suspicious first; None when the project's audit is off
+    consensus: TrainingLabels | None = None  # the training labels, their confidence and the annotators' quality
 
     @property
     def arrays(self) -> dict[str, np.ndarray]:
@@ -90,9 +94,10 @@ def compute_retrain(repo: AnnotationRepository, project_id: int, media_dir: Path
     pool = [r for r in snapshot if r.role == "pool"]
     if not pool:
         return None
-    votes: dict[int, list[str]] = {}
-    for label in repo.current_labels(project_id):
-        votes.setdefault(label.record_id, []).append(label.value)
+    # The annotators' own labels in force, oldest first; an adjudicated (or reviewed) record's decision wins below.
+    votes: dict[int, list[tuple[str, str]]] = {}
+    for label in repo.current_labels(project_id, adjudicated=False):
+        votes.setdefault(label.record_id, []).append((label.annotator, label.value))
     held = _loop_for(repo, project, pool, [r for r in snapshot if r.role == "test"], media_dir)
     loop = held.loop
     position = {r.record_id: i for i, r in enumerate(pool)}
@@ -102,10 +107,22 @@ def compute_retrain(repo: AnnotationRepository, project_id: int, media_dir: Path
         return _cold_start(loop, held.record_ids, pool, project)
     if not new or loop.should_stop():
         return None
-    index = {name: i for i, name in enumerate(names)}
+    decided = {r: v for r, v in repo.adjudicated_values(project_id).items() if r in position}
 
-    def majority(i: int) -> int:  # a tie goes to the label given first; an adjudication is the only vote
-        return index[Counter(votes[pool[i].record_id]).most_common(1)[0][0]]
+    def out_of_fold(record_ids: list[int], y: np.ndarray) -> np.ndarray | None:
+        from loopwise.labeling import out_of_fold_proba
+
+        return out_of_fold_proba(loop.learner, loop.pool.rows(np.asarray([position[r] for r in record_ids])), y)
+
+    # The training label of each record: the project's consensus model over its labels (majority: a tie goes
+    # to the label given first), an adjudication or a reviewer's change being the decided one.
+    train = training_labels(
+        {r: v for r, v in votes.items() if r in position}, decided, names,
+        str(settings.get("consensus", "dawid_skene")), out_of_fold,
+    )
+
+    def majority(i: int) -> int:
+        return train.labels[pool[i].record_id]
 
     # Labels in force that changed since a loop took them (a k-th vote, an adjudication) train from now on.
     earlier = [i for i in loop.pool.labelled_positions.tolist() if pool[i].record_id in votes]
@@ -116,6 +133,12 @@ def compute_retrain(repo: AnnotationRepository, project_id: int, media_dir: Path
     if loop.loop_index > 0 and loop.proposed is None:
         loop.propose()  # after a restart: the same proposal, from the same model and the same seed
     record = loop.record(labels, positions=new)
+    suspects = None
+    if settings.get("audit", True):
+        started = time.perf_counter()
+        seed = int(settings.get("seed", 0)) + loop.loop_index
+        suspects = audit_suspects(loop, held.record_ids, names, int(settings.get("audit_max", 50)), seed)
+        record.timings["audit"] = time.perf_counter() - started  # the audit's compute, in the loop record
     stop = loop.stopping is not None and loop.stopping.should_stop(loop.records)
     ranking, scores = _ranking(loop, held.record_ids, pool, project_id, int(settings.get("seed", 0))) if not stop else ([], [])
     k = int(settings.get("labels_per_record", 1))
@@ -135,7 +158,7 @@ def compute_retrain(repo: AnnotationRepository, project_id: int, media_dir: Path
         project_id=project_id, run_id=project.run_id, strategy=record.strategy, ranked_by=loop.strategy.name,
         n_labelled=record.n_labelled,
         ranking=ranking, scores=scores, front=[r.record_id for r in pool if r.state == "open" and 0 < r.n_labels < k],
-        write=write, stop=stop, timings=dict(record.timings),
+        write=write, stop=stop, timings=dict(record.timings), suspects=suspects, consensus=train,
     )
 
 

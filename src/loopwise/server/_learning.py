@@ -19,6 +19,7 @@ from pathlib import Path
 
 from loopwise.server._driver import RetrainResult, compute_retrain
 from loopwise.server._failures import remember_failure
+from loopwise.server._label_quality import record_label_quality
 from loopwise.server._project_checks import retrain_every as _retrain_every
 from loopwise.server._ranking import HEAD_SIZE, predictions_for, rank_rows
 from loopwise.storage import AnnotationRepository, Store
@@ -203,6 +204,7 @@ class LearningWorker:
         record_ids, ranks, scores = rank_rows(band, front, result.ranking, result.scores, self.head_size)
         predictions = predictions_for(result.model_arrays, record_ids)  # the model's top classes, for the annotate page
         self.repo.apply_ranking(result.project_id, record_ids, ranks, scores, predictions, result.ranked_by, result.loop_index)
+        record_label_quality(self.repo, result.project_id, result.loop_index, result.consensus, result.suspects)
         self.repo.clear_retrain_failure(result.project_id)  # the ranking is fresh again
         result.timings["write"] = time.perf_counter() - start
         if result.stop:

@@ -124,6 +124,17 @@ class ProjectSettings(BaseModel):
     hide_suggestions: bool = Field(
         False, description="Hide the model's suggested label from annotators (against anchoring); admins still see it."
     )
+    consensus: Literal["majority", "dawid_skene", "crowdlab"] = Field(
+        "dawid_skene",
+        description="How a record's training label comes from several labels (k > 1): dawid_skene (crowd-kit), crowdlab "
+        "(cleanlab, weighing annotators against a model's out-of-fold probabilities) or majority (a tie goes to the "
+        "label given first). Annotator quality on the dashboard comes from the same model.",
+    )
+    audit: bool = Field(
+        True, description="After each retrain, audit the labels (out-of-fold probabilities and cleanlab) and put the "
+        "suspects in the review queue.",
+    )
+    audit_max: int = Field(50, ge=1, le=10_000, description="At most this many suspects per audit, most suspicious first.")
 
 
 class ProjectCreate(ProjectSettings):
@@ -165,12 +176,16 @@ class ProjectUpdate(BaseModel):
     hide_suggestions: bool | SkipJsonSchema[None] = None
     retrain_mode: Literal["scratch", "warm_start", "new_only"] | SkipJsonSchema[None] = None
     initializer: Annotated[str, Field(max_length=64)] | SkipJsonSchema[None] = None
+    consensus: Literal["majority", "dawid_skene", "crowdlab"] | SkipJsonSchema[None] = None
+    audit: bool | SkipJsonSchema[None] = None
+    audit_max: Annotated[int, Field(ge=1, le=10_000)] | SkipJsonSchema[None] = None
     archived: bool | SkipJsonSchema[None] = Field(None, description="Archive (true) or restore (false) the project.")
     cost_per_label: Annotated[float, Field(ge=0, le=1e9)] | SkipJsonSchema[None] = None
 
     @field_validator(
         "instructions", "status", "learner", "strategy", "strategy_params", "batch_size", "labels_per_record",
-        "lease_seconds", "hide_suggestions", "retrain_mode", "initializer", "archived", "cost_per_label", mode="before",
+        "lease_seconds", "hide_suggestions", "retrain_mode", "initializer", "archived", "cost_per_label", "consensus", "audit",
+        "audit_max", mode="before",
     )
     @classmethod
     def _not_null(cls, value: Any) -> Any:
@@ -368,6 +383,33 @@ class RetrainErrorPublic(BaseModel):
     n_labelled: int = Field(description="Records labelled when it failed.")
 
 
+class ReviewCountsPublic(BaseModel):
+    """The review queue: labels the audits doubted, by what became of them."""
+
+    n_open: int = Field(0, description="Waiting for a reviewer.")
+    n_kept: int = Field(0, description="A reviewer kept the label.")
+    n_changed: int = Field(0, description="A reviewer changed it (the new label wins in training and export).")
+    n_withdrawn: int = Field(0, description="A later audit no longer doubted it.")
+
+
+class AnnotatorQualityPublic(BaseModel):
+    """An annotator's quality as the project's consensus model estimates it (from the last retrain)."""
+
+    annotator: str
+    quality: float | None = Field(description="Dawid-Skene: the chance a label of theirs is right; CROWDLAB: its "
+                                  "annotator quality; majority: agreement. Null where no record has two labels.")
+    agreement: float | None = Field(description="Share of their labels on records with 2+ labels that match the consensus.")
+    n_labels: int
+
+
+class ConsensusPublic(BaseModel):
+    method: str | None = Field(description="The consensus model of the last retrain (null before one).")
+    loop_index: int | None
+    n_records: int = Field(description="Labelled records it gave a training label.")
+    n_uncertain: int = Field(description="Of those, with a consensus confidence under 0.8.")
+    annotators: list[AnnotatorQualityPublic]
+
+
 class StatsPublic(BaseModel):
     progress: ProgressPublic
     labels_per_annotator: dict[str, int]
@@ -378,4 +420,6 @@ class StatsPublic(BaseModel):
     last_retrain_error: RetrainErrorPublic | None = Field(
         None, description="Set while the latest retrain has failed; POST .../retrain (admins) tries again."
     )
+    review: ReviewCountsPublic = Field(default_factory=ReviewCountsPublic)
+    consensus: ConsensusPublic | None = Field(None, description="Training labels and annotator quality of the last retrain.")
 

@@ -390,6 +390,8 @@ class Services:
         )
 
     def stats(self, actor: UserInfo, project_id: int) -> s.StatsPublic:
+        from loopwise.server import _review  # it builds on this module
+
         project = self.project(actor, project_id)
         progress = self.progress(actor, project_id)
         labels = self.repo.current_labels(project_id, adjudicated=False)
@@ -408,6 +410,7 @@ class Services:
             progress=progress, labels_per_annotator=dict(per_annotator), loops=loops, evaluation=evaluation,
             agreement=agreement(labels, project.label_names), training=self.worker.training(project_id),
             last_retrain_error=None if failure is None else s.RetrainErrorPublic.model_validate(failure, from_attributes=True),
+            review=_review.review_counts(self, project_id), consensus=_review.consensus_public(self, project_id),
         )
 
     def export(self, actor: UserInfo, project_id: int, fmt: str, base_url: str = "") -> tuple[str, str, Iterator[str]]:

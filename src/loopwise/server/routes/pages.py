@@ -75,6 +75,12 @@ def annotate_page(project_id: ProjectId, request: Request, services: SessionDep)
     return _project_page(project_id, request, services, "annotate.html")
 
 
+@router.get("/projects/{project_id:int}/review", response_class=HTMLResponse)
+def review_page(project_id: ProjectId, request: Request, services: SessionDep) -> Response:
+    """The review queue: labels the audit doubts, kept or changed by someone who did not give them."""
+    return _project_page(project_id, request, services, "review.html")
+
+
 def _project_page(project_id: int, request: Request, services: SessionDep, template: str) -> Response:
     """A project's page for the signed-in user (who must see the project), or the way to the login."""
     user = _signed_in(request, services)

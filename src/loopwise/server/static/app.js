@@ -176,6 +176,7 @@ const pages = {
         el("td", { text: l.loop_index }), el("td", { text: l.n_labelled }), el("td", { text: l.strategy }),
         el("td", { text: fmt(l.metrics.accuracy) }), el("td", { text: fmt(l.metrics.macro_f1) }), el("td", { text: fmt(l.timings.train, 2) }))));
       showCurve(stats);
+      showLabelQuality(stats);
     }
     const memberForm = document.getElementById("member-form");
     if (memberForm) {
@@ -204,6 +205,19 @@ const pages = {
     setInterval(() => refresh().catch(() => {}), 5000);
   },
 };
+
+// -- the dashboard's label quality: the review queue's counts, the consensus and each annotator's quality -----
+
+function showLabelQuality(stats) {
+  const r = stats.review;
+  document.getElementById("review-figures").replaceChildren(...[["waiting", r.n_open], ["kept", r.n_kept], ["changed", r.n_changed],
+    ["withdrawn", r.n_withdrawn]].flatMap(([k, v]) => [el("dt", { text: k }), el("dd", { "data-count": k, text: v })]));
+  const c = stats.consensus;
+  document.getElementById("consensus-caption").textContent = !c ? "No retrain yet."
+    : `Training labels by ${c.method} (retrain ${c.loop_index}): ${c.n_records} records, ${c.n_uncertain} with a confidence under 0.8.`;
+  document.querySelector("#annotator-quality tbody").replaceChildren(...(c ? c.annotators : []).map((a) => el("tr", { "data-annotator": a.annotator },
+    el("td", { text: a.annotator }), el("td", { class: "quality", text: fmt(a.quality) }), el("td", { text: fmt(a.agreement) }), el("td", { text: a.n_labels }))));
+}
 
 // -- the dashboard's learning curve ---------------------------------------------------------------
 
