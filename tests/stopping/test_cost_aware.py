@@ -15,6 +15,7 @@ from loopwise.stopping import (
     agreement_f1,
     fit_power_law,
     hindsight_best_loop,
+    hindsight_stop_loop,
     label_only_accuracy,
     parse_stopping,
     predicted_gain,
@@ -74,6 +75,32 @@ def test_cost_aware_stop_is_within_one_loop_of_the_hindsight_oracle_on_a_smooth_
         assert abs((fired - 1) - best) <= 1, (value, fired, best)
 
 
+def test_hindsight_stop_is_the_first_loop_whose_next_gain_on_the_fitted_test_curve_is_worth_less_than_it_costs() -> None:
+    records = _curve_records(30)
+    for value in (20.0, 80.0):
+        expected = next(k for k in range(29) if (_acc(40 + 20 * k) - _acc(20 + 20 * k)) * 100 * value < 20)
+        assert hindsight_stop_loop(records, value, label_cost=1.0) == expected
+        assert 0 < expected < 29
+    assert hindsight_stop_loop(records, 1e6, label_cost=1.0) == 29  # every loop paid
+
+
+def test_hindsight_stop_reads_the_curve_not_one_lucky_loop() -> None:
+    # The smooth curve plus a last-loop jump of 10 points (mlp on trec, seed 0): the net-value argmax
+    # follows the jump to the end; the marginal rule on the fitted curve stays near the smooth curve's loop.
+    records = _curve_records(12)
+    smooth = hindsight_stop_loop(records, 20.0, label_cost=1.0)
+    records[-1] = _record(11, records[-1].n_labelled, records[-1].metrics["accuracy"] + 0.10)
+    assert hindsight_best_loop(records, 20.0, label_cost=1.0) == 11
+    assert abs(hindsight_stop_loop(records, 20.0, label_cost=1.0) - smooth) <= 1 and smooth < 10
+
+
+def test_cost_aware_stop_waits_out_a_start_stuck_near_chance() -> None:
+    # Five loops at chance (four classes), then the curve picks up: a fit of the flat start says "stop".
+    stuck = [_record(i, 20 + 20 * i, 0.25 + 0.004 * (i % 2)) for i in range(5)]
+    assert not CostAwareStop(value_per_point=20.0, min_rise=0.05).should_stop(stuck)
+    assert CostAwareStop(value_per_point=20.0, min_rise=0.0).should_stop(stuck)
+
+
 def test_label_only_signal_reads_the_previous_model_on_the_new_batch() -> None:
     proba = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.3, 0.7]], dtype=np.float32)
     record = _record(1, 4, proba=proba, positions=[0, 1, 2], labels=[0, 1, 1])
@@ -116,6 +143,7 @@ def test_new_rules_round_trip_through_parse_stopping() -> None:
         (lambda: CostAwareStop(-1.0), r"value_per_point must be a finite number >= 0; got -1.0"),
         (lambda: CostAwareStop(1.0, signal="oracle"), r"signal must be 'test' or 'labels'; got 'oracle'"),
         (lambda: CostAwareStop(1.0, min_loops=2), r"min_loops must be an integer >= 4"),
+        (lambda: CostAwareStop(1.0, min_rise=-0.1), r"min_rise must be a finite number >= 0; got -0.1"),
         (lambda: OverallUncertainty(1.5), r"threshold must be in \[0, 1\]; got 1.5"),
         (lambda: DeltaF(0.1, window=0), r"window >= 1"),
     ],
