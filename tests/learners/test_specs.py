@@ -10,7 +10,7 @@ from loopwise.learners import DENSE, LIBRARY, SPARSE, SPECS, TEXT_LEARNERS, TEXT
 
 def test_the_declarations_cover_the_library_and_name_the_text_learners() -> None:
     assert set(SPECS) == set(LIBRARY)
-    assert TEXT_LEARNERS == {"tfidf_logreg", "tfidf_svd", "minilm"}
+    assert TEXT_LEARNERS == {"tfidf_logreg", "tfidf_svd", "minilm", "tfidf_ovr_logreg", "tfidf_svd_ovr", "minilm_ovr"}
     assert SPECS["hgb"].takes == {DENSE} and SPECS["logreg"].takes == {DENSE, SPARSE}
     assert SPECS["minilm"].extra == "text" and SPECS["logreg"].extra is None
 
@@ -25,7 +25,7 @@ def test_a_learner_given_what_it_cannot_take_is_refused_with_the_reason_and_the_
 
 
 def test_an_unknown_learner_lists_the_known_ones() -> None:
-    with pytest.raises(ConfigError, match="unknown learner 'nosuch'; known learners: hgb, logreg"):
+    with pytest.raises(ConfigError, match="unknown learner .nosuch.; known learners: bagging_ridge, bagging_trees, gp, hgb, logreg"):
         make_estimator("nosuch")
 
 
@@ -45,5 +45,7 @@ def test_a_retrain_mode_the_learner_cannot_do_is_refused_naming_those_that_can()
         check_retrain_mode("minilm", "warm_start")
     for name in SPECS:
         check_retrain_mode(name, "scratch")
+    with pytest.raises(ConfigError, match=r"^retrain mode 'warm_start': bagging_trees learns regression, which retrains from scratch only$"):
+        check_retrain_mode("bagging_trees", "warm_start")
     check_retrain_mode("logreg", "warm_start")
     check_retrain_mode("mlp", "new_only")

@@ -121,7 +121,8 @@ def simulate_cmd(
     label_column: Annotated[str | None, typer.Option(help="Label column of a file (default: label).")] = None,
     text_column: Annotated[str | None, typer.Option(help="Free-text column of a file.")] = None,
     id_column: Annotated[str | None, typer.Option(help="Record-id column of a file (default: id if present).")] = None,
-    learner: Annotated[str, typer.Option(help="Built-in learner: logreg; rf or hgb (tabular, non-linear); tfidf_logreg, tfidf_svd or minilm (raw text; minilm needs the text extra); mlp (torch extra).")] = "logreg",
+    learner: Annotated[str | None, typer.Option(help="Built-in learner: logreg (the classification default); rf or hgb (tabular, non-linear); tfidf_logreg, tfidf_svd or minilm (raw text; minilm needs the text extra); mlp (torch extra). Multilabel: ovr_logreg, tfidf_ovr_logreg (the text default), tfidf_svd_ovr, minilm_ovr. Regression: bagging_trees (the default), bagging_ridge, gp, quantile_hgb.")] = None,
+    task: Annotated[str | None, typer.Option("--task", help="What the labels are: classification, multilabel (label names joined by |) or regression (a number). Default: the dataset's meta.json task, else classification.")] = None,
     init: Annotated[str, typer.Option(help="Loop-0 sample: random, diverse (k-means), typiclust, probcover, ids (with --init-ids), or any strategy that declares loop-0 use (kcenter).")] = "random",
     init_ids: Annotated[str | None, typer.Option(help="With --init ids: the loop-0 record ids, ID,ID,... or @FILE (one id per line).")] = None,
     growth: Annotated[float, typer.Option(help="Geometric growth of the batch per loop (1.0 = fixed).", min=1.0)] = 1.0,
@@ -172,6 +173,7 @@ def simulate_cmd(
             test_size=test_size,
             max_pool=max_pool,
             max_test=max_test,
+            task=task,
         )
         from loopwise.strategies import make_strategy
 
@@ -246,7 +248,9 @@ def runs_list(
 def _run_row(store, run) -> dict:  # noqa: ANN001 - Store and its run summary
     loops = store.loops(run.id)
     last = loops[-1] if loops else None
-    accuracy = last.metrics.get("accuracy") if last else None
+    from loopwise.core.tasks import headline
+
+    accuracy = last.metrics.get(headline(run.task)[0]) if last else None
     return {
         "id": run.id,
         "project": run.project_name,
@@ -264,19 +268,21 @@ def runs_show(run_id: str, db: DbOption = None, artifacts: ArtifactsOption = Non
     """Show a run's config and its loops."""
     from loopwise.experiments import load_results
 
+    from loopwise.core.tasks import TASK_METRICS, METRIC_TITLES
+
     with user_errors(), open_store(db, artifacts) as store:
         run = store.get_run(run_id)
-        console.print(f"[bold]run {run.id}[/] ({run.name}) on {run.project_name}: {run.status}")
+        console.print(f"[bold]run {run.id}[/] ({run.name}) on {run.project_name}, {run.task}: {run.status}")
         console.print_json(json.dumps(run.config))
-        table = Table("loop", "strategy", "labels", "accuracy", "macro F1", "infer s", "select s", "train s", "cost")
+        shown = TASK_METRICS[run.task]
+        table = Table("loop", "strategy", "labels", *(METRIC_TITLES.get(m, m) for m in shown), "infer s", "select s", "train s", "cost")
         for loop in store.loops(run_id):
             t = loop.timings
             table.add_row(
                 str(loop.loop_index),
                 loop.strategy,
                 str(loop.n_labelled),
-                f"{loop.metrics.get('accuracy', float('nan')):.3f}",
-                f"{loop.metrics.get('macro_f1', float('nan')):.3f}",
+                *(_metric_cell(loop.metrics.get(m)) for m in shown),
                 f"{t.get('infer', 0):.3f}",
                 f"{t.get('select', 0):.3f}",
                 f"{t.get('train', 0):.3f}",
@@ -284,6 +290,13 @@ def runs_show(run_id: str, db: DbOption = None, artifacts: ArtifactsOption = Non
             )
         console.print(table)
         _print_ledger(load_results(store, [run_id])[0])
+
+
+def _metric_cell(value: object) -> str:
+    """A metric as the table shows it: 3 decimals below 1,000, thousands separated above (an RMSE in dollars)."""
+    if not isinstance(value, (int, float)):
+        return "nan"
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3f}"
 
 
 def _print_ledger(result) -> None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from loopwise.core.tasks import CLASSIFICATION, empty_labels
 from loopwise.core.validation import check_features
 from loopwise.errors import DataError
 
@@ -16,7 +17,9 @@ UNLABELLED = -1
 class Pool:
     """Records available for labelling.
 
-    ``labels`` holds class indices into the label set, ``-1`` for unlabelled;
+    ``labels`` holds class indices into the label set, ``-1`` for unlabelled
+    (other tasks: a row of 0/1 per label, a number, a tag sequence; see
+    :func:`loopwise.core.tasks.empty_labels`);
     ``labelled_at`` the loop that labelled each record (``-1`` if none), so one
     integer array gives the labelled mask, the current loop, and "new in loop k".
     ``order`` keeps the sequence in which records were labelled, which makes
@@ -30,7 +33,8 @@ class Pool:
     order: list[int]
 
     @classmethod
-    def new(cls, ids: np.ndarray, X: object) -> Pool:
+    def new(cls, ids: np.ndarray, X: object, task: str = CLASSIFICATION, n_labels: int | None = None) -> Pool:
+        """An unlabelled pool of ``task`` (``n_labels``: the width of a multilabel pool's label rows)."""
         ids = np.asarray(ids)
         if len(np.unique(ids)) != len(ids):
             uniq, counts = np.unique(ids, return_counts=True)
@@ -46,7 +50,7 @@ class Pool:
         return cls(
             ids=ids,
             X=X,
-            labels=np.full(n, UNLABELLED, dtype=np.int64),
+            labels=empty_labels(task, n, n_labels),
             labelled_at=np.full(n, -1, dtype=np.int64),
             order=[],
         )

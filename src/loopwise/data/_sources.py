@@ -14,7 +14,9 @@ import numpy as np
 import pandas as pd
 from sklearn import datasets as sk_datasets
 
+from loopwise.core.tasks import CLASSIFICATION, META_TASKS, REGRESSION, TOKEN_CLASSIFICATION, check_task
 from loopwise.data._dataset import Dataset
+from loopwise.data._targets import DEFAULT_LABEL_COLUMN
 from loopwise.data._table import (
     Locator,
     TableHints,
@@ -69,6 +71,7 @@ def load_dataset(
     text_column: str | None = None,
     id_column: str | None = None,
     shared_root: str | os.PathLike[str] | None = None,
+    task: str | None = None,
 ) -> Dataset:
     """Load a labelled pool from a bundled dataset, a shared dataset folder, or a file.
 
@@ -88,7 +91,8 @@ def load_dataset(
         and a local path only if no dataset has that name; write ``./wine`` to
         mean a local folder called ``wine``.
     label_column : str, optional
-        Column holding the class; default ``'label'``.
+        Column holding the class; default ``'label'`` (``'labels'`` for a
+        multilabel task, ``'target'`` for regression).
     text_column : str, optional
         Column holding free text. When not given, string columns whose values are
         long (mean over 30 characters) or nearly all different are text, other
@@ -98,6 +102,12 @@ def load_dataset(
         are the 0-based row positions. Ids are kept as written (``'007'``).
     shared_root : str or path, optional
         Folder of the shared datasets.
+    task : str, optional
+        The learning task (``Dataset.label_task``): ``'classification'``,
+        ``'multilabel'`` (a column of label names joined by ``|``; an empty cell
+        is no label) or ``'regression'`` (a number column). A dataset folder's
+        ``meta.json`` sets it (``multilabel_text``, ``regression``); otherwise
+        the default is classification. A task that contradicts the folder's is refused.
 
     A ``split`` column (or ``.npz`` array) with values ``train``/``test`` is kept
     as the source's own split. ``dev``, ``val``, ``valid`` and ``validation``
@@ -120,11 +130,15 @@ def load_dataset(
     ``N x D`` matrix becomes numeric columns ``x0``, ``x1``, ...
     """
     text = os.fspath(source)
+    if task is not None:
+        check_task(task, "task")
     root = shared_datasets_root(shared_root)
     if _is_bare_name(text):
         if text in BUNDLED:
             options = {"label_column": label_column, "text_column": text_column, "id_column": id_column}
             given = [k for k, v in options.items() if v is not None]
+            if task not in (None, CLASSIFICATION):
+                given.append("task")
             if given:
                 raise DataError(
                     f"{text!r} is a bundled dataset with fixed columns; {', '.join(given)} only apply to files"
@@ -132,7 +146,8 @@ def load_dataset(
             return _load_bundled(text)
         if root is not None and (root / text / "meta.json").is_file():
             return _load_folder(
-                root / text, source=text, label_column=label_column, text_column=text_column, id_column=id_column
+                root / text, source=text, label_column=label_column, text_column=text_column, id_column=id_column,
+                task=task,
             )
         if not Path(text).exists():
             raise DataError(
@@ -142,8 +157,13 @@ def load_dataset(
     if not path.exists():
         raise DataError(f"{text}: no such file or folder (working directory {Path.cwd()}); {_known(root)}")
     if path.is_dir():
-        return _load_folder(path, source=text, label_column=label_column, text_column=text_column, id_column=id_column)
-    return _load_file(path, source=text, label_column=label_column, text_column=text_column, id_column=id_column)
+        return _load_folder(
+            path, source=text, label_column=label_column, text_column=text_column, id_column=id_column, task=task
+        )
+    return _load_file(
+        path, source=text, label_column=label_column, text_column=text_column, id_column=id_column,
+        hints=TableHints(label_task=task or CLASSIFICATION),
+    )
 
 
 def _known(root: Path | None) -> str:
@@ -180,7 +200,13 @@ def _load_bundled(name: str) -> Dataset:
 
 
 def _load_folder(
-    folder: Path, *, source: str, label_column: str | None, text_column: str | None, id_column: str | None
+    folder: Path,
+    *,
+    source: str,
+    label_column: str | None,
+    text_column: str | None,
+    id_column: str | None,
+    task: str | None = None,
 ) -> Dataset:
     meta_path = folder / "meta.json"
     meta: dict[str, object] = {}
@@ -200,18 +226,31 @@ def _load_folder(
     name = str(meta.get("name") or folder.name)
     names = meta.get("label_names")
     label_names = [str(v) for v in names] if isinstance(names, list) else None
-    task = meta.get("task") if meta.get("task") in ("text", "tabular", "image") else None
+    meta_task = meta.get("task")
+    label_task = META_TASKS.get(str(meta_task), CLASSIFICATION)
+    if task is not None and task != label_task and (meta_task is not None or task == TOKEN_CLASSIFICATION):
+        raise DataError(f"{meta_path}: the dataset's task is {label_task!r} (meta.json task {meta_task!r}); got task={task!r}")
+    label_task = task or label_task
+    if label_task == TOKEN_CLASSIFICATION:
+        raise DataError(f"{folder}: token classification (sentences of tagged tokens) is read by the sequence loader, not load_dataset")
+    modality = "text" if meta_task == "multilabel_text" else meta_task
+    task_hint = modality if modality in ("text", "tabular", "image") else None
+    if label_task == REGRESSION:
+        target = meta.get("target")
+        target_name = target.get("name") if isinstance(target, dict) else None
+        label_names = [str(target_name)] if target_name else None
     features = meta.get("features")
     kinds = {
         str(f.get("name")): f.get("type") for f in (features if isinstance(features, list) else []) if isinstance(f, dict)
     }
     missing = meta.get("missing_values")
     hints = TableHints(
-        task=str(task) if task else None,
+        task=str(task_hint) if task_hint else None,
         categorical=frozenset(c for c, t in kinds.items() if t == "categorical"),
         numeric=frozenset(c for c, t in kinds.items() if t == "numeric"),
         label_names=label_names,
         allow_missing_numeric=isinstance(missing, (int, float)) and missing > 0,
+        label_task=label_task,
     )
     return _load_file(
         data,
@@ -241,6 +280,8 @@ def _load_file(
     hints = hints or TableHints()
     file = str(path)
     if suffix == ".npz":
+        if hints.label_task != CLASSIFICATION:
+            raise DataError(f"{path}: an .npz source holds class labels; a {hints.label_task} pool comes from a table (CSV, JSONL, Parquet)")
         return _read_npz(path, name=name, source=source, hints=hints)
     if suffix in (".jsonl", ".jsonl.gz"):
         df, lines = _read_jsonl(path)
@@ -251,7 +292,9 @@ def _load_file(
     else:
         # Ids, labels, text and declared categories are read as strings so that
         # '007' stays '007' and codes that look numeric are not turned into numbers.
-        as_str = {"split", label_column or "label", id_column or "id", text_column}
+        as_str = {"split", label_column or DEFAULT_LABEL_COLUMN.get(hints.label_task, "label"), id_column or "id", text_column}
+        if hints.label_task == REGRESSION:
+            as_str.discard(label_column or DEFAULT_LABEL_COLUMN[REGRESSION])  # a number: read with the missing markers
         if hints.task == "text":
             as_str.add("text")
         df = _read_csv(

@@ -7,6 +7,7 @@ import numbers
 import numpy as np
 from sklearn.model_selection import train_test_split
 
+from loopwise.core.tasks import CLASSIFICATION
 from loopwise.data._dataset import Dataset
 from loopwise.errors import ConfigError
 
@@ -40,7 +41,8 @@ def split_pool_test(
         if value is not None and (not _is_int(value) or value < 1):
             raise ConfigError(f"{label} must be a positive integer or None; got {value!r}")
     positions = np.arange(n, dtype=np.int64)
-    y = dataset.y
+    # Stratified by class for classification; label sets and numbers are drawn uniformly.
+    y = dataset.y if dataset.label_task == CLASSIFICATION else None
     split = dataset.split
     if split is not None and (split == "train").any() and (split == "test").any():
         pool = positions[split == "train"]
@@ -81,8 +83,11 @@ def _check_both_sides(test_size: float | int, n: int) -> None:
         )
 
 
-def _draw(positions: np.ndarray, y: np.ndarray, size: float | int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """``(rest, drawn)``: ``size`` (a fraction or a count) of ``positions`` drawn stratified by class."""
+def _draw(positions: np.ndarray, y: np.ndarray | None, size: float | int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(rest, drawn)``: ``size`` (a fraction or a count) of ``positions`` drawn stratified by class (``y``), else uniformly."""
+    if y is None:
+        rest, drawn = train_test_split(positions, test_size=size, random_state=seed)
+        return np.asarray(rest, dtype=np.int64), np.asarray(drawn, dtype=np.int64)
     try:
         rest, drawn = train_test_split(positions, test_size=size, random_state=seed, stratify=y[positions])
     except ValueError:

@@ -10,7 +10,9 @@ import pandas as pd
 from pandas.api import types as pdt
 
 from loopwise.core.splits import HELD_OUT_NAMES
+from loopwise.core.tasks import CLASSIFICATION, MULTILABEL, REGRESSION
 from loopwise.data._dataset import Dataset
+from loopwise.data._targets import DEFAULT_LABEL_COLUMN, encode_label_sets, encode_targets
 from loopwise.errors import DataError
 
 # An object column is free text (TF-IDF) rather than a category (one-hot) when its
@@ -71,6 +73,7 @@ class TableHints:
     numeric: frozenset[str] = frozenset()
     label_names: list[str] | None = None
     allow_missing_numeric: bool = False
+    label_task: str = CLASSIFICATION
 
 
 def as_strings(values: pd.Series) -> np.ndarray:
@@ -316,7 +319,7 @@ def table_to_dataset(
     if len(df) == 0:
         raise DataError(f"{loc.file}: no data rows (columns {_column_list(columns)})")
 
-    label_col = label_column or "label"
+    label_col = label_column or DEFAULT_LABEL_COLUMN.get(hints.label_task, "label")
     require_column(columns, label_col, "label", loc.file, "label_column")
     if id_column is not None:
         require_column(columns, id_column, "id", loc.file, "id_column")
@@ -335,7 +338,7 @@ def table_to_dataset(
 
     split_col = "split" if "split" in columns and "split" not in roles else None
     split = parse_split(df[split_col], loc, "split column 'split'") if split_col else None
-    y, label_names = encode_labels(df[label_col], loc, f"label column {label_col!r}", hints.label_names)
+    y, label_names = _encode(df[label_col], loc, f"label column {label_col!r}", hints)
 
     features = [c for c in columns if c not in (label_col, id_col, split_col)]
     if not features:
@@ -400,4 +403,14 @@ def table_to_dataset(
         text_columns=text_cols,
         categorical_columns=cat_cols,
         numeric_columns=num_cols,
+        label_task=hints.label_task,
     )
+
+
+def _encode(values: pd.Series, loc: Locator, what: str, hints: TableHints) -> tuple[np.ndarray, list[str]]:
+    """The label column in the form of the task: class indices, a 0/1 label matrix, or float targets."""
+    if hints.label_task == MULTILABEL:
+        return encode_label_sets(values, loc, what, hints.label_names)
+    if hints.label_task == REGRESSION:
+        return encode_targets(values, loc, what), list(hints.label_names or [str(values.name)])
+    return encode_labels(values, loc, what, hints.label_names)

@@ -5,6 +5,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from loopwise.core.tasks import CLASSIFICATION, check_task
+from loopwise.errors import ConfigError
+from loopwise.learners import SPECS, check_learner_task
+from loopwise.strategies import available, capabilities, make_strategy, strategy_class
+
 
 @dataclass
 class DataSpec:
@@ -18,6 +23,7 @@ class DataSpec:
     split_seed: int = 0
     max_pool: int | None = None
     max_test: int | None = None
+    task: str | None = None  # the learning task; None: the dataset's (meta.json), else classification
 
 
 @dataclass
@@ -41,6 +47,7 @@ class RunConfig:
     full_pool_accuracy: float | None = None
     full_label_cost: float | None = None  # what labelling the whole pool would cost at these prices
     label_quality: dict[str, Any] = field(default_factory=dict)  # simulated noise, annotator panel, audit (issue 12)
+    task: str = CLASSIFICATION  # what the pool's labels are (loopwise.core.tasks.TASKS)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -54,3 +61,29 @@ class RunConfig:
     @property
     def label(self) -> str:
         return f"{self.strategy} seed {self.seed}"
+
+
+def check_task_fit(config: RunConfig, task: str | None = None) -> None:
+    """Refuse, before anything runs or is stored, a strategy or library learner that cannot serve the run's task.
+
+    ``task`` defaults to ``config.task``. The messages name the strategy or learner,
+    the task, and the ones that do serve it.
+    """
+    task = check_task(config.task if task is None else task, "task")
+    strategy = make_strategy(config.strategy, **config.strategy_params)
+    served = capabilities(strategy).tasks
+    if task not in served:
+        able = [n for n in available() if task in capabilities(strategy_class(n)).tasks]
+        raise ConfigError(
+            f"strategy {config.strategy!r} serves {', '.join(sorted(served))}, not {task}; "
+            f"strategies for {task}: {', '.join(able) or 'none yet'}"
+        )
+    if config.learner in SPECS:
+        check_learner_task(config.learner, task)
+    if task != CLASSIFICATION:
+        if config.label_quality and any(config.label_quality.get(k) for k in ("noise", "annotators", "audit")):
+            raise ConfigError(f"simulated label noise, annotator panels and audits are for classification, not {task}")
+        if config.cost_per_class:
+            raise ConfigError(f"cost_per_class prices classes; a {task} run has none (use cost_per_label)")
+        if config.retrain != "scratch":
+            raise ConfigError(f"retrain mode {config.retrain!r}: {task} learners retrain from scratch only")

@@ -9,13 +9,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from loopwise.core import LoopRecord
+from loopwise.core.tasks import headline, label_strings
 from loopwise.errors import ConfigError, StoreError
 from loopwise.experiments._build import build_loop, full_pool_accuracy
 from loopwise.experiments._config import DataSpec, RunConfig
 from loopwise.experiments._costs import LabelPrice
-from loopwise.experiments._prepare import PreparedData, prepare_data
+from loopwise.experiments._prepare import PreparedData, load_spec, prepare_data
 from loopwise.labeling import check_quality_spec, drive, make_oracle
-from loopwise.learners import EmbeddingCache
+from loopwise.learners import EmbeddingCache, default_learner
 from loopwise.loop import Loop, Schedule
 from loopwise.storage import LoopWrite, Store, loop_write, stored_records
 
@@ -37,8 +38,8 @@ ProgressFn = Callable[[RunProgress], None]
 
 def _loop_write(record: LoopRecord, loop: Loop, label_names: Sequence[str], price: LabelPrice) -> LoopWrite:
     ids = [str(i) for i in record.ids]
-    label_cost = price.cost(ids, [label_names[int(v)] for v in record.labels])
-    return loop_write(record, label_names, label_cost=label_cost, model=loop.model, stop_set=loop.stop_set)
+    label_cost = price.cost(ids, label_strings(loop.task, record.labels, label_names))
+    return loop_write(record, label_names, label_cost=label_cost, model=loop.model, stop_set=loop.stop_set, task=loop.task)
 
 
 class _Persister:
@@ -58,7 +59,7 @@ class _Persister:
                     loop_index=record.loop_index,
                     n_labelled=record.n_labelled,
                     budget=self.loop.schedule.budget,
-                    accuracy=record.metrics.get("accuracy"),
+                    accuracy=record.metrics.get(headline(self.loop.task)[0]),
                 )
             )
 
@@ -70,7 +71,7 @@ def simulate(
     seeds: int | Sequence[int],
     schedule: Schedule,
     *,
-    learner: str = "logreg",
+    learner: str | None = None,
     model: Any = None,
     strategy_params: dict[str, dict[str, Any]] | None = None,
     initializer: dict[str, Any] | str = "random",
@@ -95,12 +96,22 @@ def simulate(
     compute by ``compute_rate`` per CPU hour; both land in the cost ledger of each loop.
     ``label_quality`` simulates imperfect labels (``noise``, ``annotators``, ``consensus``,
     ``audit``; see ``loopwise.labeling._simulate``); the audit runs from loop 1 on.
+    ``learner`` defaults to the task's (``logreg``; ``tfidf_ovr_logreg`` / ``ovr_logreg`` for
+    multilabel text / features; ``bagging_trees`` for regression).
     """
-    prepared = data if isinstance(data, PreparedData) else prepare_data(data, learner)
+    if isinstance(data, PreparedData):
+        prepared = data
+        learner = learner or default_learner(prepared.task, bool(prepared.dataset.text_columns))
+    else:
+        dataset = load_spec(data)
+        learner = learner or default_learner(dataset.label_task, bool(dataset.text_columns))
+        prepared = prepare_data(data, learner, dataset=dataset)
     price = (label_price or LabelPrice(cost_per_label, dict(cost_per_class or {}))).checked(prepared.label_names)
     compute_rate = _compute_rate(compute_rate)
     # Labelling everything: the break-even's upper line, priced like any loop's labels.
-    full_label_cost = price.cost([str(i) for i in prepared.pool_ids], [prepared.label_names[int(v)] for v in prepared.y_pool])
+    full_label_cost = price.cost(
+        [str(i) for i in prepared.pool_ids], label_strings(prepared.task, prepared.y_pool, prepared.label_names)
+    )
     seed_list = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
     init_spec = {"kind": initializer} if isinstance(initializer, str) else dict(initializer)
     comparison = uuid.uuid4().hex[:12]
@@ -122,6 +133,7 @@ def simulate(
             compute_rate=compute_rate,
             full_label_cost=full_label_cost,
             label_quality=quality,
+            task=prepared.task,
         )
         for name in strategies
         for seed in seed_list
@@ -138,7 +150,7 @@ def simulate(
         first = loop.record(oracle.collect(loop.propose()))  # in memory: a failing learner writes nothing
         if project_id is None:
             project_id = _project_for(store, prepared, float(price.per_label))
-        run_id = store.create_run(project_id, config.to_dict(), name=config.label)
+        run_id = store.create_run(project_id, config.to_dict(), name=config.label, task=config.task)
         run_ids.append(run_id)
         if on_run is not None:
             on_run(run_id, config)

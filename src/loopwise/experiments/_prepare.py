@@ -43,12 +43,24 @@ class PreparedData:
     def n_classes(self) -> int:
         return len(self.dataset.label_names)
 
+    @property
+    def task(self) -> str:
+        """The learning task of the labels (``Dataset.label_task``)."""
+        return self.dataset.label_task
 
-def prepare_data(spec: DataSpec, learner: str = "logreg") -> PreparedData:
-    """Load, split and featurise; a raw-text learner (``tfidf_logreg``, ``tfidf_svd``, ``minilm``) gets the texts themselves."""
-    dataset = load_dataset(
-        spec.source, label_column=spec.label_column, text_column=spec.text_column, id_column=spec.id_column
+
+def load_spec(spec: DataSpec) -> Dataset:
+    """The dataset ``spec`` names, loaded (not split, not featurised)."""
+    return load_dataset(
+        spec.source, label_column=spec.label_column, text_column=spec.text_column, id_column=spec.id_column,
+        task=spec.task,
     )
+
+
+def prepare_data(spec: DataSpec, learner: str = "logreg", dataset: Dataset | None = None) -> PreparedData:
+    """Load (unless ``dataset`` is ``spec``'s, already loaded), split and featurise; a raw-text learner
+    (``tfidf_logreg``, ``tfidf_svd``, ``minilm``, ``tfidf_ovr_logreg`` ...) gets the texts themselves."""
+    dataset = dataset if dataset is not None else load_spec(spec)
     pool, test = split_pool_test(
         dataset, test_size=spec.test_size, seed=spec.split_seed, max_pool=spec.max_pool, max_test=spec.max_test
     )

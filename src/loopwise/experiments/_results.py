@@ -4,8 +4,38 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from loopwise.core.tasks import CLASSIFICATION, MULTILABEL, headline
 from loopwise.reports import LoopPoint, RunResult
-from loopwise.storage import Store
+from loopwise.storage import LoopInfo, Store
+
+
+def _point(loop: LoopInfo, task: str) -> LoopPoint:
+    """One loop's figures; for tasks other than classification the headline pair stands where accuracy and macro-F1 do."""
+    m = loop.metrics
+    if task == CLASSIFICATION:
+        return LoopPoint(
+            loop_index=loop.loop_index,
+            n_labelled=loop.n_labelled,
+            accuracy=float(m["accuracy"]),
+            macro_f1=float(m["macro_f1"]),
+            log_loss=m.get("log_loss"),
+            per_class_f1=list(m["per_class_f1"]),
+            confusion_matrix=m["confusion_matrix"],
+            timings=dict(loop.timings),
+            label_cost=loop.label_cost,
+        )
+    first, second = headline(task)
+    return LoopPoint(
+        loop_index=loop.loop_index,
+        n_labelled=loop.n_labelled,
+        accuracy=float(m[first]),
+        macro_f1=float(m[second]),
+        log_loss=None,
+        per_class_f1=list(m.get("per_label_f1", [])) if task == MULTILABEL else [],
+        confusion_matrix=[],
+        timings=dict(loop.timings),
+        label_cost=loop.label_cost,
+    )
 
 
 def load_results(store: Store, run_ids: Sequence[str]) -> list[RunResult]:
@@ -14,20 +44,11 @@ def load_results(store: Store, run_ids: Sequence[str]) -> list[RunResult]:
     for run_id in run_ids:
         info = store.get_run(run_id)
         config = info.config
+        key = headline(info.task)[0]
         points = [
-            LoopPoint(
-                loop_index=loop.loop_index,
-                n_labelled=loop.n_labelled,
-                accuracy=float(loop.metrics["accuracy"]),
-                macro_f1=float(loop.metrics["macro_f1"]),
-                log_loss=loop.metrics.get("log_loss"),
-                per_class_f1=list(loop.metrics["per_class_f1"]),
-                confusion_matrix=loop.metrics["confusion_matrix"],
-                timings=dict(loop.timings),
-                label_cost=loop.label_cost,
-            )
+            _point(loop, info.task)
             for loop in store.loops(run_id)
-            if "accuracy" in loop.metrics  # a server loop with too few labels to cross-validate has no figures
+            if key in loop.metrics  # a server loop with too few labels to cross-validate has no figures
         ]
         results.append(
             RunResult(
@@ -40,6 +61,7 @@ def load_results(store: Store, run_ids: Sequence[str]) -> list[RunResult]:
                 loops=points,
                 compute_rate=float(config.get("compute_rate") or 0.0),
                 full_label_cost=config.get("full_label_cost"),
+                task=info.task,
             )
         )
     return results

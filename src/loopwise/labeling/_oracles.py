@@ -20,7 +20,8 @@ class SimulatedOracle:
     """Answers from ground truth, for experiments: the standard simulated-annotator setting."""
 
     def __init__(self, y_true: np.ndarray) -> None:
-        self.y_true = np.asarray(y_true, dtype=np.int64)
+        # As given: class indices, a 0/1 label matrix, or float targets (an int cast would truncate these).
+        self.y_true = np.asarray(y_true)
 
     def collect(self, query: Query) -> np.ndarray:
         return self.y_true[query.positions]

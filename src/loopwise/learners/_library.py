@@ -12,7 +12,15 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
+from loopwise.core.tasks import CLASSIFICATION, MULTILABEL, REGRESSION
 from loopwise.errors import ConfigError
+from loopwise.learners._multilabel import (
+    minilm_ovr_logistic_regression,
+    ovr_logistic_regression,
+    tfidf_ovr_logistic_regression,
+    tfidf_svd_ovr_logistic_regression,
+)
+from loopwise.learners._regression import bagging_ridge, bagging_trees, gaussian_process, quantile_boosting
 from loopwise.learners._text import SentenceEmbedder, TfidfSVDEmbedder
 from loopwise.learners._torch_mlp import MCDropoutMLP
 
@@ -88,7 +96,8 @@ class LearnerSpec:
     ``takes`` is a set of input kinds (``TEXTS``, ``SPARSE``, ``DENSE``);
     ``needs`` says in a few words what it needs, for a refusal message;
     ``extra`` names the optional extra whose packages it imports, if any;
-    ``embeds`` whether it has embeddings of its own (else dense features stand in for them).
+    ``embeds`` whether it has embeddings of its own (else dense features stand in for them);
+    ``tasks`` the pool tasks it learns (``loopwise.core.tasks``).
     """
 
     factory: Callable[..., Any]
@@ -96,6 +105,7 @@ class LearnerSpec:
     needs: str
     extra: str | None = None
     embeds: bool = False
+    tasks: frozenset[str] = frozenset({CLASSIFICATION})
 
     def installed(self) -> bool:
         """Whether the packages of its extra are importable (without importing them)."""
@@ -113,7 +123,28 @@ SPECS: dict[str, LearnerSpec] = {
     "tfidf_svd": LearnerSpec(tfidf_svd_logistic_regression, frozenset({TEXTS}), "embeds raw texts", embeds=True),
     "minilm": LearnerSpec(minilm_logistic_regression, frozenset({TEXTS}), "embeds raw texts", extra="text", embeds=True),
     "mlp": LearnerSpec(mc_dropout_mlp, _FEATURES, "takes featurised rows", extra="torch", embeds=True),
+    # multi-label: one logistic regression per label
+    "ovr_logreg": LearnerSpec(ovr_logistic_regression, _FEATURES, "takes featurised rows", tasks=frozenset({MULTILABEL})),
+    "tfidf_ovr_logreg": LearnerSpec(
+        tfidf_ovr_logistic_regression, frozenset({TEXTS}), "reads raw texts", tasks=frozenset({MULTILABEL})
+    ),
+    "tfidf_svd_ovr": LearnerSpec(
+        tfidf_svd_ovr_logistic_regression, frozenset({TEXTS}), "embeds raw texts", embeds=True, tasks=frozenset({MULTILABEL})
+    ),
+    "minilm_ovr": LearnerSpec(
+        minilm_ovr_logistic_regression, frozenset({TEXTS}), "embeds raw texts", extra="text", embeds=True,
+        tasks=frozenset({MULTILABEL}),
+    ),
+    # regression, each with a predictive standard deviation
+    "bagging_trees": LearnerSpec(bagging_trees, _FEATURES, "takes featurised rows", tasks=frozenset({REGRESSION})),
+    "bagging_ridge": LearnerSpec(bagging_ridge, _FEATURES, "takes featurised rows", tasks=frozenset({REGRESSION})),
+    "gp": LearnerSpec(gaussian_process, frozenset({DENSE}), "needs dense features", tasks=frozenset({REGRESSION})),
+    "quantile_hgb": LearnerSpec(quantile_boosting, frozenset({DENSE}), "needs dense features", tasks=frozenset({REGRESSION})),
 }
+
+# The library learner a pool of each task gets when the user names none.
+DEFAULT_LEARNERS = {CLASSIFICATION: "logreg", MULTILABEL: "ovr_logreg", REGRESSION: "bagging_trees"}
+DEFAULT_TEXT_LEARNERS = {MULTILABEL: "tfidf_ovr_logreg"}
 
 LIBRARY: dict[str, Callable[..., Any]] = {name: spec.factory for name, spec in SPECS.items()}
 
@@ -145,6 +176,25 @@ def check_learner_input(name: str, given: frozenset[str], source: str) -> None:
         )
 
 
+def default_learner(task: str, text: bool = False) -> str:
+    """The library learner a pool of ``task`` gets when the user names none (``text``: the records are raw texts)."""
+    if text and task in DEFAULT_TEXT_LEARNERS:
+        return DEFAULT_TEXT_LEARNERS[task]
+    if task not in DEFAULT_LEARNERS:
+        raise ConfigError(f"no built-in learner for {task} pools; pass a learner object")
+    return DEFAULT_LEARNERS[task]
+
+
+def check_learner_task(name: str, task: str) -> None:
+    """Refuse library learner ``name`` for a pool of ``task`` it does not learn, naming the ones that do."""
+    spec = learner_spec(name)
+    if task not in spec.tasks:
+        able = ", ".join(n for n, s in SPECS.items() if task in s.tasks) or "none yet"
+        raise ConfigError(
+            f"learner {name!r} learns {', '.join(sorted(spec.tasks))}, not {task}; learners for {task}: {able}"
+        )
+
+
 def check_learner_embeds(name: str, given: frozenset[str], source: str, who: str) -> None:
     """Refuse learner ``name`` for ``who`` (a strategy that needs embeddings) when it has none and no dense rows stand in."""
     spec = learner_spec(name)
@@ -162,14 +212,18 @@ def check_retrain_mode(name: str, mode: str) -> None:
     if mode == "scratch":
         return
     estimator = make_estimator(name)
+    tasks = learner_spec(name).tasks
+    if not tasks & {CLASSIFICATION}:
+        raise ConfigError(f"retrain mode {mode!r}: {name} learns {', '.join(sorted(tasks))}, which retrains from scratch only")
+    peers = [n for n, spec in SPECS.items() if CLASSIFICATION in spec.tasks]
     if mode == "warm_start" and "warm_start" not in estimator.get_params(deep=False):
-        able = ", ".join(n for n in SPECS if "warm_start" in make_estimator(n).get_params(deep=False))
+        able = ", ".join(n for n in peers if "warm_start" in make_estimator(n).get_params(deep=False))
         raise ConfigError(
             f"retrain mode 'warm_start' needs a learner with a warm_start parameter; {name} has none "
             f"(learners with one: {able})"
         )
     if mode == "new_only" and not hasattr(estimator, "partial_fit"):
-        able = ", ".join(n for n in SPECS if hasattr(make_estimator(n), "partial_fit"))
+        able = ", ".join(n for n in peers if hasattr(make_estimator(n), "partial_fit"))
         raise ConfigError(
             f"retrain mode 'new_only' needs a learner with partial_fit(); {name} has none (learners with one: {able})"
         )

@@ -11,6 +11,7 @@ import numpy as np
 from loopwise.core.pool import Pool
 from loopwise.core.protocols import Learner
 from loopwise.core.records import LoopRecord, Query
+from loopwise.core.tasks import CLASSIFICATION, check_labels, check_task, hard_predictions
 from loopwise.errors import ConfigError, LoopwiseError
 from loopwise.loop._clock import cuda_seconds, process_cpu_seconds
 from loopwise.loop._infer import predict_proba_pool
@@ -24,6 +25,7 @@ from loopwise.strategies import (
     FEATURES,
     HISTORY,
     KNOWN_REQUIREMENTS,
+    LABELS,
     MC_SAMPLES,
     PROBA,
     History,
@@ -59,6 +61,9 @@ class Loop:
     in-process one. ``proxy`` (:class:`ProxySelection`) runs INFER and SELECT on a
     cheap proxy model and trains the learner only at checkpoints; ``candidate_pool``
     (:class:`SEALSCandidates`) restricts SELECT to the labelled set's neighbourhood.
+    ``task`` (:data:`loopwise.core.tasks.TASKS`) is what the pool's labels
+    are; the strategy and learner must serve it, and the learner's ``predict_proba`` gives
+    the task's output (class probabilities, label marginals, or mean and standard deviation).
     """
 
     def __init__(
@@ -84,7 +89,17 @@ class Loop:
         gpu_clock: Callable[[], float | None] = cuda_seconds,
         proxy: ProxySelection | None = None,
         candidate_pool: SEALSCandidates | None = None,
+        task: str = CLASSIFICATION,
     ) -> None:
+        task = check_task(task)
+        served = getattr(strategy, "capabilities", None)
+        if served is not None and task not in served.tasks:
+            raise ConfigError(
+                f"strategy {strategy.name!r} does not serve {task} pools (it serves {', '.join(sorted(served.tasks))})"
+            )
+        learner_task = getattr(learner, "task", CLASSIFICATION)
+        if learner_task != task:
+            raise ConfigError(f"the learner is for {learner_task} and the pool is {task}; give a {task} learner")
         if retrain not in RETRAIN_MODES:
             raise ConfigError(f"retrain mode must be one of {', '.join(RETRAIN_MODES)}; got {retrain!r}")
         unknown = set(strategy.requires) - KNOWN_REQUIREMENTS
@@ -99,6 +114,7 @@ class Loop:
             )
         if (X_test is None) != (y_test is None):
             raise ConfigError("give both X_test and y_test, or neither")
+        self.task = task
         self.pool = pool
         self.learner = learner
         self.strategy = strategy
@@ -108,8 +124,9 @@ class Loop:
         self.stopping = stopping
         self.retrain = retrain
         self.X_test = X_test
-        self.y_test = None if y_test is None else np.asarray(y_test, dtype=np.int64)
-        if self.y_test is not None:
+        self.y_test = None if y_test is None else np.asarray(y_test)
+        if self.y_test is not None and task == CLASSIFICATION:
+            self.y_test = self.y_test.astype(np.int64)
             _check_test_labels(self.y_test, X_test, getattr(learner, "n_classes", None))
         self.evaluate = evaluate
         self.evaluate_labelled = evaluate_labelled
@@ -121,7 +138,7 @@ class Loop:
         # Runs INFER + SELECT on partitions of the pool (loopwise.distributed.RayExecutor); None: in process.
         self.executor = executor
         self.records: list[LoopRecord] = []
-        self.history = History()
+        self.history = History(task=task)
         self.model: Learner | None = None
         self.proxy = proxy
         self.candidate_pool = candidate_pool
@@ -256,6 +273,10 @@ class Loop:
                 fields["mc_samples"] = fields["committee"] if "committee" in fields else self._committee(index, candidates)
         if HISTORY in requires:
             fields["history"] = self.history
+        if LABELS in requires:
+            labelled = self.pool.labelled_positions
+            fields["labelled_labels"] = self.pool.labels[labelled]
+            fields["labelled_proba"] = pool_proba[labelled]
         return StrategyInputs(**fields), pool_proba
 
     def _committee(self, index: int, candidates: np.ndarray) -> np.ndarray:
@@ -306,14 +327,11 @@ class Loop:
             self._pending = self._labelled_query(np.asarray(positions, dtype=np.int64))
         assert self._pending is not None
         query, timings, pool_proba = self._pending
-        labels = np.asarray(labels, dtype=np.int64)
-        if labels.shape != query.positions.shape:
-            raise LoopwiseError(f"got {labels.shape[0]} labels for a query of {len(query.positions)} records")
-        n_classes = self.learner.n_classes
-        bad = (labels < 0) | (labels >= n_classes)
-        if bad.any():
-            record_id = str(query.ids[int(np.flatnonzero(bad)[0])])
-            raise LoopwiseError(f"label out of range for record id {record_id!r}: classes are 0..{n_classes - 1}")
+        if self.task == CLASSIFICATION:
+            labels = np.asarray(labels, dtype=np.int64)
+            if labels.shape != query.positions.shape:
+                raise LoopwiseError(f"got {labels.shape[0]} labels for a query of {len(query.positions)} records")
+        labels = check_labels(self.task, labels, self.learner.n_classes, query.ids)
         self.pool.label(query.positions, labels, query.loop_index)
         strategy_name = "initial:" + self.initializer.name if query.loop_index == 0 else self.strategy.name
         self.history.add_labels(query.loop_index, query.positions, labels, strategy_name)
@@ -322,7 +340,7 @@ class Loop:
         self._stop(timings, "train", start)
         start = self._start()
         metrics = self._evaluate()
-        stop_predictions = self.model.predict_proba(self.pool.rows(self.stop_set)).argmax(axis=1)  # type: ignore[union-attr]
+        stop_predictions = hard_predictions(self.task, self.model.predict_proba(self.pool.rows(self.stop_set)))  # type: ignore[union-attr]
         self._stop(timings, "evaluate", start)
         record = LoopRecord(
             loop_index=query.loop_index,
@@ -333,7 +351,7 @@ class Loop:
             n_labelled=self.pool.n_labelled,
             metrics=metrics,
             timings=timings,
-            stop_predictions=stop_predictions.astype(np.int64),
+            stop_predictions=stop_predictions,
             pool_proba=pool_proba,
             scores=query.scores,
         )

@@ -84,7 +84,7 @@ def ledger_totals(run: RunResult) -> dict[str, Any]:
 
 def cost_to_reach(run: RunResult, fraction: float = 0.95) -> dict[str, float] | None:
     """Label and compute cost spent up to the first loop at ``fraction`` of full-pool accuracy; ``None`` if never."""
-    if run.full_pool_accuracy is None:
+    if run.full_pool_accuracy is None or run.full_pool_accuracy <= 0:  # a share of -RMSE is no target
         return None
     target = fraction * run.full_pool_accuracy
     for row in ledger(run):

@@ -10,11 +10,12 @@ from pathlib import Path
 from string import Template
 from typing import Any
 
+from loopwise.core.tasks import metric_titles
 from loopwise.reports._costs import break_even, break_even_sentence, ledger_totals
 from loopwise.reports._json import jsonable
 from loopwise.reports._results import RunResult, check_results
 from loopwise.reports._summary import TARGETS, summarise
-from loopwise.reports._table import SUMMARY_HEADERS, summary_rows
+from loopwise.reports._table import summary_headers, summary_rows
 
 # Nothing is fetched: no external CSS, JS, fonts or images, so the file can be mailed or archived.
 _CSS = """
@@ -93,7 +94,7 @@ _PAGE = Template("""<!doctype html>
 <body>
 <header>
 <h1>$title</h1>
-<p class="meta">dataset <b>$dataset</b> · <b>$n_runs</b> runs · strategies <b>$strategies</b> · seeds <b>$seeds</b></p>
+<p class="meta">dataset <b>$dataset</b> · task <b>$task</b> · <b>$n_runs</b> runs · strategies <b>$strategies</b> · seeds <b>$seeds</b></p>
 <nav><a href="#summary">summary</a><a href="#curves">learning curves</a><a href="#per-class">per-class F1</a>
 <a href="#confusion">confusion matrices</a><a href="#time">time per loop</a><a href="#cost">cost</a></nav>
 </header>
@@ -101,9 +102,9 @@ _PAGE = Template("""<!doctype html>
 <section id="summary">
 <h2>Summary</h2>
 $summary_table
-<p class="note">AULC: area under the accuracy curve divided by the labels range (the mean accuracy over the
+<p class="note">AULC: area under the $score curve divided by the labels range (the mean $score over the
 labelling budget), mean ± sample standard deviation over seeds. Labels to $targets: the first number of labelled
-records at which a run's accuracy reaches that share of the accuracy of the same model trained on the whole
+records at which a run's $score reaches that share of the $score of the same model trained on the whole
 pool, averaged over the seeds that reached it (how many did, in brackets, when not all). Saving vs random: the
 share of labels saved against the <code>random</code> strategy, shown only when every seed of both reached the
 target.</p>
@@ -114,7 +115,7 @@ $runs_table
 
 <section id="curves">
 <h2>Learning curves</h2>
-<img class="fig" alt="accuracy and macro-F1 against labelled records, per strategy" src="data:image/png;base64,$curves_png">
+<img class="fig" alt="$score and its second figure against labelled records, per strategy" src="data:image/png;base64,$curves_png">
 <p class="note">Lines: mean over seeds; bands: ±1 standard deviation with 3 or more seeds, min–max with 2, none
 with 1. Seeds with different labels grids are interpolated within each run's own range.</p>
 </section>
@@ -173,8 +174,9 @@ def _html_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 
 def _runs_table(summary: dict[str, Any], results: Sequence[RunResult]) -> str:
-    headers = ["run", "strategy", "seed", "loops", "labels", "AULC", "final accuracy",
-               *(f"labels to {key}%" for key in TARGETS), "full-pool accuracy"]
+    score = metric_titles(results[0].task)[0]
+    headers = ["run", "strategy", "seed", "loops", "labels", "AULC", f"final {score}",
+               *(f"labels to {key}%" for key in TARGETS), f"full-pool {score}"]
     rows = []
     for entry, run in zip(summary["runs"], results):
         rows.append([
@@ -254,8 +256,9 @@ def render_html(results: Sequence[RunResult], title: str | None = None) -> str:
     dataset = summary["dataset"]
     first = results[0]
     last = first.loops[-1]
-    info = (f"loop {last.loop_index} · {last.n_labelled} labels · accuracy {_fmt(jsonable(last.accuracy))}"
-            f" · macro-F1 {_fmt(jsonable(last.macro_f1))}")
+    score, second = metric_titles(first.task)
+    info = (f"loop {last.loop_index} · {last.n_labelled} labels · {score} {_fmt(jsonable(last.accuracy))}"
+            f" · {second} {_fmt(jsonable(last.macro_f1))}")
     options = "".join(
         f'<option value="{i}">{escape(f"{run.run_id} ({run.strategy}, seed {run.seed})")}</option>'
         for i, run in enumerate(results)
@@ -271,7 +274,9 @@ def render_html(results: Sequence[RunResult], title: str | None = None) -> str:
         strategies=escape(", ".join(summary["strategies"])),
         seeds=escape(", ".join(str(s) for s in sorted({run.seed for run in results}))),
         targets=" / ".join(f"{key}%" for key in TARGETS),
-        summary_table=_html_table(SUMMARY_HEADERS, summary_rows(summary)),
+        summary_table=_html_table(summary_headers(summary), summary_rows(summary)),
+        score=escape(score),
+        task=escape(first.task),
         runs_table=_runs_table(summary, results),
         curves_png=_b64(learning_curves_png(results)),
         per_class_png=_b64(per_class_f1_png(results)),

@@ -13,6 +13,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from loopwise.core.tasks import metric_titles
 from loopwise.reports._costs import ledger
 from loopwise.reports._results import LoopPoint, RunResult
 
@@ -110,9 +111,10 @@ def learning_curves_png(results: Sequence[RunResult]) -> bytes:
     colours = strategy_colours(list(groups))
     fig = Figure(figsize=(11, 3.8), layout="constrained")
     axes = fig.subplots(1, 2, sharex=True)
+    score, second = metric_titles(results[0].task)
     panels: list[tuple[str, Callable[[LoopPoint], float]]] = [
-        ("accuracy", lambda p: p.accuracy),
-        ("macro-F1", lambda p: p.macro_f1),
+        (score, lambda p: p.accuracy),
+        (second, lambda p: p.macro_f1),
     ]
     for ax, (name, value) in zip(axes, panels):
         for strategy, runs in groups.items():
@@ -135,7 +137,11 @@ def per_class_f1_png(results: Sequence[RunResult], n_cols: int = 6) -> bytes:
     """One small panel per class, one mean line per strategy: readable at 26 classes and beyond."""
     groups = group_by_strategy(results)
     colours = strategy_colours(list(groups))
-    names = results[0].label_names
+    names = results[0].label_names if results[0].loops[0].per_class_f1 else []
+    if not names:  # regression: one target, no classes
+        fig = Figure(figsize=(4, 1), layout="constrained")
+        fig.text(0.5, 0.5, f"no per-class F1 for {results[0].task}", ha="center", va="center")
+        return _png(fig)
     n_cols = max(1, min(n_cols, len(names)))
     n_rows = math.ceil(len(names) / n_cols)
     scale = 1.5 if n_rows == 1 else 1.0  # a handful of classes gets panels big enough to read
@@ -221,7 +227,7 @@ def cost_png(results: Sequence[RunResult]) -> bytes:
     if full:
         ax_acc.axhline(0.95 * float(np.mean(full)), color="#888", lw=0.8, ls="--")
     ax_acc.set_xlabel("total spent (labels + compute)")
-    ax_acc.set_ylabel("accuracy")
+    ax_acc.set_ylabel(metric_titles(results[0].task)[0])
     ax_cpu.set_xlabel("labels bought")
     ax_cpu.set_ylabel("cumulative CPU seconds (train + infer + select)")
     for ax in (ax_acc, ax_cpu):

@@ -12,7 +12,13 @@ from loopwise.errors import DataError
 
 @dataclass
 class LoopPoint:
-    """What one loop of a run measured, after its TRAIN step."""
+    """What one loop of a run measured, after its TRAIN step.
+
+    ``accuracy`` and ``macro_f1`` hold the run's headline score and second figure, which for
+    tasks other than classification are that task's (``loopwise.core.tasks.HEADLINE``:
+    micro-F1 and macro-F1 for multilabel, -RMSE and R² for regression); ``per_class_f1`` is
+    per label for multilabel and empty for regression, the confusion matrix empty for both.
+    """
 
     loop_index: int
     n_labelled: int
@@ -56,6 +62,7 @@ class RunResult:
     loops: list[LoopPoint]
     compute_rate: float = 0.0  # price of one CPU hour, for the cost ledger
     full_label_cost: float | None = None  # what labelling the whole pool would cost
+    task: str = "classification"  # what the labels are (loopwise.core.tasks.TASKS); names the metrics
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -73,6 +80,7 @@ class RunResult:
             loops=[LoopPoint.from_dict(p) for p in data["loops"]],
             compute_rate=float(data.get("compute_rate") or 0.0),
             full_label_cost=None if data.get("full_label_cost") is None else float(data["full_label_cost"]),
+            task=str(data.get("task") or "classification"),
         )
 
 
@@ -96,6 +104,9 @@ def check_results(results: Sequence[RunResult]) -> list[RunResult]:
     datasets = sorted({run.dataset for run in results})
     if len(datasets) > 1:
         raise DataError(f"results: a report covers one dataset, got runs on {datasets!r}")
+    tasks = sorted({run.task for run in results})
+    if len(tasks) > 1:
+        raise DataError(f"results: a report covers one task, got runs of {tasks!r}")
     first = results[0]
     seen: set[str] = set()
     for run in results:
@@ -126,8 +137,10 @@ def _check_run(run: RunResult) -> None:
                 "loops must be in the order they ran"
             )
         previous = point.n_labelled
+        if run.task == "regression":
+            continue  # one target: no per-class figures, no confusion matrix
         if len(point.per_class_f1) != k:
             raise DataError(f"{where}: per_class_f1 has {len(point.per_class_f1)} values for {k} label names")
         shape = (len(point.confusion_matrix), {len(row) for row in point.confusion_matrix})
-        if shape != (k, {k}):
+        if run.task == "classification" and shape != (k, {k}):
             raise DataError(f"{where}: confusion_matrix must be {k} x {k} (one row and column per label name)")

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from loopwise.errors import DataError
+from loopwise.core.tasks import headline
 from loopwise.reports._results import RunResult, check_results
 
 #: The strategy name every other strategy is measured against (``RandomSampling.name``).
@@ -92,7 +93,9 @@ def _run_summary(run: RunResult) -> dict[str, Any]:
     }
     for key, fraction in TARGETS.items():
         full = run.full_pool_accuracy
-        entry[f"labels_to_{key}"] = None if full is None else labels_to_reach(n, acc, fraction * full)
+        # A share of a score below zero (-RMSE) would be a target above the full pool's: no such target.
+        reachable = full is not None and full > 0
+        entry[f"labels_to_{key}"] = labels_to_reach(n, acc, fraction * full) if reachable else None  # type: ignore[operator]
     entry["full_pool_accuracy"] = _finite(run.full_pool_accuracy)
     entry["curve"] = [
         {"labels": p.n_labelled, "accuracy": _finite(p.accuracy), "macro_f1": _finite(p.macro_f1)}
@@ -146,4 +149,12 @@ def summarise(results: list[RunResult]) -> dict[str, Any]:
     for stats in strategies.values():
         for key in TARGETS:
             stats[f"saving_vs_random_{key}"] = _saving(stats, random, key)
-    return {"dataset": results[0].dataset, "strategies": strategies, "runs": runs}
+    task = results[0].task
+    score, second = headline(task)
+    return {
+        "dataset": results[0].dataset,
+        "task": task,
+        "metrics": {"score": score, "second": second},
+        "strategies": strategies,
+        "runs": runs,
+    }

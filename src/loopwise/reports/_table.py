@@ -7,6 +7,7 @@ from typing import Any
 from rich.markup import escape
 from rich.table import Table
 
+from loopwise.core.tasks import CLASSIFICATION, metric_titles
 from loopwise.reports._summary import RANDOM_STRATEGY, TARGETS
 
 SUMMARY_HEADERS: list[str] = [
@@ -17,6 +18,12 @@ SUMMARY_HEADERS: list[str] = [
     *(f"labels to {key}%" for key in TARGETS),
     *(f"saving vs random @{key}%" for key in TARGETS),
 ]
+
+
+def summary_headers(summary: dict[str, Any]) -> list[str]:
+    """``SUMMARY_HEADERS`` with the run's headline metric named (final micro F1, final -RMSE ...)."""
+    title = metric_titles(str(summary.get("task") or CLASSIFICATION))[0]
+    return [f"final {title}" if h == "final accuracy" else h for h in SUMMARY_HEADERS]
 
 
 def _mean_std(mean: float | None, std: float | None, digits: int = 3) -> str:
@@ -60,7 +67,7 @@ def render_table(summary: dict[str, Any]) -> Table:
     """A rich table with one row per strategy: AULC, final accuracy, labels to 95/99%, saving vs random."""
     # Strategy and dataset names are data, not rich markup: "[red]" in a name must print as-is.
     table = Table(title=f"{escape(str(summary['dataset']))}: strategies compared", title_justify="left")
-    for i, header in enumerate(SUMMARY_HEADERS):
+    for i, header in enumerate(summary_headers(summary)):
         table.add_column(header, justify="left" if i == 0 else "right", no_wrap=i == 0)
     for row in summary_rows(summary):
         table.add_row(*(escape(cell) for cell in row))

@@ -330,7 +330,9 @@ def _features(project: Any, learner: str, media_dir: Path, pool: list[Any], test
         roles = {"numeric_columns": numeric, "categorical_columns": categorical}
     dataset = Dataset(
         name=project.name, source="annotation", task=project.task, ids=np.arange(len(records)).astype(str), frame=frame,
-        images=None, y=np.zeros(len(records), dtype=np.int64), label_names=list(project.label_names), split=None, **roles,
+        images=None, y=np.zeros(len(records), dtype=np.int64), label_names=list(project.label_names), split=None,
+        text_columns=roles.get("text_columns", []), numeric_columns=roles.get("numeric_columns", []),
+        categorical_columns=roles.get("categorical_columns", []),
     )
     return dataset, *learner_features(dataset, learner, np.arange(len(pool)), np.arange(len(pool), len(records)))
 

@@ -56,7 +56,7 @@ def check_settings(settings: s.ProjectSettings, task: str) -> None:
 def settings_issues(settings: s.ProjectSettings, task: str) -> list[tuple[str, str]]:
     """(field, message) for each setting :func:`check_settings` refuses, so a form can show each by its field."""
     # Imported here: the learners and strategies pull in scikit-learn, which requests never need.
-    from loopwise.learners import check_learner_embeds, check_learner_input, check_retrain_mode
+    from loopwise.learners import check_learner_embeds, check_learner_input, check_learner_task, check_retrain_mode
     from loopwise.strategies import CLASSIFICATION, EMBEDDINGS, capabilities, make_strategy
 
     kinds, source = PROJECT_INPUTS[task]
@@ -81,7 +81,11 @@ def settings_issues(settings: s.ProjectSettings, task: str) -> list[tuple[str, s
         if EMBEDDINGS in strategy.requires:
             check_learner_embeds(settings.learner, frozenset(kinds), source, f"strategy {strategy.name!r}")
 
-    if check("learner", lambda: check_learner_input(settings.learner, frozenset(kinds), source)):
+    def check_learner() -> None:
+        check_learner_input(settings.learner, frozenset(kinds), source)
+        check_learner_task(settings.learner, CLASSIFICATION)  # annotation projects are single-label today
+
+    if check("learner", check_learner):
         check("retrain_mode", lambda: check_retrain_mode(settings.learner, settings.retrain_mode))
     # The name first, so an unknown strategy is reported on its field rather than on its parameters.
     if check("strategy", lambda: make_strategy(settings.strategy)):

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from loopwise.core import LoopRecord
+from loopwise.core.tasks import CLASSIFICATION, label_strings
 from loopwise.errors import StoreError
 
 from ._store import Store
@@ -32,11 +33,13 @@ def loop_write(
     stop_set: np.ndarray,
     arrays: Mapping[str, np.ndarray] | None = None,
     label_source: str = "oracle",
+    task: str = CLASSIFICATION,
 ) -> LoopWrite:
     """What one engine loop persists: ids and class names of its labels, their price, per-record scores,
     the pool probabilities it selected from, the run's fixed stop set and the model checkpoint.
 
-    ``arrays`` adds the caller's own arrays (the server's queue ranking).
+    ``arrays`` adds the caller's own arrays (the server's queue ranking). ``task`` says how the labels
+    are written as label rows (class names, ``|``-joined label names, numbers; ``loopwise.core.tasks``).
     """
     stored = {
         "positions": record.positions,
@@ -52,7 +55,7 @@ def loop_write(
         loop_index=record.loop_index,
         strategy=record.strategy,
         selected_ids=[str(i) for i in record.ids],
-        labels=[label_names[int(v)] for v in record.labels],
+        labels=label_strings(task, record.labels, label_names),
         n_labelled=record.n_labelled,
         metrics=record.metrics,
         timings=record.timings,

@@ -20,6 +20,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 TASKS = ("text", "tabular", "image")
+# What a run learns (loopwise.core.tasks.TASKS), in a fixed order for the check constraint.
+RUN_TASKS = ("classification", "multilabel", "regression", "token_classification")
 LABEL_SOURCES = ("human", "oracle", "auto", "weak")
 RUN_STATUSES = ("running", "finished", "failed")
 ROLES = ("admin", "annotator")
@@ -73,7 +75,10 @@ class RecordRow(Base):
 
 class RunRow(Base):
     __tablename__ = "runs"
-    __table_args__ = (CheckConstraint(_one_of("status", RUN_STATUSES), name="status"),)
+    __table_args__ = (
+        CheckConstraint(_one_of("status", RUN_STATUSES), name="status"),
+        CheckConstraint(_one_of("task", RUN_TASKS), name="task"),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
@@ -82,6 +87,7 @@ class RunRow(Base):
     status: Mapped[str] = mapped_column(String(16), default="running")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
+    task: Mapped[str] = mapped_column(String(32), default="classification", server_default="classification")
 
 
 class LoopRow(Base):

@@ -10,6 +10,7 @@ from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from loopwise.core.tasks import CLASSIFICATION, check_task, is_label_value
 from loopwise.errors import ConfigError, DataError, NotFoundError, StoreError
 
 from ._artifacts import ArtifactStore
@@ -33,8 +34,11 @@ class RunQueries:
     _write_sessions: sessionmaker  # type: ignore[type-arg]
     _artifacts: ArtifactStore
 
-    def create_run(self, project_id: int, config: dict[str, Any], name: str | None = None) -> str:
-        """Start a run (status 'running') and return its id, a 12-digit hex string."""
+    def create_run(
+        self, project_id: int, config: dict[str, Any], name: str | None = None, task: str = CLASSIFICATION
+    ) -> str:
+        """Start a run (status 'running') of ``task`` (what its labels are) and return its id, a 12-digit hex string."""
+        check_task(task, "a run's task")
         if not isinstance(config, Mapping):
             raise ConfigError(f"config must be a dict, got {type(config).__name__}")
         if name is not None and not isinstance(name, str):
@@ -52,6 +56,7 @@ class RunQueries:
                     config=clean_config,
                     status="running",
                     created_at=utc_now(),
+                    task=task,
                 )
             )
         return run_id
@@ -85,10 +90,11 @@ class RunQueries:
                         f"{loop.loop_index}; loops are recorded in order, once each"
                     )
                 project = project_row(session, run.project_id)
-                unknown = sorted(set(loop.labels) - set(project.label_names))
+                unknown = sorted(v for v in set(loop.labels) if not is_label_value(run.task, v, project.label_names))
                 if unknown:
+                    kind = "classes" if run.task == CLASSIFICATION else f"{run.task} labels"
                     raise DataError(
-                        f"labels {unknown} are not classes of project {project.name!r} "
+                        f"labels {unknown} are not {kind} of project {project.name!r} "
                         f"(classes: {project.label_names})"
                     )
                 record_ids = self._record_ids(session, project, loop.selected_ids)
@@ -286,6 +292,7 @@ class RunQueries:
                 finished_at=None if run.finished_at is None else as_utc(run.finished_at),
                 n_loops=int(count),
                 label_names=list(label_names),
+                task=run.task,
             )
             for run, project_name, label_names, count in session.execute(query)
         ]

@@ -31,6 +31,7 @@ class RunInfo:
     finished_at: datetime | None
     n_loops: int
     label_names: list[str]
+    task: str = "classification"  # what the run's labels are (loopwise.core.tasks.TASKS)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ import numpy as np
 from loopwise.core.records import Selection
 from loopwise.core.tokens import TokenMarginals
 from loopwise.core.topk import top_k
-from loopwise.strategies._capabilities import Capabilities
+from loopwise.strategies._capabilities import CLASSIFICATION, Capabilities
 from loopwise.strategies._metadata import RecordMetadata
 
 # What a strategy may ask the loop to compute; the loop computes exactly these.
@@ -22,7 +22,8 @@ COMMITTEE = "committee"
 HISTORY = "history"
 MC_SAMPLES = "mc_samples"
 TOKEN_MARGINALS = "token_marginals"  # per-token tag probabilities of each sentence (token classification)
-KNOWN_REQUIREMENTS = frozenset({PROBA, FEATURES, EMBEDDINGS, COMMITTEE, HISTORY, MC_SAMPLES, TOKEN_MARGINALS})
+LABELS = "labels"  # the labelled records' labels and model outputs (label-set and target-space strategies)
+KNOWN_REQUIREMENTS = frozenset({PROBA, FEATURES, EMBEDDINGS, COMMITTEE, HISTORY, MC_SAMPLES, TOKEN_MARGINALS, LABELS})
 
 
 class History:
@@ -40,10 +41,12 @@ class History:
     resumed run holds exactly what an uninterrupted one did.
     """
 
-    def __init__(self, keep_loops: int | None = None) -> None:
+    def __init__(self, keep_loops: int | None = None, task: str = CLASSIFICATION) -> None:
         if keep_loops is not None and keep_loops < 1:
             raise ValueError(f"keep_loops must be a positive integer or None, got {keep_loops!r}")
         self.keep_loops = keep_loops
+        # The running metadata (margins, flips, forgetting) is about one class a record: other tasks keep none.
+        self.task = task
         self.loop_indices: list[int] = []
         self.proba_by_loop: list[np.ndarray] = []
         self.labels_by_loop: list[LabelledLoop] = []
@@ -59,7 +62,8 @@ class History:
         return self._n_appended
 
     def append(self, loop_index: int, pool_proba: np.ndarray) -> None:
-        self.metadata.update(pool_proba)  # first: it checks the shape, so a bad matrix leaves the history unchanged
+        if self.task == CLASSIFICATION:
+            self.metadata.update(pool_proba)  # first: it checks the shape, so a bad matrix leaves the history unchanged
         self.loop_indices.append(loop_index)
         self.proba_by_loop.append(pool_proba)
         self._n_appended += 1
@@ -69,6 +73,9 @@ class History:
     def add_labels(self, loop_index: int, positions: np.ndarray, labels: np.ndarray, strategy: str = "") -> None:
         """Log the labels one loop bought (pool positions in selection order)."""
         positions = np.asarray(positions, dtype=np.int64)
+        if self.task != CLASSIFICATION:
+            self.labels_by_loop.append(LabelledLoop(loop_index, strategy, positions, np.asarray(labels)))
+            return
         labels = np.asarray(labels, dtype=np.int64)
         self.labels_by_loop.append(LabelledLoop(loop_index, strategy, positions, labels))
         self.metadata.add_labels(positions, labels, loop_index)
@@ -108,7 +115,14 @@ class StrategyInputs:
     pools, the per-token tag probabilities of each candidate sentence
     (:class:`loopwise.core.tokens.TokenMarginals`). ``labelled_features`` and
     ``labelled_embeddings`` are the rows of the labelled records, given with
-    ``features`` and ``embeddings`` respectively.
+    ``features`` and ``embeddings`` respectively; ``labelled_labels`` and
+    ``labelled_proba`` (the labelled records' labels and the current model's
+    output for them) come with the ``labels`` requirement.
+
+    ``proba`` is the model's output in the form of the pool's task: class
+    probabilities (``n x k``, classification), label marginals ``P(label j)``
+    (``n x L``, multilabel), or the predictive mean and standard deviation
+    (``n x 2``, regression).
     """
 
     candidates: np.ndarray
@@ -121,6 +135,8 @@ class StrategyInputs:
     mc_samples: np.ndarray | None = None
     labelled_features: Any = None
     token_marginals: TokenMarginals | None = None
+    labelled_labels: np.ndarray | None = None
+    labelled_proba: np.ndarray | None = None
 
     def require(self, name: str) -> Any:
         value = getattr(self, name)

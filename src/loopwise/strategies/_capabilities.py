@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+# Tasks a pool can be for are defined in loopwise.core.tasks; re-exported here for the strategies' declarations.
+from loopwise.core.tasks import CLASSIFICATION as CLASSIFICATION
+from loopwise.core.tasks import MULTILABEL as MULTILABEL
+from loopwise.core.tasks import REGRESSION as REGRESSION
+from loopwise.core.tasks import TASKS as TASKS
+from loopwise.core.tasks import TOKEN_CLASSIFICATION as TOKEN_CLASSIFICATION
 from loopwise.errors import ConfigError
 
-# Tasks a pool can be for; every strategy today serves classification, the rest leave room to grow.
-CLASSIFICATION = "classification"
-MULTILABEL = "multilabel"
-REGRESSION = "regression"
-TOKEN_CLASSIFICATION = "token_classification"
-TASKS = frozenset({CLASSIFICATION, MULTILABEL, REGRESSION, TOKEN_CLASSIFICATION})
 
 # How an executor runs a strategy on partitions of the pool, with the local selection as result.
 TOP_K = "top_k"  # score each partition where it lives, merge the partial top-k lists
