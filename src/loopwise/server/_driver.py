@@ -171,11 +171,10 @@ def _cold_start(loop: Any, record_ids: np.ndarray, pool: list[Any], project: Any
         return None  # records are served in the seeded shuffle they were imported in
     size = min(int(settings.get("batch_size", 20)), len(pool))
     seed = int(settings.get("seed", 0))
-    open_ = np.asarray([r.state != "flagged" for r in pool])
     picked = loop.initializer.select(loop.pool.X, loop.pool.ids, size, loop_rng(seed, 0))
-    chosen = [int(p) for p in picked if open_[p]]
-    rest = np.setdiff1d(np.flatnonzero(open_), chosen)
-    order = chosen + [int(p) for p in np.random.default_rng([seed, project.id, 0]).permutation(rest)]
+    order = _picks_then_shuffle(
+        picked, np.arange(len(pool)), _open(pool), np.random.default_rng([seed, project.id, 0])
+    )
     return RetrainResult(
         project_id=project.id, run_id=project.run_id, strategy=f"initial:{settings['initializer']}",
         ranked_by=str(settings["initializer"]), n_labelled=0, ranking=[int(record_ids[p]) for p in order],
@@ -188,13 +187,23 @@ def _ranking(loop: Any, record_ids: np.ndarray, pool: list[Any], project_id: int
     if loop.should_stop():
         return [], []
     query = loop.propose()
-    open_ = np.asarray([r.state != "flagged" for r in pool])
-    chosen = [int(p) for p in query.positions if open_[p]]
+    open_ = _open(pool)
     scores: list[float | None] = [float(s) for p, s in zip(query.positions, query.scores, strict=True) if open_[p]]
-    rest = np.setdiff1d(loop.pool.unlabelled_positions[open_[loop.pool.unlabelled_positions]], query.positions)
     rng = np.random.default_rng([seed, project_id, loop.pool.n_labelled])
-    positions = chosen + [int(p) for p in rng.permutation(rest)]
-    return [int(record_ids[p]) for p in positions], scores + [None] * len(rest)
+    positions = _picks_then_shuffle(query.positions, loop.pool.unlabelled_positions, open_, rng)
+    return [int(record_ids[p]) for p in positions], scores + [None] * (len(positions) - len(scores))
+
+
+def _open(pool: list[Any]) -> np.ndarray:
+    """Which pool positions the queue may serve: every record not flagged."""
+    return np.asarray([r.state != "flagged" for r in pool])
+
+
+def _picks_then_shuffle(picks: np.ndarray, candidates: np.ndarray, open_: np.ndarray, rng: np.random.Generator) -> list[int]:
+    """Pool positions in queue order: the open ``picks`` as picked, then the other open ``candidates`` in ``rng``'s shuffle."""
+    chosen = [int(p) for p in picks if open_[p]]
+    rest = np.setdiff1d(candidates[open_[candidates]], picks)
+    return chosen + [int(p) for p in rng.permutation(rest)]
 
 
 def _loop_for(repo: AnnotationRepository, project: Any, pool: list[Any], test: list[Any], media_dir: Path) -> _Held:
