@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -43,8 +44,53 @@ def _server_project(
     return repo.create_project("replay", "text", data.label_names, "", settings, 0.5, records=records)
 
 
+@pytest.fixture
+def url(tmp_path: Path) -> str:
+    """The annotation server's store: a fresh SQLite file."""
+    return f"sqlite:///{tmp_path / 'server.db'}"
+
+
+@pytest.fixture
+def repo(url: str) -> Iterator[AnnotationRepository]:
+    """The annotation repository over ``url``, closed after the test."""
+    repository = AnnotationRepository(Store.open(url))
+    yield repository
+    repository.store.close()
+
+
+@pytest.fixture
+def worker(repo: AnnotationRepository, tmp_path: Path) -> LearningWorker:
+    """The server's learning worker, retraining in this process."""
+    return LearningWorker(repo, tmp_path / "media", subprocess=False)
+
+
+def _pool(repo: AnnotationRepository, project: Any) -> list[Any]:
+    """The project's pool records (not its test split), in import order."""
+    return [r for r in repo.snapshot(project.id) if r.role == "pool"]
+
+
+def _truth(data: PreparedData) -> dict[str, str]:
+    """The true class of each pool record, by external id."""
+    return {str(rid): data.label_names[int(y)] for rid, y in zip(data.pool_ids, data.y_pool, strict=True)}
+
+
+def _label_truly(repo: AnnotationRepository, project: Any, user: Any, data: PreparedData, records: list[Any]) -> None:
+    """``user`` labels ``records`` with their true classes."""
+    truth = _truth(data)
+    for record in records:
+        repo.submit_label(project, record.record_id, user, truth[record.external_id], 1)
+
+
+def _runs_show(url: str, run_id: str) -> str:
+    shown = CliRunner(env={"COLUMNS": "200"}).invoke(app, ["runs", "show", run_id, "--db", url], catch_exceptions=False)
+    assert shown.exit_code == 0, shown.output
+    return shown.output
+
+
 @pytest.mark.parametrize(("learner", "retrain"), [("logreg", "scratch"), ("tfidf_svd", "scratch"), ("mlp", "warm_start")])
-def test_server_loop_fed_a_simulated_runs_labels_selects_what_simulate_selected(tmp_path: Path, learner: str, retrain: str) -> None:
+def test_server_loop_fed_a_simulated_runs_labels_selects_what_simulate_selected(
+    tmp_path: Path, repo: AnnotationRepository, worker: LearningWorker, learner: str, retrain: str
+) -> None:
     seed, batch = 3, 10
     with Store.open(f"sqlite:///{tmp_path / 'sim.db'}") as sim_store:
         data = prepare_data(SPEC, learner)
@@ -52,57 +98,44 @@ def test_server_loop_fed_a_simulated_runs_labels_selects_what_simulate_selected(
         simulated = sim_store.loops(run_id)
         given = [[data.label_names[int(v)] for v in sim_store.load_arrays(lp.artifact_hash)["labels"]] for lp in simulated]
     assert len(simulated) == 4
-    repo = AnnotationRepository(Store.open(f"sqlite:///{tmp_path / 'server.db'}"))
-    try:
-        # The test split must be the simulated run's: same records, same gold labels.
-        project = _server_project(repo, data, learner, seed, batch, retrain)
-        user = repo.create_user("ann", "annotator")
-        internal = {r.external_id: r.record_id for r in repo.snapshot(project.id)}
-        worker = LearningWorker(repo, tmp_path / "media", subprocess=False)
-        for index, loop in enumerate(simulated):
-            for external_id, value in zip(loop.selected_ids, given[index], strict=True):
-                repo.submit_label(project, internal[external_id], user, value, 1)
-            if index == 2:
-                forget_loops()  # a restart: the next retrain restores the Loop from the store, as resume does
-            result = worker.retrain(project.id)
-            assert result is not None
-            assert result.metrics["accuracy"] == pytest.approx(loop.metrics["accuracy"])
-            if index + 1 < len(simulated):
-                by_internal = {v: k for k, v in internal.items()}
-                proposed = [by_internal[r] for r in result.ranking[:batch]]
-                assert proposed == simulated[index + 1].selected_ids, f"loop {index + 1} differs"
-        served = repo.store.loops(project.run_id)
-        assert [lp.selected_ids for lp in served] == [lp.selected_ids for lp in simulated]
-        assert [lp.label_cost for lp in served] == [0.5 * len(lp.selected_ids) for lp in simulated]
-        scores = repo.store.load_arrays(served[1].artifact_hash)["scores"]
-        assert len(scores) == batch and np.isfinite(scores).all()  # the strategy's score of each record it chose
-        assert repo.store.load_model(project.run_id, 3) is not None
-    finally:
-        repo.store.close()
+    # The test split must be the simulated run's: same records, same gold labels.
+    project = _server_project(repo, data, learner, seed, batch, retrain)
+    user = repo.create_user("ann", "annotator")
+    internal = {r.external_id: r.record_id for r in repo.snapshot(project.id)}
+    for index, loop in enumerate(simulated):
+        for external_id, value in zip(loop.selected_ids, given[index], strict=True):
+            repo.submit_label(project, internal[external_id], user, value, 1)
+        if index == 2:
+            forget_loops()  # a restart: the next retrain restores the Loop from the store, as resume does
+        result = worker.retrain(project.id)
+        assert result is not None
+        assert result.metrics["accuracy"] == pytest.approx(loop.metrics["accuracy"])
+        if index + 1 < len(simulated):
+            by_internal = {v: k for k, v in internal.items()}
+            proposed = [by_internal[r] for r in result.ranking[:batch]]
+            assert proposed == simulated[index + 1].selected_ids, f"loop {index + 1} differs"
+    served = repo.store.loops(project.run_id)
+    assert [lp.selected_ids for lp in served] == [lp.selected_ids for lp in simulated]
+    assert [lp.label_cost for lp in served] == [0.5 * len(lp.selected_ids) for lp in simulated]
+    scores = repo.store.load_arrays(served[1].artifact_hash)["scores"]
+    assert len(scores) == batch and np.isfinite(scores).all()  # the strategy's score of each record it chose
+    assert repo.store.load_model(project.run_id, 3) is not None
 
 
-def test_a_server_run_shows_and_reports_like_a_simulated_one(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'server.db'}"
-    repo = AnnotationRepository(Store.open(url))
+def test_a_server_run_shows_and_reports_like_a_simulated_one(
+    tmp_path: Path, url: str, repo: AnnotationRepository, worker: LearningWorker
+) -> None:
     data = prepare_data(SPEC, "logreg")
-    try:
-        project = _server_project(repo, data, "logreg", 0, 10)
-        user = repo.create_user("ann", "annotator")
-        worker = LearningWorker(repo, tmp_path / "media", subprocess=False)
-        snapshot = [r for r in repo.snapshot(project.id) if r.role == "pool"]
-        truth = {str(rid): data.label_names[int(y)] for rid, y in zip(data.pool_ids, data.y_pool, strict=True)}
-        for start in (0, 10):
-            for record in snapshot[start : start + 10]:
-                repo.submit_label(project, record.record_id, user, truth[record.external_id], 1)
-            assert worker.retrain(project.id) is not None
-    finally:
-        repo.store.close()
-    runner = CliRunner(env={"COLUMNS": "200"})
-    shown = runner.invoke(app, ["runs", "show", project.run_id, "--db", url], catch_exceptions=False)
-    assert shown.exit_code == 0, shown.output
-    assert "initial:RandomInit" in shown.output and "margin" in shown.output and "ledger: 20 labels cost 10.00" in shown.output
+    project = _server_project(repo, data, "logreg", 0, 10)
+    user = repo.create_user("ann", "annotator")
+    pool = _pool(repo, project)
+    for start in (0, 10):
+        _label_truly(repo, project, user, data, pool[start : start + 10])
+        assert worker.retrain(project.id) is not None
+    shown = _runs_show(url, project.run_id)
+    assert "initial:RandomInit" in shown and "margin" in shown and "ledger: 20 labels cost 10.00" in shown
     out = tmp_path / "report.json"
-    reported = runner.invoke(
+    reported = CliRunner(env={"COLUMNS": "200"}).invoke(
         app, ["report", project.run_id, "--db", url, "--out", str(tmp_path / "r.html"), "--json", str(out)],
         catch_exceptions=False,
     )
@@ -113,108 +146,88 @@ def test_a_server_run_shows_and_reports_like_a_simulated_one(tmp_path: Path) -> 
     assert report["costs"]["runs"][project.run_id]["labels"] == 20
 
 
-def test_runs_show_on_a_server_run_whose_labels_are_too_few_to_cross_validate(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'server.db'}"
-    repo = AnnotationRepository(Store.open(url))
-    try:
-        records = NewRecords(external_ids=[f"r{i}" for i in range(12)], payloads=[{"text": f"word{i % 3} text {i}"} for i in range(12)])
-        project = repo.create_project("few", "text", ["a", "b"], "", {"strategy": "margin"}, 2.0, records=records)
-        user = repo.create_user("ann", "annotator")
-        for record, value in zip(repo.snapshot(project.id)[:3], ["a", "b", "b"], strict=True):
-            repo.submit_label(project, record.record_id, user, value, 1)
-        result = LearningWorker(repo, tmp_path / "media", subprocess=False).retrain(project.id)
-        assert result is not None and result.metrics["note"] == "too few labels per class for cross-validation"
-    finally:
-        repo.store.close()
-    shown = CliRunner(env={"COLUMNS": "200"}).invoke(app, ["runs", "show", project.run_id, "--db", url], catch_exceptions=False)
-    assert shown.exit_code == 0, shown.output
-    row = next(line for line in shown.output.splitlines() if "initial:RandomInit" in line)
+def test_runs_show_on_a_server_run_whose_labels_are_too_few_to_cross_validate(
+    url: str, repo: AnnotationRepository, worker: LearningWorker
+) -> None:
+    records = NewRecords(external_ids=[f"r{i}" for i in range(12)], payloads=[{"text": f"word{i % 3} text {i}"} for i in range(12)])
+    project = repo.create_project("few", "text", ["a", "b"], "", {"strategy": "margin"}, 2.0, records=records)
+    user = repo.create_user("ann", "annotator")
+    for record, value in zip(repo.snapshot(project.id)[:3], ["a", "b", "b"], strict=True):
+        repo.submit_label(project, record.record_id, user, value, 1)
+    result = worker.retrain(project.id)
+    assert result is not None and result.metrics["note"] == "too few labels per class for cross-validation"
+    row = next(line for line in _runs_show(url, project.run_id).splitlines() if "initial:RandomInit" in line)
     assert row.split("│")[3].strip() == "3" and row.split("│")[-2].strip() == "6"  # labels, and their cost
 
 
-def test_a_warm_start_project_whose_learner_changes_starts_over_from_its_labels(tmp_path: Path) -> None:
-    repo = AnnotationRepository(Store.open(f"sqlite:///{tmp_path / 'server.db'}"))
+def test_a_warm_start_project_whose_learner_changes_starts_over_from_its_labels(
+    repo: AnnotationRepository, worker: LearningWorker
+) -> None:
     data = prepare_data(SPEC, "logreg")
-    try:
-        project = _server_project(repo, data, "logreg", 0, 10, retrain="warm_start")
-        user = repo.create_user("ann", "annotator")
-        worker = LearningWorker(repo, tmp_path / "media", subprocess=False)
-        snapshot = [r for r in repo.snapshot(project.id) if r.role == "pool"]
-        truth = {str(rid): data.label_names[int(y)] for rid, y in zip(data.pool_ids, data.y_pool, strict=True)}
-        for start, learner in ((0, "logreg"), (10, "logreg"), (20, "mlp")):
-            if learner != project.settings["learner"]:
-                project = repo.update_project(project.id, settings={**project.settings, "learner": learner})
-                forget_loops()  # as after a restart: the Loop is rebuilt from the store, with no model to continue
-            for record in snapshot[start : start + 10]:
-                repo.submit_label(project, record.record_id, user, truth[record.external_id], 1)
-            result = worker.retrain(project.id)
-            assert result is not None and not worker.errors, worker.errors
-        loops = repo.store.loops(project.run_id)
-        assert len(loops) == 3 and str(repo.store.load_arrays(loops[-1].artifact_hash)["learner"]) == "mlp"
-    finally:
-        repo.store.close()
+    project = _server_project(repo, data, "logreg", 0, 10, retrain="warm_start")
+    user = repo.create_user("ann", "annotator")
+    pool = _pool(repo, project)
+    for start, learner in ((0, "logreg"), (10, "logreg"), (20, "mlp")):
+        if learner != project.settings["learner"]:
+            project = repo.update_project(project.id, settings={**project.settings, "learner": learner})
+            forget_loops()  # as after a restart: the Loop is rebuilt from the store, with no model to continue
+        _label_truly(repo, project, user, data, pool[start : start + 10])
+        result = worker.retrain(project.id)
+        assert result is not None and not worker.errors, worker.errors
+    loops = repo.store.loops(project.run_id)
+    assert len(loops) == 3 and str(repo.store.load_arrays(loops[-1].artifact_hash)["learner"]) == "mlp"
 
 
 @pytest.mark.parametrize("initializer", ["typiclust", "diverse"])
-def test_a_cold_start_initializer_orders_the_queue_before_anyone_labels(tmp_path: Path, initializer: str) -> None:
+def test_a_cold_start_initializer_orders_the_queue_before_anyone_labels(
+    repo: AnnotationRepository, worker: LearningWorker, initializer: str
+) -> None:
     from loopwise.loop import loop_rng, parse_initializer
 
-    repo = AnnotationRepository(Store.open(f"sqlite:///{tmp_path / 'server.db'}"))
     data = prepare_data(SPEC, "logreg")
-    try:
-        project = _server_project(repo, data, "logreg", 0, 10)
-        project = repo.update_project(project.id, settings={**project.settings, "initializer": initializer})
-        worker = LearningWorker(repo, tmp_path / "media", subprocess=False)
-        result = worker.retrain(project.id)
-        assert result is not None and result.write is None  # an order, not a loop: nobody has labelled yet
-        assert repo.store.loops(project.run_id) == []
-        # The loop-0 strategy's own picks over the pool's features (the data layer's, as simulate builds them).
-        pool = [r for r in repo.snapshot(project.id) if r.role == "pool"]
-        by_external = {r.external_id: r.record_id for r in pool}
-        picked = parse_initializer(initializer).select(data.X_pool, data.pool_ids, 10, loop_rng(0, 0))
-        expected = [by_external[str(data.pool_ids[p])] for p in picked]
-        user = repo.create_user("ann", "annotator")
-        served = []
-        for _ in range(10):
-            record = repo.lease_next(project.id, user.id, 1, 600)
-            assert record is not None
-            served.append(record.record_id)
-            repo.submit_label(project, record.record_id, user, data.label_names[int(served.index(record.record_id)) % 2], 1)
-        assert served == expected
-        # Those labels are the run's loop 0, recorded as any other; the model's ranking takes over from there.
-        loop0 = worker.retrain(project.id)
-        assert loop0 is not None and loop0.write is not None and loop0.loop_index == 0
-        internal_to_external = {r.record_id: r.external_id for r in pool}
-        assert repo.store.loops(project.run_id)[0].selected_ids == [internal_to_external[r] for r in served]
-        nxt = repo.lease_next(project.id, user.id, 1, 600)
-        assert nxt is not None and nxt.record_id == loop0.ranking[0]
-    finally:
-        repo.store.close()
+    project = _server_project(repo, data, "logreg", 0, 10)
+    project = repo.update_project(project.id, settings={**project.settings, "initializer": initializer})
+    result = worker.retrain(project.id)
+    assert result is not None and result.write is None  # an order, not a loop: nobody has labelled yet
+    assert repo.store.loops(project.run_id) == []
+    # The loop-0 strategy's own picks over the pool's features (the data layer's, as simulate builds them).
+    pool = _pool(repo, project)
+    by_external = {r.external_id: r.record_id for r in pool}
+    picked = parse_initializer(initializer).select(data.X_pool, data.pool_ids, 10, loop_rng(0, 0))
+    expected = [by_external[str(data.pool_ids[p])] for p in picked]
+    user = repo.create_user("ann", "annotator")
+    served = []
+    for _ in range(10):
+        record = repo.lease_next(project.id, user.id, 1, 600)
+        assert record is not None
+        served.append(record.record_id)
+        repo.submit_label(project, record.record_id, user, data.label_names[int(served.index(record.record_id)) % 2], 1)
+    assert served == expected
+    # Those labels are the run's loop 0, recorded as any other; the model's ranking takes over from there.
+    loop0 = worker.retrain(project.id)
+    assert loop0 is not None and loop0.write is not None and loop0.loop_index == 0
+    internal_to_external = {r.record_id: r.external_id for r in pool}
+    assert repo.store.loops(project.run_id)[0].selected_ids == [internal_to_external[r] for r in served]
+    nxt = repo.lease_next(project.id, user.id, 1, 600)
+    assert nxt is not None and nxt.record_id == loop0.ranking[0]
 
 
-def test_a_label_that_changes_after_its_loop_trains_from_the_next_retrain_on(tmp_path: Path) -> None:
+def test_a_label_that_changes_after_its_loop_trains_from_the_next_retrain_on(
+    repo: AnnotationRepository, worker: LearningWorker
+) -> None:
     from loopwise.server import _driver
 
-    url = f"sqlite:///{tmp_path / 'server.db'}"
-    repo = AnnotationRepository(Store.open(url))
     data = prepare_data(SPEC, "logreg")
-    try:
-        project = _server_project(repo, data, "logreg", 0, 10)
-        ann, admin = repo.create_user("ann", "annotator"), repo.create_user("boss", "admin")
-        worker = LearningWorker(repo, tmp_path / "media", subprocess=False)
-        pool = [r for r in repo.snapshot(project.id) if r.role == "pool"]
-        truth = {str(rid): data.label_names[int(y)] for rid, y in zip(data.pool_ids, data.y_pool, strict=True)}
-        for record in pool[:10]:
-            repo.submit_label(project, record.record_id, ann, truth[record.external_id], 1)
-        assert worker.retrain(project.id) is not None
-        first = pool[0]
-        other = next(name for name in data.label_names if name != truth[first.external_id])
-        repo.adjudicate(project.id, first.record_id, admin.id, admin.name, other)  # the admin decides otherwise
-        for record in pool[10:20]:
-            repo.submit_label(project, record.record_id, ann, truth[record.external_id], 1)
-        assert worker.retrain(project.id) is not None
-        loop = _driver._held[(repo.store.url, project.id)].loop
-        assert data.label_names[int(loop.pool.labels[0])] == other  # what the model trained on in loop 1
-        assert loop.pool.n_labelled == 20 and loop.pool.labelled_at[0] == 0  # still labelled in loop 0, once
-    finally:
-        repo.store.close()
+    project = _server_project(repo, data, "logreg", 0, 10)
+    ann, admin = repo.create_user("ann", "annotator"), repo.create_user("boss", "admin")
+    pool = _pool(repo, project)
+    _label_truly(repo, project, ann, data, pool[:10])
+    assert worker.retrain(project.id) is not None
+    first = pool[0]
+    other = next(name for name in data.label_names if name != _truth(data)[first.external_id])
+    repo.adjudicate(project.id, first.record_id, admin.id, admin.name, other)  # the admin decides otherwise
+    _label_truly(repo, project, ann, data, pool[10:20])
+    assert worker.retrain(project.id) is not None
+    loop = _driver._held[(repo.store.url, project.id)].loop
+    assert data.label_names[int(loop.pool.labels[0])] == other  # what the model trained on in loop 1
+    assert loop.pool.n_labelled == 20 and loop.pool.labelled_at[0] == 0  # still labelled in loop 0, once
