@@ -28,9 +28,9 @@ def test_importing_the_cli_loads_no_heavy_module() -> None:
 
 
 @pytest.mark.parametrize(("command", "absent"), [
-    # serve: not the retrain's loop either, nor scikit-learn (the child process imports them); pandas still
-    # comes, through server/_imports.py.
-    ("serve", ("matplotlib", "loopwise.experiments", "loopwise.reports", "loopwise.loop", "sklearn", "scipy")),
+    # serve: not the retrain's loop either, nor scikit-learn (the child process imports them), nor pandas
+    # (an upload imports it, in server/_imports.py).
+    ("serve", ("matplotlib", "loopwise.experiments", "loopwise.reports", "loopwise.loop", "sklearn", "scipy", "pandas")),
     # runs list: not the PostgreSQL driver either, which the base (SQLite-only) install does not have.
     ("runs list", ("matplotlib", "fastapi", "loopwise.experiments", "loopwise.server", "psycopg")),
 ])

@@ -13,16 +13,18 @@ import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
-import pandas as pd
 
 from loopwise.core.splits import HELD_OUT_NAMES
 from loopwise.errors import DataError
 from loopwise.server import _interchange as ix
 from loopwise.server._errors import ForbiddenError, TooLargeError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 TABLE_SUFFIXES = (".csv", ".tsv", ".jsonl", ".json", ".parquet")
 # A stored image: its content hash and format, as the image importer names it in the media folder.
@@ -103,6 +105,8 @@ def read_upload(
     JSON and Prodigy JSONL; the labels those carry come back in ``labels``. An image project takes
     a zip or folder of images, or a file whose records name images this server already holds.
     """
+    import pandas as pd  # here, not at module level: `serve` starts without it (a second of imports)
+
     name = filename.lower()
     if name.endswith(".zip"):
         if task != "image":
@@ -219,6 +223,8 @@ def _link_images(
 
 
 def _read_table(read: Any, filename: str) -> pd.DataFrame:
+    import pandas as pd
+
     try:
         return read()
     except pd.errors.EmptyDataError:
@@ -247,6 +253,8 @@ def _read_jsonl(handle: BinaryIO, filename: str) -> list[dict[str, Any]]:
 
 def _numbers(column: pd.Series) -> pd.Series:
     """A CSV column of numbers becomes numeric; anything else stays text (ids like '007' stay text)."""
+    import pandas as pd
+
     converted = pd.to_numeric(column, errors="coerce")
     present = column.notna()
     if present.any() and converted[present].notna().all():
