@@ -10,7 +10,7 @@ from hypothesis import settings
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
-pytest_plugins = ["tests.dbfixtures"]
+pytest_plugins = ["tests.dbfixtures", "tests.typecheck"]
 
 # In CI (CI=true) property tests draw the same examples every run, so a red CI is reproducible and
 # never a new draw's luck; locally every run explores new examples (and hypothesis keeps failures).

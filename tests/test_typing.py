@@ -1,21 +1,18 @@
-"""The package type-checks: mypy over src/loopwise with the settings in pyproject.toml."""
+"""The package type-checks: mypy over src/loopwise with the settings in pyproject.toml.
+
+mypy itself runs in the background from the end of collection on (``tests/typecheck.py``), so the
+rest of the suite overlaps it; this test waits for its verdict.
+"""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.typecheck import MypyRun
 
 
 @pytest.mark.slow
-def test_mypy_finds_no_errors_in_the_package(tmp_path: Path) -> None:
+def test_mypy_finds_no_errors_in_the_package(mypy_run: MypyRun) -> None:
     pytest.importorskip("mypy")
-    result = subprocess.run(
-        [sys.executable, "-m", "mypy", "--cache-dir", str(tmp_path / "mypy-cache"), "src/loopwise"],
-        cwd=ROOT, capture_output=True, text=True, timeout=600,
-    )
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    code, output = mypy_run.result(timeout=600)
+    assert code == 0, output[-6000:]
