@@ -5,6 +5,7 @@ from loopwise.loop._initial import GivenIds, Initializer, RandomInit, StrategyIn
 from loopwise.loop._cold_start import DiverseInit, ProbCoverInit, TypiClustInit, initializer_kinds, parse_initializer
 from loopwise.loop._loop import RETRAIN_MODES, Loop, loop_rng, run_simulation
 from loopwise.loop._retrain import ProxySelection, SEALSCandidates
+from loopwise.loop._restart import choose_start, held_out_accuracy
 from loopwise.loop._schedules import AdaptiveSchedule, FixedSchedule, GeometricSchedule, ListSchedule, Schedule, parse_schedule
 
 __all__ = [
@@ -25,6 +26,8 @@ __all__ = [
     "Schedule",
     "StrategyInit",
     "TypiClustInit",
+    "choose_start",
+    "held_out_accuracy",
     "initializer_kinds",
     "iter_proba",
     "loop_rng",
