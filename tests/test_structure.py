@@ -123,3 +123,31 @@ def test_the_scan_flags_reaching_in_and_passes_a_class_using_its_own_attributes(
         "self._repo._artifacts",
         "make()._write_sessions",
     }
+
+
+# The layers above labeling (oracles and label quality) in docs/architecture.md: it imports none of them.
+ABOVE_LABELING = (
+    "loopwise.cli", "loopwise.server", "loopwise.bench", "loopwise.distributed", "loopwise.experiments",
+    "loopwise.reports", "loopwise.storage", "loopwise.data",
+)
+
+
+def _imports(source: str) -> set[str]:
+    """Every module an ``import`` or ``from ... import`` in ``source`` names (absolute imports)."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def test_labeling_imports_no_layer_above_it() -> None:
+    upward = sorted(
+        (path.name, name)
+        for path in (PACKAGE / "labeling").rglob("*.py")
+        for name in _imports(path.read_text())
+        if name.startswith(ABOVE_LABELING)
+    )
+    assert upward == [], f"labeling imports layers above it: {upward}"

@@ -18,7 +18,7 @@ from loopwise.cli._common import DB_HELP, ArtifactsOption, console, err_console,
 from loopwise.errors import ConfigError, NotFoundError
 
 if TYPE_CHECKING:
-    from loopwise.labeling._teach import TeachSession
+    from loopwise.server._teach import TeachSession
     from loopwise.storage._annotation_store import QueueRecord
 
 HELP = (
@@ -84,7 +84,7 @@ def _show(session: TeachSession, record: QueueRecord, keys: dict[str, str], text
 
 def _loop(session: TeachSession, text_field: str) -> str:
     """Serve records until the queue is empty or the user stops; return why it ended."""
-    from loopwise.labeling._teach import class_keys
+    from loopwise.server._teach import class_keys
     from loopwise.storage import ConflictError
 
     keys = class_keys(session.project.label_names)
@@ -138,7 +138,7 @@ def teach_cmd(
     artifacts: ArtifactsOption = None,
 ) -> None:
     """Label DATA in the terminal, one record at a time, with the model's suggestion; run it again to continue."""
-    from loopwise.labeling._teach import TeachSession, parse_labels, read_teach_file
+    from loopwise.server._teach import TeachSession, parse_labels, read_teach_file
 
     with user_errors():
         source = read_teach_file(

@@ -3,7 +3,9 @@
 The project, its records, every label and every loop live in the same store the annotation server uses
 (``AnnotationRepository``), so a label is committed before the next record is served and a second run of
 the same command continues where the first stopped. Retraining is the server's own (``LearningWorker``,
-which drives the engine's ``Loop``), run in this process every ``batch`` labels.
+which drives the engine's ``Loop``), run in this process every ``batch`` labels. It sits with the server
+because it is a client of the server's parts (import, settings checks, learning worker, failures), in
+process; the command line's terminal front end is ``cli/_teach.py``.
 """
 
 from __future__ import annotations
@@ -69,7 +71,7 @@ class TeachFile:
     task: str
     text_field: str
     labels: list[str]
-    records: Any  # server._imports.ImportedRecords
+    records: Any  # _imports.ImportedRecords
     given: list[ImportedLabel]
 
 
