@@ -22,6 +22,7 @@ from loopwise.server._security import session_secret
 from loopwise.server._services import Services
 from loopwise.server._settings import ServerSettings
 from loopwise.server.routes import auth, pages, projects, queue, records, review, users
+from loopwise.server.routes._hot import HotRoutes
 from loopwise.server.routes.docs import install_docs
 from loopwise.storage import AnnotationRepository, Store
 
@@ -85,6 +86,8 @@ def create_app(settings: ServerSettings | None = None, *, store: Store | None = 
         same_site="lax",
         https_only=settings.cookie_secure,
     )
+    # Outside the session layer (a token request has no cookie), inside the body limit and safety headers.
+    app.add_middleware(HotRoutes, api=app)
     # Outermost, so an oversized body is refused before anything reads it.
     app.add_middleware(
         BodyLimitMiddleware,
