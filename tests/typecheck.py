@@ -1,15 +1,15 @@
 """mypy over the package, started in the background as soon as a run has collected the typing test.
 
 mypy takes about a minute of one core on a fresh clone (no cache to reuse), and most of the suite keeps
-the second core of a two-core CI machine idle. So the check starts when collection ends, at a lower
-priority than the tests, and ``tests/test_typing.py`` only waits for its verdict: the same command
-over the same files, with a fresh cache, whatever runs beside it. A run that does not select the test
-starts no mypy.
+the second core of a two-core CI machine idle. So the check starts when collection ends and
+``tests/test_typing.py`` only waits for its verdict: the same command over the same files, with a
+fresh cache, whatever runs beside it. It runs at the tests' own priority: a lower one would starve it
+on a busy machine, and the test's wait would then run out. A run that does not select the test starts
+no mypy.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -20,8 +20,6 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-# Low priority: the tests running beside it keep the CPU they had; mypy takes what they leave.
-NICENESS = 10
 _RUN = pytest.StashKey["MypyRun"]()
 
 
@@ -31,7 +29,7 @@ class MypyRun:
     def __init__(self) -> None:
         self.folder = Path(tempfile.mkdtemp(prefix="loopwise-mypy-"))
         self.log_path = self.folder / "mypy.log"
-        command = [sys.executable, "-c", _CHILD, str(NICENESS), "--cache-dir", str(self.folder / "cache"), "src/loopwise"]
+        command = [sys.executable, "-m", "mypy", "--cache-dir", str(self.folder / "cache"), "src/loopwise"]
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
 
@@ -45,10 +43,6 @@ class MypyRun:
             self.process.kill()
             self.process.wait()
         shutil.rmtree(self.folder, ignore_errors=True)
-
-
-# The child lowers its own priority, then runs mypy's command line on the rest of its arguments.
-_CHILD = "import os, sys; os.nice(int(sys.argv.pop(1))); from mypy.__main__ import console_entry; console_entry()"
 
 
 def _wants_mypy(items: list[pytest.Item]) -> bool:
