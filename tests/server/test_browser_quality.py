@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from loopwise.storage import AnnotationRepository, Store
 from loopwise.storage._annotation_consensus import AnnotatorQuality, ConsensusLabel
 from loopwise.storage._annotation_review import Suspect
-from tests.server.live import LiveServer, admin_client, make_annotators
+from tests.server.live import ADMIN_PASSWORD, LiveServer, admin_client, make_annotators
 from tests.server.test_browser import _sign_in, browser  # noqa: F401  (pytest fixture)
 
 pytestmark = pytest.mark.slow
@@ -96,5 +96,45 @@ def test_a_second_annotator_reviews_doubted_labels_with_the_keyboard(browser: An
     expect(page.locator("#review-figures dd[data-count=waiting]")).to_have_text(str(len(items) - 2))
     expect(page.locator("#annotator-quality tr[data-annotator=ann0] .quality")).to_have_text("0.750")
     expect(page.locator("#consensus-caption")).to_contain_text("by dawid_skene (retrain 0): 2 records, 2 with a confidence under 0.8")
+    assert not errors, errors
+    page.close()
+
+
+def test_the_admin_defines_rules_and_applies_them_to_the_pool(browser: Any, quality: Any) -> None:  # noqa: F811
+    live, admin, ids = quality
+    pid = ids["project"]
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    _sign_in(page, live.url, "admin", ADMIN_PASSWORD)
+    page.goto(f"{live.url}/projects/{pid}/rules")
+    page.wait_for_selector("body[data-ready='1']")
+    expect(page.locator("#rules-applied")).to_have_text("Not applied yet.")
+
+    def add(name: str, kind: str, pattern: str, label: str) -> None:
+        page.fill("#rule-form input[name=name]", name)
+        page.select_option("#rule-form select[name=kind]", kind)
+        page.fill("#rule-form input[name=pattern]", pattern)
+        page.select_option("#rule-form select[name=label]", label)
+        page.click("#rule-add")
+
+    add("broken", "regex", "(", "pos")
+    expect(page.locator("#status")).to_contain_text("bad regular expression")
+    add("pos_words", "keyword", "great, lovely", "pos")
+    expect(page.locator("#rules tr[data-rule=pos_words]")).to_have_count(1)
+    add("neg_words", "keyword", "awful", "neg")
+    expect(page.locator("#rules tr[data-rule=neg_words]")).to_have_count(1)
+    add("item_one", "regex", r"item 1\b", "neg")  # fires on one pos record: a conflict with pos_words
+    expect(page.locator("#rules tr[data-rule=item_one]")).to_have_count(1)
+    page.click("#rules-apply")
+    # The first application imports Snorkel (and torch) into the server: seconds on a busy machine.
+    expect(page.locator("#rules-applied")).to_contain_text("Applied to 8 records (8 with a human label)", timeout=60_000)
+    expect(page.locator("#rules tr[data-rule=pos_words] .coverage")).to_have_text("50.0%")
+    expect(page.locator("#rules tr[data-rule=item_one] .conflict")).to_have_text("12.5%")
+    expect(page.locator("#weak-models tr")).to_have_count(3)  # the header, the label model, majority vote
+    stats = admin.get(f"/api/projects/{pid}/rules/stats").json()
+    accuracy = next(m["accuracy"] for m in stats["models"] if m["method"] == "majority")
+    expect(page.locator("#weak-models tr[data-method=majority] .accuracy")).to_have_text(f"{accuracy:.3f}")
+    assert [r["name"] for r in admin.get(f"/api/projects/{pid}/rules").json()["data"]] == ["pos_words", "neg_words", "item_one"]
     assert not errors, errors
     page.close()

@@ -21,7 +21,7 @@ from loopwise.server._limits import BodyLimitMiddleware
 from loopwise.server._security import session_secret
 from loopwise.server._services import Services
 from loopwise.server._settings import ServerSettings
-from loopwise.server.routes import auth, pages, projects, queue, records, review, users
+from loopwise.server.routes import auth, pages, projects, queue, records, review, rules, users
 from loopwise.server.routes._hot import HotRoutes
 from loopwise.server.routes.docs import install_docs
 from loopwise.storage import AnnotationRepository, Store
@@ -73,7 +73,7 @@ def create_app(settings: ServerSettings | None = None, *, store: Store | None = 
     app.state.settings = settings
     install_error_handlers(app)
     # The queue first: a request is matched against routes in order, and its two routes take most requests.
-    for module in (queue, auth, users, projects, records, review):
+    for module in (queue, auth, users, projects, records, review, rules):
         app.include_router(module.router, prefix="/api")
     app.include_router(pages.router)
     install_docs(app)

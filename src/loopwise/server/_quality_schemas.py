@@ -41,3 +41,51 @@ class ConsensusLabelPublic(BaseModel):
     confidence: float = Field(description="Dawid-Skene: the posterior of the label; CROWDLAB: its consensus quality "
                               "score; majority: the share of votes; 1 for a decided (adjudicated or reviewed) record.")
     n_labels: int
+
+
+class RuleCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=255, pattern=r"^[A-Za-z0-9_.-]+$", description="Unique in the project.")
+    kind: Literal["keyword", "regex"] = Field(description="keyword: any of comma-separated words (whole words, any case); "
+                                              "regex: a Python regular expression (any case).")
+    pattern: str = Field(min_length=1, max_length=10_000)
+    label: str = Field(min_length=1, max_length=255, description="The class the rule votes for when it fires.")
+
+
+class RulePublic(BaseModel):
+    id: int
+    name: str
+    kind: str
+    pattern: str
+    label: str
+    created_at: datetime
+
+
+class RuleStatPublic(BaseModel):
+    """One rule over the pool (Snorkel's LFAnalysis): the share of records it labels, overlaps with another rule
+    on, conflicts with another rule on; and its accuracy on the records people labelled that it fires on."""
+
+    name: str
+    coverage: float
+    overlap: float
+    conflict: float
+    accuracy: float | None = Field(description="Null when it fires on no human-labelled record.")
+    n_checked: int = Field(description="Human-labelled records it fires on.")
+
+
+class WeakModelPublic(BaseModel):
+    """A way to combine the rules' votes: Snorkel's label model, or majority vote (the baseline)."""
+
+    method: Literal["label_model", "majority"]
+    coverage: float = Field(description="Share of the pool that some rule labels.")
+    accuracy: float | None = Field(description="On the covered records people labelled (null: none).")
+    n_checked: int
+    note: str | None = Field(None, description="Why it did not run, if it did not.")
+
+
+class RuleStatsPublic(BaseModel):
+    n_records: int = Field(description="Pool records the rules were applied to.")
+    n_labelled: int = Field(description="Of those, with a human training label (what the accuracies are measured on).")
+    rules: list[RuleStatPublic]
+    models: list[WeakModelPublic]
+    applied_at: datetime

@@ -6,7 +6,8 @@ records and imports (_annotation_records), the queue (_annotation_queue, with _q
 an annotator's history, changes and undo (_annotation_history), the retrain's notes per record (_annotation_notes),
 reads for the dashboard (_annotation_reads), the learning side (_annotation_learning), retrain failures
 (_annotation_failures), the admin console (_annotation_admin), the review queue (_annotation_review),
-consensus labels and annotator quality (_annotation_consensus), and durability: transactions, locks and WAL sync (_annotation_base). This module
+consensus labels and annotator quality (_annotation_consensus), labelling rules and weak labels
+(_annotation_rules), and durability: transactions, locks and WAL sync (_annotation_base). This module
 composes them.
 """
 
@@ -21,6 +22,7 @@ from ._annotation_notes import NoteQueries
 from ._annotation_projects import ProjectQueries
 from ._annotation_reads import ReadQueries
 from ._annotation_review import ReviewQueries
+from ._annotation_rules import RuleQueries
 from ._annotation_records import RecordQueries
 from ._annotation_types import (
     RETRACTED,
@@ -44,7 +46,7 @@ from ._annotation_users import UserQueries
 class AnnotationRepository(
     UserQueries, ProjectQueries, RecordQueries, HistoryQueries, ReadQueries, LearningQueries, FailureQueries,
     NoteQueries,
-    AdminQueries, ReviewQueries, ConsensusQueries,
+    AdminQueries, ReviewQueries, ConsensusQueries, RuleQueries,
 ):
     """Database work of the annotation server, over a :class:`Store`'s engine.
 

@@ -81,6 +81,15 @@ def review_page(project_id: ProjectId, request: Request, services: SessionDep) -
     return _project_page(project_id, request, services, "review.html")
 
 
+@router.get("/projects/{project_id:int}/rules", response_class=HTMLResponse)
+def rules_page(project_id: ProjectId, request: Request, services: SessionDep) -> Response:
+    """The project's labelling rules (admins): define them, apply them with Snorkel, read their statistics."""
+    user = _signed_in(request, services)
+    if user is not None and getattr(user, "role", None) != "admin":
+        raise ForbiddenError("only an admin can define labelling rules")
+    return _project_page(project_id, request, services, "rules.html")
+
+
 def _project_page(project_id: int, request: Request, services: SessionDep, template: str) -> Response:
     """A project's page for the signed-in user (who must see the project), or the way to the login."""
     user = _signed_in(request, services)
