@@ -426,7 +426,8 @@ class Services:
             raise ConfigError(f"export format must be one of {', '.join(FORMATS)}; got {fmt!r}")
         project = self.repo.get_project(project_id)
         labels = self.repo.current_labels(project_id)
-        stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in project.name)[:64] or "project"
+        # ASCII only: the file name goes in a header, which must be Latin-1 ('ꁰ' raised UnicodeEncodeError: a 500).
+        stem = "".join(c if (c.isascii() and c.isalnum()) or c in "-_" else "_" for c in project.name)[:64] or "project"
         records = {r.record_id: r for r in self.repo.snapshot(project_id)}
         user_ids = {user.name: user.id for user in self.repo.list_users()}
         media_type, suffix, chunks = export_file(fmt, project, labels, records, user_ids, base_url)
