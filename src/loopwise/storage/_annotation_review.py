@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from loopwise.errors import DataError, NotFoundError
 
-from ._annotation_admin import _in_force
+from ._annotation_admin import _in_force, latest_adjudications
 from ._annotation_base import AnnotationBase
 from ._annotation_models import AdjudicationRow, AnnotationProjectRow, ReviewItemRow
 from ._annotation_types import ConflictError, UserInfo
@@ -72,7 +72,8 @@ class ReviewQueries(AnnotationBase):
     def store_audit(self, project_id: int, loop_index: int, suspects: Sequence[Suspect]) -> int:
         """Open an item per new suspect, update the open ones still doubted, withdraw the rest; returns the open count.
 
-        A record whose current training label a reviewer already confirmed (kept, or changed to it) is not doubted again.
+        A record whose current training label a person already decided (a reviewer kept it or changed it to it, or an
+    admin adjudicated it) is not doubted again.
         """
         now = utc_now()
         with self._write(project_id) as session:
@@ -83,6 +84,8 @@ class ReviewQueries(AnnotationBase):
                     )
                 )
             }
+            # An admin's adjudication is a person's decision too: the audit does not send it back to people.
+            confirmed |= {(r, label.value) for r, label in latest_adjudications(session, project_id).items()}
             open_items = {
                 int(row.record_id): row for row in session.scalars(
                     select(ReviewItemRow).where(ReviewItemRow.project_id == project_id, ReviewItemRow.status == "open")
