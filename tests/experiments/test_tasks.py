@@ -75,6 +75,9 @@ def test_a_regression_run_stores_its_task_and_reports_rmse(store: Store, regress
     assert float(stored.value) == float(np.loadtxt(regression_csv, delimiter=",", skiprows=1, usecols=4)[int(first_id[1:])])
     (result,) = load_results(store, [run_id])
     assert result.task == "regression" and result.loops[-1].accuracy == pytest.approx(-loops[-1].metrics["rmse"])
+    # The strategies that read labelled targets (iGS) and a committee (EMCM) run in the same loop.
+    for run in simulate(store, spec, ["igs", "emcm", "max_std"], [0], FixedSchedule(10, 20, 50), learner="bagging_ridge"):
+        assert store.get_run(run).status == "finished" and store.loops(run)[-1].metrics["r2"] > 0.9
     summary = summarise([result])
     assert summary["task"] == "regression" and summary["metrics"] == {"score": "neg_rmse", "second": "r2"}
     assert summary["runs"][0]["labels_to_95"] is None  # no share of a negative score is a target
@@ -90,6 +93,9 @@ def test_a_multilabel_run_resumes_to_the_uninterrupted_result(store: Store, mult
     metrics = store.loops(whole)[-1].metrics
     assert {"micro_f1", "macro_f1", "subset_accuracy", "hamming_loss"} <= set(metrics)
     assert len(metrics["per_label_f1"]) == len(WORDS) and metrics["micro_f1"] > 0.5  # each label is one word
+
+    for run in simulate(store, spec, ["cvirs", "mmc", "ml_min_margin"], [0], FixedSchedule(20, 20, 60)):
+        assert store.get_run(run).status == "finished" and store.get_run(run).n_loops == 3
 
     # The same run cut after two loops (its third loop's write fails), then resumed.
     class Boom(Exception):

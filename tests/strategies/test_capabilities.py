@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -17,8 +18,11 @@ from loopwise.loop import StrategyInit, loop_zero_strategies
 from loopwise.loop._initial import loop_zero_strategy
 from loopwise.strategies import (
     BUILTIN,
+    CLASSIFICATION,
     FEATURES,
+    MULTILABEL,
     PROBA,
+    REGRESSION,
     TASKS,
     TOP_K,
     Capabilities,
@@ -47,8 +51,40 @@ def _token_marginals(n: int, seed: int) -> TokenMarginals:
     return TokenMarginals.from_sentences(sentences, rng.uniform(0.05, 1.0, size=n))
 
 
-def _inputs(n: int = N, seed: int = 0) -> StrategyInputs:
-    """Every input a strategy may ask for, over ``n`` candidates (positions 0..n-1 of an n-record pool)."""
+def _task(name: str) -> str:
+    """The task a strategy's inputs are drawn for: classification when it serves it, else the one it serves."""
+    tasks = strategy_class(name).capabilities.tasks
+    return CLASSIFICATION if CLASSIFICATION in tasks else sorted(tasks)[0]
+
+
+def _inputs(n: int = N, seed: int = 0, task: str = CLASSIFICATION) -> StrategyInputs:
+    """Every input a strategy may ask for, over ``n`` candidates (positions 0..n-1 of an n-record pool).
+
+    ``proba``, the committee and the labelled records' labels take the form of ``task``:
+    marginals over K labels and 0/1 label rows (multilabel), mean and std columns and
+    float targets (regression).
+    """
+    inputs = _classification_inputs(n, seed)
+    rng = np.random.default_rng([seed, 15])  # own generator: the classification inputs stay as they were
+    if task == MULTILABEL:
+        return replace(
+            inputs,
+            proba=rng.uniform(size=(n, K)).astype(np.float32),
+            labelled_labels=(rng.uniform(size=(20, K)) < 0.4).astype(np.int64),
+            labelled_proba=rng.uniform(size=(20, K)).astype(np.float32),
+        )
+    if task == REGRESSION:
+        def mean_std(*shape: int) -> np.ndarray:
+            return np.stack([rng.normal(size=shape), rng.uniform(0.1, 2.0, size=shape)], axis=-1).astype(np.float32)
+
+        return replace(
+            inputs, proba=mean_std(n), committee=mean_std(5, n), mc_samples=mean_std(6, n),
+            labelled_labels=rng.normal(size=20), labelled_proba=mean_std(20),
+        )
+    return inputs
+
+
+def _classification_inputs(n: int, seed: int) -> StrategyInputs:
     rng = np.random.default_rng(seed)
     proba = rng.dirichlet(np.ones(K), size=n).astype(np.float32)
     history = History()
@@ -81,6 +117,8 @@ def _rows(inputs: StrategyInputs, rows: slice) -> StrategyInputs:
         mc_samples=inputs.mc_samples[:, rows],
         history=inputs.history,
         token_marginals=inputs.token_marginals.take(rows),
+        labelled_labels=inputs.labelled_labels,
+        labelled_proba=inputs.labelled_proba,
     )
 
 
@@ -116,7 +154,7 @@ def test_the_registry_table_names_every_class_by_its_own_name() -> None:
 @pytest.mark.parametrize("name", _names(row_local=True))
 def test_a_row_local_strategy_scores_the_same_in_chunks_as_whole(name: str) -> None:
     strategy = make_strategy(name)
-    inputs = _inputs()
+    inputs = _inputs(task=_task(name))
     whole = np.asarray(strategy.score(inputs))
     for size in (1, 7, 100):
         assert np.array_equal(_chunked_scores(strategy, inputs, size), whole), size
@@ -131,7 +169,7 @@ def test_a_row_local_strategy_scores_the_same_in_chunks_as_whole(name: str) -> N
 def test_a_ranking_strategy_not_declared_row_local_does_score_differently_in_chunks(name: str) -> None:
     # The declaration is not merely cautious: a pool-wide term really changes the scores of a chunk alone.
     strategy = make_strategy(name)
-    inputs = _inputs()
+    inputs = _inputs(task=_task(name))
     assert not np.allclose(_chunked_scores(strategy, inputs, 60), np.asarray(strategy.score(inputs)))
     with pytest.raises(ValueError, match="cannot stream"):
         ChunkedScorer(strategy)
@@ -140,7 +178,7 @@ def test_a_ranking_strategy_not_declared_row_local_does_score_differently_in_chu
 @pytest.mark.parametrize("name", _names(ranks=True))
 def test_a_ranking_strategy_selects_the_top_of_its_scores(name: str) -> None:
     strategy = make_strategy(name)
-    inputs = _inputs()
+    inputs = _inputs(task=_task(name))
     scores = np.asarray(strategy.score(inputs), dtype=np.float64)
     selection = strategy.select(inputs, 25, np.random.default_rng(0))
     assert np.allclose(selection.scores, scores[selection.positions])
