@@ -71,13 +71,21 @@ def test_row_local_strategies_stream_to_the_whole_selection(name: str) -> None:
     sentences = [rng.dirichlet(np.ones(5), size=int(rng.integers(1, 9))) for _ in range(n)]
     sentences[100:400] = [sentences[0]] * 300  # the same ties for the sentence strategies
     tokens = TokenMarginals.from_sentences(sentences, np.r_[np.full(400, 0.5), rng.uniform(size=n - 400)])
-    whole = StrategyInputs(candidates=np.arange(n), proba=proba, committee=committee, mc_samples=committee, token_marginals=tokens)
+    features = rng.normal(size=(n, 4))
+    features[100:400] = features[0]
+    # The labelled records' 0/1 label rows and outputs (multilabel strategies read them with the marginals).
+    labelled = {"labelled_labels": (rng.uniform(size=(20, 6)) < 0.4).astype(np.int64), "labelled_proba": rng.uniform(size=(20, 6))}
+    whole = StrategyInputs(
+        candidates=np.arange(n), proba=proba, committee=committee, mc_samples=committee, token_marginals=tokens,
+        features=features, **labelled,
+    )
     strategy = make_strategy(name)
     expected = strategy.select(whole, 150, np.random.default_rng(4))
     chunks = [
         StrategyInputs(
             candidates=np.arange(s, min(n, s + 700)), proba=proba[s : s + 700], committee=committee[:, s : s + 700],
             mc_samples=committee[:, s : s + 700], token_marginals=tokens.take(slice(s, s + 700)),
+            features=features[s : s + 700], **labelled,
         )
         for s in range(0, n, 700)
     ]
