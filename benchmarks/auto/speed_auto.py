@@ -1,6 +1,6 @@
 """One `auto` selection on a 1M x 64 pool, 10 classes, batch 100, 10 loops of history: seconds and memory.
 
-    python benchmarks/auto/speed_auto.py [--n 1000000] [--arm covered_margin|typiclust|margin]
+    python benchmarks/auto/speed_auto.py [--n 1000000] [--arm covered_margin|typiclust|margin|learned] [--model PATH]
 
 Memory is the peak of Python allocations (tracemalloc, NumPy included) during the selection, above
 what the inputs (pool rows, the candidates' probabilities, the history's probability matrices) hold.
@@ -26,6 +26,7 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=100)
     ap.add_argument("--loops", type=int, default=10)
     ap.add_argument("--arm", default=None, help="force one arm (e.g. covered_margin, the costliest); default: auto's own choice")
+    ap.add_argument("--model", default=None, help="learned selector model file (default: the built-in one)")
     args = ap.parse_args()
     rng = np.random.default_rng(0)
     n, d, k = args.n, args.d, args.k
@@ -50,7 +51,10 @@ def main() -> None:
     proba = history.proba_by_loop[-1][candidates]
     features = X[candidates]
     inputs = StrategyInputs(candidates=candidates, proba=proba, features=features, labelled_features=X[labelled], history=history)
-    strategy = AutoStrategy() if args.arm is None else AutoStrategy(arms=(args.arm,), min_confidence=0.0)
+    if args.arm is None:
+        strategy = AutoStrategy()
+    else:
+        strategy = AutoStrategy(arms=(args.arm,), min_confidence=0.0, learned_model=args.model)
     tracemalloc.start()
     start = time.perf_counter()
     sel = strategy.select(inputs, args.batch, np.random.default_rng(1))

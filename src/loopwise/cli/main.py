@@ -112,7 +112,9 @@ def simulate_cmd(
         "Querying strategy; repeat to compare several. Default: auto against random. auto covers the pool first "
         "(TypiClust while labels are under 3 a class or the model is barely confident), then lets a bandit choose "
         "each loop between coverage, cluster-spread margin, margin and random, rewarded by a 5% random slice of "
-        "every batch whose labels estimate the model's accuracy and say when the active picks lose to random."
+        "every batch whose labels estimate the model's accuracy and say when the active picks lose to random. "
+        "learned scores each candidate with a model trained offline on simulated runs (LAL-style); auto_learned "
+        "adds it to auto's bandit as a fifth arm."
     ))] = ["auto", "random"],  # noqa: B006
     seeds: Annotated[int, typer.Option(help="Seeds per strategy (0..N-1).", min=1)] = 3,
     initial: Annotated[int, typer.Option(help="Size of the loop-0 sample.", min=1)] = 10,

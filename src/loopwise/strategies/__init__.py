@@ -33,7 +33,7 @@ from loopwise.strategies._capabilities import (
     serves_loop_zero,
     serves_task,
 )
-from loopwise.strategies._auto import AutoNoBandit, AutoNoSlice, AutoStrategy
+from loopwise.strategies._auto import AutoLearned, AutoNoBandit, AutoNoSlice, AutoStrategy
 from loopwise.strategies._auto_arms import CoveredMargin, covered_margin
 from loopwise.strategies._badge import Badge, badge, gradient_embedding
 from loopwise.strategies._bayesian import BALD, MeanSTD, VariationRatios, bald, mean_std, variation_ratio
@@ -42,6 +42,9 @@ from loopwise.strategies._committee import QueryByCommittee, kl_to_consensus, vo
 from loopwise.strategies._diverse import DiverseSampling, diverse
 from loopwise.strategies._density import InformationDensity, cosine_density
 from loopwise.strategies._hybrid import WeightedHybrid, rank_normalise
+from loopwise.strategies._learned import LearnedSelector, spread_top
+from loopwise.strategies._learned_features import FEATURE_NAMES as LEARNED_FEATURES
+from loopwise.strategies._learned_features import candidate_features
 from loopwise.strategies._kcenter import KCenterGreedy, NormalizedKCenterGreedy, k_center_greedy
 from loopwise.strategies._probcover import ProbCover, coverage_graph, prob_cover, purity_radius
 from loopwise.strategies._random import RandomSampling
@@ -78,6 +81,7 @@ __all__ = [
     "TASKS",
     "TOKEN_CLASSIFICATION",
     "TOP_K",
+    "AutoLearned",
     "AutoNoBandit",
     "AutoNoSlice",
     "AutoStrategy",
@@ -86,6 +90,7 @@ __all__ = [
     "badge",
     "Badge",
     "bald",
+    "candidate_features",
     "capabilities",
     "Capabilities",
     "ChunkedScorer",
@@ -108,6 +113,8 @@ __all__ = [
     "KCenterGreedy",
     "kl_to_consensus",
     "LabelledLoop",
+    "LEARNED_FEATURES",
+    "LearnedSelector",
     "least_confidence",
     "LeastConfidence",
     "make_strategy",
@@ -132,6 +139,7 @@ __all__ = [
     "row_local_names",
     "score_in_chunks",
     "select_streaming",
+    "spread_top",
     "serves_loop_zero",
     "serves_task",
     "Strategy",

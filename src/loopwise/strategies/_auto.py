@@ -59,21 +59,24 @@ from loopwise.strategies._auto_arms import CoveredMargin
 from loopwise.strategies._capabilities import Capabilities
 from loopwise.strategies._base import FEATURES, HISTORY, PROBA, History, Strategy, StrategyInputs
 from loopwise.strategies._density import InformationDensity
+from loopwise.strategies._learned import LearnedSelector
+from loopwise.strategies._learned_features import confidence
 from loopwise.strategies._random import RandomSampling
 from loopwise.strategies._typiclust import TypiClust
 from loopwise.strategies._uncertainty import MarginSampling
 
 ARMS = ("typiclust", "covered_margin", "margin", "random")
-KNOWN_ARMS = (*ARMS, "density_margin")
-#: Prior value of each arm, as a multiple of the mean observed reward: coverage-spread margin first.
-PRIORS = {"typiclust": 0.9, "covered_margin": 1.1, "density_margin": 1.0, "margin": 1.0, "random": 0.8}
+KNOWN_ARMS = (*ARMS, "density_margin", "learned")
+#: Prior value of each arm, as a multiple of the mean observed reward: coverage-spread margin first
+#: (the learned selector, where it is an arm, before it).
+PRIORS = {"typiclust": 0.9, "covered_margin": 1.1, "density_margin": 1.0, "margin": 1.0, "random": 0.8, "learned": 1.2}
 #: Weight of the prior, in loops of observed reward.
 PRIOR_WEIGHT = 2.0
 _EPS = 1e-6
 _CLUSTER_POINTS = 5000
 
 
-def _arm(name: str) -> Strategy:
+def _arm(name: str, learned_model: str | None = None) -> Strategy:
     # Clustering runs on a seeded subsample of at most 5,000 rows (k-means++ seeding is the cost on large pools).
     if name == "typiclust":
         return TypiClust(max_points=_CLUSTER_POINTS)
@@ -83,6 +86,8 @@ def _arm(name: str) -> Strategy:
         return InformationDensity(base="margin")
     if name == "margin":
         return MarginSampling()
+    if name == "learned":
+        return LearnedSelector(model=learned_model)
     return RandomSampling()
 
 
@@ -91,21 +96,6 @@ def slice_size(batch_size: int, slice_fraction: float) -> int:
     if slice_fraction <= 0 or batch_size < 2:
         return 0
     return min(batch_size - 1, max(1, int(math.floor(slice_fraction * batch_size))))
-
-
-def confidence(proba: np.ndarray, max_rows: int = 20000) -> float:
-    """Mean top-class probability rescaled so that uniform predictions give 0 and certain ones 1.
-
-    Over every ``ceil(n / max_rows)``-th row: an estimate on large pools, the same rows
-    whether computed from the candidates' probabilities or re-derived from the history.
-    """
-    proba = np.asarray(proba)
-    if proba.size == 0:
-        return 1.0
-    proba = proba[:: max(1, -(-proba.shape[0] // max_rows))]
-    k = proba.shape[1]
-    floor = 1.0 / max(k, 2)
-    return float((proba.max(axis=1).mean(dtype=np.float64) - floor) / (1.0 - floor))
 
 
 def _every_unlabelled(n: int, taken: np.ndarray, max_rows: int) -> np.ndarray:
@@ -210,6 +200,7 @@ class AutoStrategy(Strategy):
         bandit: bool = True,
         ucb: float = 0.5,
         fallback: bool = False,
+        learned_model: str | None = None,
     ) -> None:
         if not 0 <= slice_fraction < 1:
             raise ValueError(f"slice_fraction must be in [0, 1), got {slice_fraction!r}")
@@ -229,6 +220,9 @@ class AutoStrategy(Strategy):
         self.bandit = bandit
         self.ucb = ucb
         self.fallback = fallback
+        self.learned_model = learned_model
+        if "learned" in self.arms:
+            LearnedSelector(model=learned_model)  # a missing or stale model file fails here, not at loop 1
 
     # -- the decision ------------------------------------------------------------
     def _choose(
@@ -297,7 +291,7 @@ class AutoStrategy(Strategy):
         conf = confidence(proba)
         arm, reason, values = self._choose(n_labelled, n_classes, played, conf)
         n_slice = slice_size(k, self.slice_fraction)
-        active = _arm(arm).select(inputs, k, rng)
+        active = _arm(arm, self.learned_model).select(inputs, k, rng)
         keep = np.asarray(active.positions[: k - n_slice], dtype=np.int64)
         free = np.ones(n, dtype=bool)
         free[keep] = False
@@ -321,7 +315,18 @@ class AutoStrategy(Strategy):
             "past_arms": past_arms,
             "active_losing": self._losing(played),
         }
+        if "model_version" in active.info:
+            info["model_version"] = active.info["model_version"]
         return Selection(positions=positions, scores=scores, info=info)
+
+
+class AutoLearned(AutoStrategy):
+    """``auto`` with the learned selector (:class:`LearnedSelector`) as a fifth arm, played first after coverage."""
+
+    name = "auto_learned"
+
+    def __init__(self, slice_fraction: float = 0.05, learned_model: str | None = None, fallback: bool = False) -> None:
+        super().__init__(slice_fraction, arms=(*ARMS, "learned"), fallback=fallback, learned_model=learned_model)
 
 
 class AutoNoBandit(AutoStrategy):

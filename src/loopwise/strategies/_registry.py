@@ -38,6 +38,8 @@ BUILTIN: dict[str, str] = {
     "auto": "loopwise.strategies._auto:AutoStrategy",
     "auto_no_bandit": "loopwise.strategies._auto:AutoNoBandit",
     "auto_no_slice": "loopwise.strategies._auto:AutoNoSlice",
+    "auto_learned": "loopwise.strategies._auto:AutoLearned",
+    "learned": "loopwise.strategies._learned:LearnedSelector",
     "covered_margin": "loopwise.strategies._auto_arms:CoveredMargin",
     "ml_mean_uncertainty": "loopwise.strategies._multilabel:MeanUncertainty",
     "ml_min_margin": "loopwise.strategies._multilabel:MinMargin",
