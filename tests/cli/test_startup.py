@@ -48,6 +48,13 @@ def test_a_command_loads_what_it_uses_and_not_the_rest(command: str, absent: tup
     assert sorted(m for m in absent if m in loaded) == []
 
 
+def test_the_retraining_child_imports_no_web_stack() -> None:
+    # The server's spawned child unpickles its work from loopwise.server._learning: the web stack cost it
+    # seconds of imports at every server start.
+    loaded = _modules_after("import loopwise.server._learning")
+    assert sorted(m for m in ("fastapi", "starlette", "jinja2", "uvicorn", "loopwise.server._app") if m in loaded) == []
+
+
 def test_simulate_and_resume_import_no_plotting_until_a_report_is_drawn() -> None:
     # What a `simulate`/`resume` subprocess imports before it runs: matplotlib cost each of them seconds.
     loaded = _modules_after("import loopwise.experiments\nimport loopwise.reports\nfrom loopwise.experiments import simulate")
