@@ -4,6 +4,7 @@ to the pool with Snorkel: per-rule coverage, overlap, conflict and accuracy, lab
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 
@@ -74,3 +75,29 @@ def test_rules_are_for_admins_and_need_a_rule_to_apply(client: TestClient, admin
     ann = sign_in(client, "ann", "password-123")
     assert ann.get(f"/api/projects/{pid}/rules").status_code == 403
     assert ann.post(f"/api/projects/{pid}/rules", json={"name": "a", "kind": "keyword", "pattern": "x", "label": "pos"}).status_code == 403
+
+
+def test_weak_labels_order_the_queue_before_the_first_labels(client: TestClient, admin: Api, tmp_path: Path) -> None:
+    from loopwise.server._driver import compute_retrain
+
+    pid = make_project(admin, rows=12, weak_start=True, batch_size=4)["id"]
+    services = client.app.state.services  # type: ignore[attr-defined]
+    before = [r.record_id for r in sorted(services.repo.snapshot(pid), key=lambda r: r.rank)][:4]
+    for rule in (
+        {"name": "pos_words", "kind": "keyword", "pattern": "great", "label": "pos"},
+        {"name": "neg_words", "kind": "keyword", "pattern": "awful", "label": "neg"},
+        {"name": "sevens", "kind": "regex", "pattern": r"item [37]\b", "label": "neg"},
+    ):
+        admin.post(f"/api/projects/{pid}/rules", json=rule).raise_for_status()
+    admin.post(f"/api/projects/{pid}/rules/apply").raise_for_status()
+    assert services.worker.wait_idle(60) and not services.worker.errors, services.worker.errors
+    served = []
+    for _ in range(4):
+        record = admin.post(f"/api/projects/{pid}/queue/next").json()["record"]
+        served.append(record["id"])
+        admin.post(f"/api/projects/{pid}/records/{record['id']}/skip").raise_for_status()
+    # The rules' weak labels, not the import order, put these first: margin on a model trained on them.
+    ranked = compute_retrain(services.repo, pid, tmp_path)
+    assert ranked is not None and ranked.strategy == "weak:margin"
+    assert served == ranked.ranking[:4] != before
+    assert None not in ranked.scores[:4] and ranked.scores[:4] == sorted(ranked.scores[:4], reverse=True)

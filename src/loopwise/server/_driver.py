@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from loopwise.server._label_quality import TrainingLabels, audit_suspects, training_labels
+from loopwise.server._label_quality import TrainingLabels, audit_suspects, training_labels, weak_ranking
 from loopwise.storage import AnnotationRepository, LoopWrite, loop_write, stored_records, stored_stop_set
 from loopwise.storage._annotation_review import Suspect
 
@@ -104,7 +104,8 @@ def compute_retrain(repo: AnnotationRepository, project_id: int, media_dir: Path
     # In the order they were first labelled (votes keeps the order of the labels, oldest first).
     new = [position[rid] for rid in votes if rid in position and not loop.pool.labelled_mask[position[rid]]]
     if not new and not loop.records:
-        return _cold_start(loop, held.record_ids, pool, project)
+        weak = repo.weak_labels(project_id) if settings.get("weak_start") else {}
+        return _cold_start(loop, held.record_ids, pool, project, weak)
     if not new or loop.should_stop():
         return None
     decided = {r: v for r, v in repo.adjudicated_values(project_id).items() if r in position}
@@ -162,15 +163,29 @@ def compute_retrain(repo: AnnotationRepository, project_id: int, media_dir: Path
     )
 
 
-def _cold_start(loop: Any, record_ids: np.ndarray, pool: list[Any], project: Any) -> RetrainResult | None:
-    """Before anyone labels: the queue order of the project's loop-0 strategy (its ``initializer`` setting)."""
+def _cold_start(loop: Any, record_ids: np.ndarray, pool: list[Any], project: Any, weak: dict[int, Any]) -> RetrainResult | None:
+    """Before anyone labels: the queue order of the project's strategy on a model of the rules' weak labels (its
+    ``weak_start`` setting, once the rules were applied), else of its loop-0 strategy (its ``initializer`` setting)."""
     from loopwise.loop import loop_rng
 
     settings = project.settings
-    if str(settings.get("initializer", "random")) == "random":
-        return None  # records are served in the seeded shuffle they were imported in
     size = min(int(settings.get("batch_size", 20)), len(pool))
     seed = int(settings.get("seed", 0))
+    if weak:
+        index = {name: i for i, name in enumerate(project.label_names)}
+        covered = np.asarray([i for i, r in enumerate(pool) if r.record_id in weak], dtype=np.int64)
+        y = np.asarray([index[weak[pool[i].record_id].value] for i in covered], dtype=np.int64)
+        found = weak_ranking(loop, covered, y, np.flatnonzero(_open(pool)), size, seed)
+        if found is not None:
+            picked, picked_scores = found
+            order = _picks_then_shuffle(picked, np.arange(len(pool)), _open(pool), np.random.default_rng([seed, project.id, 0]))
+            return RetrainResult(
+                project_id=project.id, run_id=project.run_id, strategy=f"weak:{loop.strategy.name}",
+                ranked_by=loop.strategy.name, n_labelled=0, ranking=[int(record_ids[p]) for p in order],
+                scores=[float(v) for v in picked_scores] + [None] * (len(order) - len(picked)), front=[], write=None, stop=False,
+            )
+    if str(settings.get("initializer", "random")) == "random":
+        return None  # records are served in the seeded shuffle they were imported in
     picked = loop.initializer.select(loop.pool.X, loop.pool.ids, size, loop_rng(seed, 0))
     order = _picks_then_shuffle(
         picked, np.arange(len(pool)), _open(pool), np.random.default_rng([seed, project.id, 0])

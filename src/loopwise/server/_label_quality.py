@@ -126,6 +126,30 @@ def audit_suspects(loop: Any, record_ids: np.ndarray, names: Sequence[str], limi
 
 
 
+def weak_ranking(
+    loop: Any, weak_positions: np.ndarray, weak_y: np.ndarray, open_positions: np.ndarray, size: int, seed: int
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Loop 0's order from the rules: the project's strategy on a clone of its learner trained on the weak labels.
+
+    The ``size`` open positions the strategy picks, best first, and their scores; None when the weak labels hold a
+    single class or the strategy needs more than probabilities and features (a committee, a history, ...).
+    """
+    from loopwise.loop import loop_rng, predict_proba_pool
+    from loopwise.strategies import FEATURES, PROBA, StrategyInputs
+
+    if len(np.unique(weak_y)) < 2 or not set(loop.strategy.requires) <= {PROBA, FEATURES} or not len(open_positions):
+        return None
+    model = loop.learner.clone()
+    model.fit(loop.pool.rows(weak_positions), weak_y)
+    proba = predict_proba_pool(model, loop.pool.X)
+    inputs = StrategyInputs(
+        candidates=open_positions, proba=proba[open_positions], features=loop.pool.rows(open_positions),
+        labelled_features=loop.pool.rows(np.zeros(0, dtype=np.int64)),
+    )
+    selection = loop.strategy.select(inputs, min(size, len(open_positions)), loop_rng(seed, 0))
+    return open_positions[selection.positions], np.asarray(selection.scores, dtype=np.float64)
+
+
 def record_label_quality(repo: Any, project_id: int, loop_index: int, train: TrainingLabels | None, suspects: list[Suspect] | None) -> None:
     """Write a retrain's consensus labels, annotator quality and audit suspects (the review queue) to the store."""
     if train is not None:
@@ -134,4 +158,4 @@ def record_label_quality(repo: Any, project_id: int, loop_index: int, train: Tra
         repo.store_audit(project_id, loop_index, suspects)
 
 
-__all__ = ["CONSENSUS_CHOICES", "TrainingLabels", "audit_suspects", "record_label_quality", "training_labels"]
+__all__ = ["CONSENSUS_CHOICES", "TrainingLabels", "audit_suspects", "record_label_quality", "training_labels", "weak_ranking"]

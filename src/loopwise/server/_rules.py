@@ -111,6 +111,8 @@ def apply_rules(services: Services, actor: UserInfo, project_id: int) -> q.RuleS
         WeakLabel(pool[i].record_id, names[int(kept.labels[i])], float(kept.confidence[i])) for i in np.flatnonzero(kept.covered)
     ]
     repo.store_weak_labels(project_id, weak, kept.method, stats.model_dump(mode="json"))
+    if project.settings.get("weak_start"):
+        services.worker.schedule(project_id)  # before the first labels, the queue's order comes from them
     return stats
 
 

@@ -135,6 +135,10 @@ class ProjectSettings(BaseModel):
         "suspects in the review queue.",
     )
     audit_max: int = Field(50, ge=1, le=10_000, description="At most this many suspects per audit, most suspicious first.")
+    weak_start: bool = Field(
+        False, description="Before the first labels, order the queue by the strategy on a model trained on the weak "
+        "labels of the project's rules (once they are applied), instead of the initializer's order.",
+    )
 
 
 class ProjectCreate(ProjectSettings):
@@ -179,13 +183,14 @@ class ProjectUpdate(BaseModel):
     consensus: Literal["majority", "dawid_skene", "crowdlab"] | SkipJsonSchema[None] = None
     audit: bool | SkipJsonSchema[None] = None
     audit_max: Annotated[int, Field(ge=1, le=10_000)] | SkipJsonSchema[None] = None
+    weak_start: bool | SkipJsonSchema[None] = None
     archived: bool | SkipJsonSchema[None] = Field(None, description="Archive (true) or restore (false) the project.")
     cost_per_label: Annotated[float, Field(ge=0, le=1e9)] | SkipJsonSchema[None] = None
 
     @field_validator(
         "instructions", "status", "learner", "strategy", "strategy_params", "batch_size", "labels_per_record",
         "lease_seconds", "hide_suggestions", "retrain_mode", "initializer", "archived", "cost_per_label", "consensus", "audit",
-        "audit_max", mode="before",
+        "audit_max", "weak_start", mode="before",
     )
     @classmethod
     def _not_null(cls, value: Any) -> Any:

@@ -227,13 +227,13 @@ class Services:
         )
         if status == "active":
             self.worker.schedule(project_id)
-        elif "initializer" in changes:
+        elif "initializer" in changes or "weak_start" in changes:
             self._cold_start(updated)
         return updated
 
     def _cold_start(self, project: AnnotationProjectInfo) -> None:
         """Order the queue by the project's loop-0 strategy in the background, if it has one (not random)."""
-        if str(project.settings.get("initializer", "random")) != "random":
+        if str(project.settings.get("initializer", "random")) != "random" or project.settings.get("weak_start"):
             self.worker.schedule(project.id)
 
     def add_member(self, actor: UserInfo, project_id: int, user_id: int) -> list[UserInfo]:
