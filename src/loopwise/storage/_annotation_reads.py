@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from ._annotation_admin import apply_adjudications, latest_adjudications
+from ._annotation_admin import _in_force, apply_adjudications, latest_adjudications
 from ._annotation_base import AnnotationBase
 from ._annotation_models import AnnotationEventRow, AnnotationRecordRow, not_undone
 from ._annotation_projects import project_info
@@ -25,21 +25,12 @@ class ReadQueries(AnnotationBase):
         """
         with self._sessions() as session:
             rows = session.execute(
-                select(
-                    AnnotationEventRow.record_id, RecordRow.external_id, AnnotatorRow.name, LabelRow.value,
-                    LabelRow.id, LabelRow.created_at,
-                )
-                .join(LabelRow, LabelRow.id == AnnotationEventRow.label_id)
+                _in_force(project_id)
+                .add_columns(RecordRow.external_id)
                 .join(RecordRow, RecordRow.id == AnnotationEventRow.record_id)
-                .join(AnnotatorRow, AnnotatorRow.id == AnnotationEventRow.annotator_id)
-                .where(
-                    AnnotationEventRow.project_id == project_id,
-                    AnnotationEventRow.kind == "label",
-                    not_undone(),
-                )
                 .order_by(AnnotationEventRow.id)
             )
-            labels = [CurrentLabel(r, str(e), str(a), str(v), int(i), as_utc(c)) for r, e, a, v, i, c in rows]
+            labels = [CurrentLabel(r, str(e), str(a), str(v), int(i), as_utc(c)) for r, a, v, i, c, e in rows]
             decided = latest_adjudications(session, project_id) if adjudicated else {}
         return apply_adjudications(labels, decided)
 
