@@ -107,7 +107,7 @@ def _write_outputs(store, run_ids: list[str], json_out: Path | None, report_out:
 
 @app.command("simulate")
 def simulate_cmd(
-    data: Annotated[str, typer.Option("--data", help="Dataset: digits, breast_cancer, wine, a ../shared/datasets name, or a CSV/JSONL/Parquet/.npz path.")],
+    data: Annotated[str, typer.Option("--data", help="Dataset: digits, breast_cancer, wine, a ../shared/datasets name (conll2003: token classification), or a CSV/JSONL/Parquet/.npz path.")],
     strategy: Annotated[list[str], typer.Option("--strategy", help=(
         "Querying strategy; repeat to compare several. Default: auto against random. auto covers the pool first "
         "(TypiClust while labels are under 3 a class or the model is barely confident), then lets a bandit choose "
@@ -119,11 +119,11 @@ def simulate_cmd(
     seeds: Annotated[int, typer.Option(help="Seeds per strategy (0..N-1).", min=1)] = 3,
     initial: Annotated[int, typer.Option(help="Size of the loop-0 sample.", min=1)] = 10,
     batch: Annotated[int, typer.Option(help="Records per loop after loop 0.", min=1)] = 10,
-    budget: Annotated[int, typer.Option(help="Total labels to buy, loop 0 included.", min=1)] = 300,
+    budget: Annotated[int, typer.Option(help="Total labels to buy, loop 0 included (sentences, for token classification).", min=1)] = 300,
     label_column: Annotated[str | None, typer.Option(help="Label column of a file (default: label).")] = None,
     text_column: Annotated[str | None, typer.Option(help="Free-text column of a file.")] = None,
     id_column: Annotated[str | None, typer.Option(help="Record-id column of a file (default: id if present).")] = None,
-    learner: Annotated[str | None, typer.Option(help="Built-in learner: logreg (the classification default); rf or hgb (tabular, non-linear); tfidf_logreg, tfidf_svd or minilm (raw text; minilm needs the text extra); mlp (torch extra). Multilabel: ovr_logreg, tfidf_ovr_logreg (the text default), tfidf_svd_ovr, minilm_ovr. Regression: bagging_trees (the default), bagging_ridge, gp, quantile_hgb.")] = None,
+    learner: Annotated[str | None, typer.Option(help="Built-in learner: logreg (the classification default); rf or hgb (tabular, non-linear); tfidf_logreg, tfidf_svd or minilm (raw text; minilm needs the text extra); mlp (torch extra). Multilabel: ovr_logreg, tfidf_ovr_logreg (the text default), tfidf_svd_ovr, minilm_ovr. Regression: bagging_trees (the default), bagging_ridge, gp, quantile_hgb. Token classification: crf (the default).")] = None,
     task: Annotated[str | None, typer.Option("--task", help="What the labels are: classification, multilabel (label names joined by |) or regression (a number). Default: the dataset's meta.json task, else classification.")] = None,
     init: Annotated[str, typer.Option(help="Loop-0 sample: random, diverse (k-means), typiclust, probcover, ids (with --init-ids), or any strategy that declares loop-0 use (kcenter).")] = "random",
     init_ids: Annotated[str | None, typer.Option(help="With --init ids: the loop-0 record ids, ID,ID,... or @FILE (one id per line).")] = None,
@@ -138,7 +138,9 @@ def simulate_cmd(
     test_size: Annotated[float, typer.Option(help="Test fraction when the data has no split of its own.")] = 0.25,
     max_pool: Annotated[int | None, typer.Option(help="Subsample the pool to this many records (stratified, seeded).")] = None,
     max_test: Annotated[int | None, typer.Option(help="Subsample the test set to this many records.")] = None,
-    cost_per_label: Annotated[float, typer.Option("--label-cost", "--cost-per-label", help="Cost of one label, for the cost ledger.")] = 1.0,
+    budget_tokens: Annotated[int | None, typer.Option("--budget-tokens", help="Token classification: also stop once this many tokens are labelled.", min=1)] = None,
+    eval_split: Annotated[str, typer.Option("--eval-split", help="Token classification: the split the curve is measured on, dev (for choices) or test.")] = "test",
+    cost_per_label: Annotated[float, typer.Option("--label-cost", "--cost-per-label", help="Cost of one label, for the cost ledger (of one token, for token classification).")] = 1.0,
     cost_per_class: Annotated[list[str], typer.Option("--cost-per-class", help="CLASS=COST: price of a label of that class (overrides --label-cost); repeat per class.")] = [],  # noqa: B006
     compute_rate: Annotated[float, typer.Option("--compute-rate", help="Price of one CPU hour of TRAIN + INFER + SELECT, for the cost ledger.", min=0.0)] = 0.0,
     noise: Annotated[float, typer.Option("--noise", help="Simulated annotator's error rate (uniform over the other classes).")] = 0.0,
@@ -159,6 +161,23 @@ def simulate_cmd(
         if retrain not in RETRAIN_MODES:
             raise ConfigError(f"--retrain must be one of {', '.join(RETRAIN_MODES)}; got {retrain!r}")
         initializer = initializer_spec(init, init_ids, initial)
+        from loopwise.cli._sequence import is_sentence_data, simulate_sentences
+
+        if is_sentence_data(data):  # sentences of tagged tokens: the sequence loop (docs/architecture.md says why)
+            return simulate_sentences(
+                {"data": data, "strategy": strategy, "seeds": seeds, "initial": initial, "batch": batch, "budget": budget,
+                 "learner": learner, "init": initializer, "max_pool": max_pool, "max_test": max_test, "eval_split": eval_split,
+                 "budget_tokens": budget_tokens, "cost_per_label": cost_per_label, "db": db, "artifacts": artifacts, "json_out": json_out,
+                 "report": report},
+                {"--task": task not in (None, "token_classification"), "--retrain": retrain != "scratch", "--growth": growth != 1.0, "--adaptive-batch": adaptive_batch is not None,
+                 "--target-accuracy": target_accuracy is not None, "--max-loops": max_loops is not None, "--stable-kappa": stable_kappa is not None,
+                 "--plateau": plateau is not None, "--stop-value-per-point": stop_value is not None, "--cost-per-class": bool(cost_per_class),
+                 "--compute-rate": compute_rate != 0.0, "--noise": noise != 0.0, "--annotators": annotators is not None, "--audit": audit,
+                 "--label-column": label_column is not None, "--text-column": text_column is not None,
+                 "--id-column": id_column is not None},
+            )
+        if budget_tokens is not None or eval_split != "test":
+            raise ConfigError("--budget-tokens and --eval-split apply to token classification only")
         schedule: Schedule = (
             FixedSchedule(initial, batch, budget)
             if growth == 1.0
@@ -211,8 +230,13 @@ def resume_cmd(run_id: str, db: DbOption = None, artifacts: ArtifactsOption = No
     from loopwise.experiments import resume_run
 
     with user_errors(), open_store(db, artifacts) as store:
-        if store.get_run(run_id).config.get("kind") == "stream":  # stream runs resume through `loopwise stream`
+        kind = store.get_run(run_id).config.get("kind")
+        if kind == "stream":  # stream runs resume through `loopwise stream`
             return _stream_cmd(resume=run_id, db=db)
+        if kind == "sequence":  # token-classification runs: the sequence loop
+            from loopwise.cli._sequence import resume_sentences
+
+            return resume_sentences(store, run_id)
         with make_progress() as progress:
             resume_run(store, run_id, on_loop=_Bars(progress).on_loop)
         run = store.get_run(run_id)
@@ -228,7 +252,11 @@ def report_cmd(
     artifacts: ArtifactsOption = None,
 ) -> None:
     """Write one self-contained HTML report (and optionally JSON) for the given runs."""
+    from loopwise.cli._sequence import is_sentence_run, write_sentence_outputs
+
     with user_errors(), open_store(db, artifacts) as store:
+        if any(is_sentence_run(store, r) for r in run_ids):  # token classification: entity F1 by labelled tokens
+            return write_sentence_outputs(store, list(run_ids), json_out, out)
         _write_outputs(store, list(run_ids), json_out, out)
 
 
@@ -291,6 +319,10 @@ def runs_show(run_id: str, db: DbOption = None, artifacts: ArtifactsOption = Non
                 f"{loop.label_cost:g}",
             )
         console.print(table)
+        from loopwise.cli._sequence import is_sentence_run, write_sentence_outputs
+
+        if is_sentence_run(store, run_id):  # no accuracy or ledger: its curve is entity F1 by labelled tokens
+            return write_sentence_outputs(store, [run_id], None)
         _print_ledger(load_results(store, [run_id])[0])
 
 

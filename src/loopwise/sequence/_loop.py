@@ -173,7 +173,7 @@ class SequenceLoop:
         labels[:] = checked
         record = LoopRecord(
             loop_index=query.loop_index,
-            strategy="initial:" + type(self.initializer).__name__ if query.loop_index == 0 else self.strategy.name,
+            strategy="initial:" + self.initializer.name if query.loop_index == 0 else self.strategy.name,
             positions=query.positions,
             ids=query.ids,
             labels=labels,
@@ -191,9 +191,9 @@ class SequenceLoop:
         arr = np.asarray(tags, dtype=np.int64)
         n_tags = len(self.learner.tag_names)
         if arr.shape != (self.lengths[position],):
-            raise LoopwiseError(f"record id {self.ids[position]!r}: {arr.shape[0] if arr.ndim else 0} tags for {self.lengths[position]} tokens")
+            raise LoopwiseError(f"record id {str(self.ids[position])!r}: {arr.shape[0] if arr.ndim else 0} tags for {self.lengths[position]} tokens")
         if arr.size and (arr.min() < 0 or arr.max() >= n_tags):
-            raise LoopwiseError(f"record id {self.ids[position]!r}: tag indices must lie in 0..{n_tags - 1}")
+            raise LoopwiseError(f"record id {str(self.ids[position])!r}: tag indices must lie in 0..{n_tags - 1}")
         return arr
 
     def _label(self, positions: np.ndarray, tags: list[np.ndarray], loop_index: int) -> None:

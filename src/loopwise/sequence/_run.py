@@ -216,7 +216,7 @@ def _drive(store: Store, run_id: str, loop: SequenceLoop, oracle: TagOracle, pre
     try:
         if first is not None:
             persist(first)
-        run_simulation(loop, oracle, on_record=persist)
+        run_simulation(loop, oracle, on_record=persist)  # type: ignore[arg-type]  # it drives any propose/record/should_stop loop
     except BaseException:
         store.finish_run(run_id, status="failed")  # committed loops stay; `loopwise resume` continues the run
         raise
