@@ -70,17 +70,10 @@ def run_cell(strategy: str, seed: int, eval_split: str, out: str) -> str:
     return path.name
 
 
-def _mean_curve(cells: list[dict], grid: np.ndarray) -> np.ndarray:
-    """Mean over seeds of each seed's F1 interpolated on the token grid (NaN past a seed's last point)."""
-    rows = []
-    for cell in cells:
-        x = np.asarray([p["tokens"] for p in cell["curve"]], dtype=float)
-        y = np.asarray([p["entity_f1"] for p in cell["curve"]], dtype=float)
-        rows.append(np.where(grid <= x[-1], np.interp(grid, x, y), np.nan))
-    return np.nanmean(np.vstack(rows), axis=0) if rows else np.full(len(grid), np.nan)
-
-
 def summarise(folder: Path) -> dict:
+    """Mean curves per strategy on a 50-token grid, random's final point, and the tokens each strategy needs to reach it."""
+    from loopwise.reports._sequence import mean_curve
+
     cells: dict[str, list[dict]] = {}
     for path in sorted(folder.glob("*.json")):
         cell = json.loads(path.read_text())
@@ -93,7 +86,7 @@ def summarise(folder: Path) -> dict:
     grid = np.arange(0, top + 1, 50, dtype=float)
     out = {"settings": SETTINGS, "random_final_tokens": random_tokens, "random_final_entity_f1": random_f1, "strategies": {}}
     for name, cs in sorted(cells.items()):
-        mean = _mean_curve(cs, grid)
+        mean = mean_curve(cs, grid)
         # Only grid points every seed reaches, so the mean is over all seeds.
         covered = grid <= min(c["curve"][-1]["tokens"] for c in cs)
         reached = np.flatnonzero(covered & (mean >= random_f1))
@@ -113,6 +106,24 @@ def summarise(folder: Path) -> dict:
     return out
 
 
+def markdown(summary: dict) -> str:
+    """The table of docs/benchmarks.md: per strategy, final entity F1 and the tokens it needs to reach random's final F1."""
+    lines = [
+        f"Random's whole budget: {summary['random_final_tokens']:.0f} tokens (mean), entity F1 {summary['random_final_entity_f1']:.3f}.",
+        "",
+        "| strategy | seeds | tokens per sentence | final tokens | final entity F1 (mean ± sd) | tokens to random's final F1 | share of random's tokens |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, s in sorted(summary["strategies"].items(), key=lambda kv: (kv[1]["share_of_random_tokens"] is None, kv[1]["share_of_random_tokens"] or 0)):
+        needed = "not reached" if s["tokens_to_random_final_f1"] is None else f"{s['tokens_to_random_final_f1']:.0f}"
+        if name == "random":
+            needed = f"{summary['random_final_tokens']:.0f} (its whole budget: the reference)"
+        share = "–" if s["share_of_random_tokens"] is None else f"{s['share_of_random_tokens']:.0%}"
+        lines.append(f"| {name} | {s['n_seeds']} | {s['mean_tokens_per_sentence']:.1f} | {s['final_tokens_mean']:.0f} | "
+                     f"{s['final_entity_f1_mean']:.3f} ± {s['final_entity_f1_std']:.3f} | {needed} | {share} |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True, help="folder of per-cell JSON files")
@@ -125,9 +136,7 @@ def main() -> None:
     if args.summary:
         summary = summarise(args.out)
         args.summary.write_text(json.dumps(summary, indent=1))
-        for name, s in summary["strategies"].items():
-            share = "not reached" if s["share_of_random_tokens"] is None else f"{s['share_of_random_tokens']:.0%} of random's tokens"
-            print(f"{name:22s} seeds {s['n_seeds']:2d}  final F1 {s['final_entity_f1_mean']:.3f} at {s['final_tokens_mean']:.0f} tokens; random's final F1 {summary['random_final_entity_f1']:.3f}: {share}")
+        print(markdown(summary))
         return
     args.out.mkdir(parents=True, exist_ok=True)
     # Seeds outermost, so a run cut short still has every strategy on the first seeds.

@@ -14,7 +14,7 @@ from loopwise.sequence import sentence_file, simulate_sequences
 from loopwise.storage import Store
 
 pytestmark = pytest.mark.skipif(sentence_file("conll2003") is None, reason="the shared CoNLL-2003 folder is not here")
-SMALL = ["--data", "conll2003", "--max-pool", "200", "--max-test", "80", "--initial", "10", "--batch", "10", "--budget", "30"]
+SMALL = ["--data", "conll2003", "--max-pool", "150", "--max-test", "60", "--initial", "10", "--batch", "10", "--budget", "20"]
 
 
 def invoke(*args: str):
@@ -34,7 +34,7 @@ def test_simulate_stores_sentence_runs_with_their_tokens_and_writes_the_curves(t
             info = store.get_run(r["run_id"])
             assert info.status == "finished" and info.task == "token_classification"
             loops = store.loops(r["run_id"])
-            assert [p["sentences"] for p in r["curve"]] == [10, 20, 30] == [loop.n_labelled for loop in loops]
+            assert [p["sentences"] for p in r["curve"]] == [10, 20] == [loop.n_labelled for loop in loops]
             # Each label row is the sentence's tags; the cost is its tokens at 0.5 a token.
             for loop in loops:
                 values = [store.label_history(info.project_id, i)[-1].value for i in loop.selected_ids]
@@ -48,13 +48,13 @@ def test_simulate_stores_sentence_runs_with_their_tokens_and_writes_the_curves(t
     assert result.exit_code == 0, result.output
     assert json.loads(again.read_text())["runs"] == runs
     result = invoke("runs", "show", runs[0]["run_id"], "--db", db)
-    assert result.exit_code == 0 and "entity F1" in result.output and f"{runs[0]['curve'][-1]['entity_f1']:.3f}" in result.output
+    assert result.exit_code == 0 and f"{runs[0]['curve'][-1]['entity_f1']:.3f}" in result.output  # the last loop's entity F1
 
 
 def test_a_resumed_run_selects_and_scores_as_an_uninterrupted_one(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'n.db'}"
-    schedule = FixedSchedule(10, 10, 40)
-    options = {"max_pool": 200, "max_test": 80, "learner_params": {"max_iterations": 15}}
+    schedule = FixedSchedule(10, 10, 30)
+    options = {"max_pool": 150, "max_test": 60, "learner_params": {"max_iterations": 15}}
 
     def stop_after_loop_1(run_id: str, record) -> None:  # noqa: ANN001
         if record.loop_index == 1:

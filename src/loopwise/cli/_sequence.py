@@ -35,7 +35,7 @@ def simulate_sentences(options: dict[str, Any], not_for_sentences: dict[str, boo
     if strategies == ["auto", "random"]:
         strategies = list(DEFAULT_STRATEGIES)
         console.print(f"token classification: comparing {' and '.join(strategies)} (pass --strategy to choose; sentence strategies: {', '.join(token_strategies())})")
-    learner = "crf" if options["learner"] == "logreg" else options["learner"]
+    learner = "crf" if options["learner"] in (None, "logreg") else options["learner"]
     schedule = FixedSchedule(options["initial"], options["batch"], options["budget"])
     with open_store(options["db"], options["artifacts"]) as store, make_progress() as progress:
         bars: dict[str, Any] = {}
