@@ -47,8 +47,7 @@ def _config(strategy: str, seed: int, eval_split: str):  # noqa: ANN202 - a Sequ
 
 def run_cell(strategy: str, seed: int, eval_split: str, out: str) -> str:
     from loopwise.loop import run_simulation
-    from loopwise.sequence import build_sequence_loop, prepare_sentences
-    from loopwise.sequence._run import _oracle
+    from loopwise.sequence import build_sequence_loop, prepare_sentences, sentence_oracle
 
     path = Path(out) / f"{strategy}__{seed}.json"
     if path.exists():
@@ -57,7 +56,7 @@ def run_cell(strategy: str, seed: int, eval_split: str, out: str) -> str:
     prepared = prepare_sentences(config)
     loop = build_sequence_loop(config, prepared)
     start = time.process_time()
-    records = run_simulation(loop, _oracle(prepared))
+    records = run_simulation(loop, sentence_oracle(prepared))
     curve = [
         {"loop": r.loop_index, "sentences": r.n_labelled, "tokens": r.metrics["labelled_tokens"], "entity_f1": r.metrics["entity_f1"],
          "entity_precision": r.metrics["entity_precision"], "entity_recall": r.metrics["entity_recall"], "token_accuracy": r.metrics["token_accuracy"]}

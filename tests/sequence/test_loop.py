@@ -10,9 +10,10 @@ import pytest
 
 from loopwise.errors import ConfigError, DataError, LoopwiseError
 from loopwise.evaluation._ner import entity_scores
+from loopwise.labeling import SimulatedOracle
 from loopwise.learners._crf import CRFTagger
 from loopwise.loop import FixedSchedule, run_simulation
-from loopwise.sequence import SequenceLoop, TagOracle, load_sentences, sentence_vectors, split_sentences, token_strategies
+from loopwise.sequence import SequenceLoop, load_sentences, sentence_vectors, split_sentences, token_strategies
 from loopwise.strategies import StrategyInputs, make_strategy
 
 
@@ -26,7 +27,7 @@ def conll():
     return data, pool, test
 
 
-def _loop(conll, strategy: str = "token_entropy_mean", **kw) -> tuple[SequenceLoop, TagOracle]:
+def _loop(conll, strategy: str = "token_entropy_mean", **kw) -> tuple[SequenceLoop, SimulatedOracle]:
     data, pool, test = conll
     tokens = [data.tokens[i] for i in pool]
     loop = SequenceLoop(
@@ -34,7 +35,9 @@ def _loop(conll, strategy: str = "token_entropy_mean", **kw) -> tuple[SequenceLo
         seed=kw.pop("seed", 3), features=sentence_vectors(tokens), test_tokens=[data.tokens[i] for i in test],
         test_tags=data.tag_strings(test), evaluate=entity_scores, **kw,
     )
-    return loop, TagOracle([data.tags[i] for i in pool])
+    truth = np.empty(len(pool), dtype=object)
+    truth[:] = [data.tags[i] for i in pool]
+    return loop, SimulatedOracle(truth)
 
 
 def test_a_run_labels_the_chosen_sentences_and_counts_their_tokens(conll) -> None:
@@ -51,7 +54,7 @@ def test_a_run_labels_the_chosen_sentences_and_counts_their_tokens(conll) -> Non
     # The strategy, not chance, chose loops 1..3: the top mean token entropy of the model before each of them.
     again, _ = _loop(conll)
     again.restore(records[:2], None)
-    candidates = np.flatnonzero(again.labelled_at < 0)
+    candidates = again.pool.unlabelled_positions
     marginals = again.model.predict_marginals([again.tokens[i] for i in candidates])
     entropy = make_strategy("token_entropy_mean").score(StrategyInputs(candidates=candidates, token_marginals=marginals))
     assert set(records[2].positions.tolist()) == set(candidates[np.argsort(-entropy, kind="stable")[:10]].tolist())

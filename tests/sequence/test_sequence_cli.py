@@ -24,9 +24,8 @@ def invoke(*args: str):
 def test_simulate_stores_sentence_runs_with_their_tokens_and_writes_the_curves(tmp_path: Path) -> None:
     db, out, page = f"sqlite:///{tmp_path / 'n.db'}", tmp_path / "n.json", tmp_path / "n.html"
     result = invoke("simulate", *SMALL, "--strategy", "seq_margin", "--strategy", "random", "--seeds", "1", "--label-cost", "0.5",
-                    "--db", db, "--json", str(out), "--report", str(page))
+                    "--db", db, "--json", str(out))
     assert result.exit_code == 0, result.output
-    assert "data:image/png;base64," in page.read_text() and "labelled tokens" in page.read_text()
     runs = json.loads(out.read_text())["runs"]
     assert [r["strategy"] for r in runs] == ["seq_margin", "random"]
     with Store.open(db) as store:
@@ -44,9 +43,10 @@ def test_simulate_stores_sentence_runs_with_their_tokens_and_writes_the_curves(t
                                                    for loop in loops for i in loop.selected_ids)
             assert 0 < r["curve"][-1]["entity_f1"] <= 1
     again = tmp_path / "again.json"
-    result = invoke("report", runs[0]["run_id"], runs[1]["run_id"], "--db", db, "--out", str(tmp_path / "r.html"), "--json", str(again))
+    result = invoke("report", runs[0]["run_id"], runs[1]["run_id"], "--db", db, "--out", str(page), "--json", str(again))
     assert result.exit_code == 0, result.output
     assert json.loads(again.read_text())["runs"] == runs
+    assert "data:image/png;base64," in page.read_text() and "labelled tokens" in page.read_text()
     result = invoke("runs", "show", runs[0]["run_id"], "--db", db)
     assert result.exit_code == 0 and f"{runs[0]['curve'][-1]['entity_f1']:.3f}" in result.output  # the last loop's entity F1
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import gzip
 import json
 import os
@@ -77,12 +78,22 @@ def load_sentences(source: str, shared_root: str | os.PathLike[str] | None = Non
     """Read a token-classification dataset; a line that is not one sentence of known tags is refused with its line and id.
 
     The tag set is ``meta.json``'s ``tag_names`` when there is one, else the tags
-    seen, ``O`` first and the rest sorted.
+    seen, ``O`` first and the rest sorted. A file read before (same path, size and
+    modification time) is not parsed again in this process: the runs of one
+    comparison, and a resume, share one read; callers must not modify the result.
     """
     found = sentence_file(source, shared_root)
     if found is None:
         raise DataError(f"{source}: not a token-classification dataset (a folder whose meta.json task is {TOKEN_CLASSIFICATION_META!r}, or JSONL lines with tokens and tags)")
     path, meta = found
+    stat = path.stat()
+    data = _read(str(path.resolve()), stat.st_size, stat.st_mtime_ns, json.dumps(meta, sort_keys=True))
+    return SentenceData(data.name, source, data.ids, data.tokens, data.tags, data.tag_names, data.split)
+
+
+@functools.lru_cache(maxsize=4)
+def _read(file: str, size: int, mtime_ns: int, meta_json: str) -> SentenceData:
+    path, meta = Path(file), json.loads(meta_json)
     rows = []
     with _open(path) as fh:
         for number, line in enumerate(fh, start=1):
@@ -105,7 +116,7 @@ def load_sentences(source: str, shared_root: str | os.PathLike[str] | None = Non
     if (counts > 1).any():
         raise DataError(f"{path}: duplicate sentence ids {uniq[counts > 1][:5].tolist()}")
     split = np.asarray([str(r.get("split", "")) for _, r in rows]) if any("split" in r for _, r in rows) else None
-    return SentenceData(str(meta.get("name") or path.parent.name), source, ids, [r["tokens"] for _, r in rows], tags, tag_names, split)
+    return SentenceData(str(meta.get("name") or path.parent.name), file, ids, [r["tokens"] for _, r in rows], tags, tag_names, split)
 
 
 def _row(line: str, path: Path, number: int) -> dict[str, Any]:

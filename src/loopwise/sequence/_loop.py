@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from loopwise.core.pool import Pool
 from loopwise.core.records import LoopRecord, Query
 from loopwise.errors import ConfigError, LoopwiseError
 from loopwise.learners._crf import SequenceLearner
@@ -86,9 +87,8 @@ class SequenceLoop:
         self.token_budget = token_budget
         self.clock = clock
         self.lengths = np.asarray([len(t) for t in self.tokens], dtype=np.int64)
-        self.labelled_at = np.full(len(self.tokens), -1, dtype=np.int64)
-        self.order: list[int] = []
-        self.tags: list[np.ndarray | None] = [None] * len(self.tokens)
+        # Which loop labelled each sentence, in what order, and its tag-index array (an object array of the pool's task).
+        self.pool = Pool.new(self.ids, features, task=TOKEN_CLASSIFICATION)
         self.records: list[LoopRecord] = []
         self.model: SequenceLearner | None = None
         self._pending: tuple[Query, dict[str, float]] | None = None
@@ -99,12 +99,12 @@ class SequenceLoop:
 
     @property
     def n_labelled(self) -> int:
-        return len(self.order)
+        return self.pool.n_labelled
 
     @property
     def labelled_tokens(self) -> int:
         """Tokens labelled so far: what the run has spent."""
-        return int(self.lengths[self.order].sum()) if self.order else 0
+        return int(self.lengths[self.pool.labelled_positions].sum())
 
     def _size(self) -> int:
         if self.token_budget is not None and self.labelled_tokens >= self.token_budget:
@@ -130,13 +130,13 @@ class SequenceLoop:
             timings["select"] = self.clock() - start
         else:
             assert self.model is not None
-            candidates = np.flatnonzero(self.labelled_at < 0)
+            candidates = self.pool.unlabelled_positions
             fields: dict[str, Any] = {"candidates": candidates}
             if TOKEN_MARGINALS in self.strategy.requires:
                 fields["token_marginals"] = self.model.predict_marginals([self.tokens[i] for i in candidates])
             if FEATURES in self.strategy.requires:
                 fields["features"] = self.features[candidates]
-                fields["labelled_features"] = self.features[np.asarray(self.order, dtype=np.int64)]
+                fields["labelled_features"] = self.features[self.pool.labelled_positions]
             timings["infer"] = self.clock() - start
             start = self.clock()
             selection = self.strategy.select(StrategyInputs(**fields), size, rng)
@@ -151,7 +151,7 @@ class SequenceLoop:
         self._pending = (query, timings)
         return query
 
-    def record(self, tags: Sequence[np.ndarray]) -> LoopRecord:
+    def record(self, tags: Sequence[np.ndarray] | np.ndarray) -> LoopRecord:
         """Take the tag-index arrays of the pending query, retrain from scratch, evaluate, and return the loop's record."""
         if self._pending is None:
             raise LoopwiseError("nothing to record: call propose() first")
@@ -197,18 +197,15 @@ class SequenceLoop:
         return arr
 
     def _label(self, positions: np.ndarray, tags: list[np.ndarray], loop_index: int) -> None:
-        already = [str(self.ids[p]) for p in positions if self.labelled_at[p] >= 0]
-        if already:
-            raise LoopwiseError(f"sentences already labelled: {already[:5]}")
-        for p, t in zip(positions.tolist(), tags, strict=True):
-            self.labelled_at[p] = loop_index
-            self.tags[p] = t
-            self.order.append(int(p))
+        labels = np.empty(len(tags), dtype=object)
+        labels[:] = tags
+        self.pool.label(positions, labels, loop_index)
 
     def _fit(self) -> SequenceLearner:
         names = self.learner.tag_names
+        order = self.pool.labelled_positions.tolist()
         model = self.learner.clone()
-        model.fit([self.tokens[p] for p in self.order], [[names[int(t)] for t in self.tags[p]] for p in self.order])  # type: ignore[union-attr]
+        model.fit([self.tokens[p] for p in order], [[names[int(t)] for t in self.pool.labels[p]] for p in order])
         return model
 
     def restore(self, records: Sequence[LoopRecord], model: SequenceLearner | None) -> None:

@@ -10,7 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from loopwise.core.records import LoopRecord, Query
+from loopwise.core.records import LoopRecord
+from loopwise.labeling import SimulatedOracle
 from loopwise.errors import ConfigError, StoreError
 from loopwise.evaluation._ner import entity_scores
 from loopwise.learners._crf import make_sequence_learner
@@ -97,18 +98,11 @@ def build_sequence_loop(config: SequenceConfig, prepared: PreparedSentences) -> 
     )
 
 
-class TagOracle:
-    """Answers from the true tags of the pool's sentences (``TagOracle`` answers class indices)."""
-
-    def __init__(self, tags: Sequence[np.ndarray]) -> None:
-        self.tags = list(tags)
-
-    def collect(self, query: Query) -> list[np.ndarray]:
-        return [self.tags[int(p)] for p in query.positions]
-
-
-def _oracle(prepared: PreparedSentences) -> TagOracle:
-    return TagOracle([prepared.data.tags[i] for i in prepared.pool])
+def sentence_oracle(prepared: PreparedSentences) -> SimulatedOracle:
+    """The ground-truth oracle of the pool's sentences: their tag-index arrays."""
+    truth = np.empty(len(prepared.pool), dtype=object)
+    truth[:] = [prepared.data.tags[i] for i in prepared.pool]
+    return SimulatedOracle(truth)
 
 
 def sequence_write(record: LoopRecord, loop: SequenceLoop, tag_names: Sequence[str], cost_per_token: float) -> LoopWrite:
@@ -194,7 +188,7 @@ def simulate_sequences(
     project_id: int | None = None
     run_ids = []
     for config, loop in zip(configs, loops, strict=True):
-        oracle = _oracle(prepared)
+        oracle = sentence_oracle(prepared)
         first = loop.record(oracle.collect(loop.propose()))  # in memory: a failing learner writes nothing
         if project_id is None:
             project = store.get_or_create_project(prepared.data.name, "text", prepared.data.tag_names, cost_per_label=float(cost_per_token))
@@ -206,7 +200,7 @@ def simulate_sequences(
     return run_ids
 
 
-def _drive(store: Store, run_id: str, loop: SequenceLoop, oracle: TagOracle, prepared: PreparedSentences,
+def _drive(store: Store, run_id: str, loop: SequenceLoop, oracle: SimulatedOracle, prepared: PreparedSentences,
            config: SequenceConfig, first: LoopRecord | None, on_loop: Callable[[str, LoopRecord], None] | None) -> None:
     def persist(record: LoopRecord) -> None:
         store.record_loop(run_id, sequence_write(record, loop, prepared.data.tag_names, config.cost_per_token))
@@ -235,5 +229,5 @@ def resume_sequence_run(store: Store, run_id: str, on_loop: Callable[[str, LoopR
     checkpoint = store.load_model(run_id, records[-1].loop_index) if records else None
     loop.restore(records, pickle.loads(checkpoint) if checkpoint is not None else None)
     store.reopen_run(run_id)
-    _drive(store, run_id, loop, _oracle(prepared), prepared, config, None, on_loop)
+    _drive(store, run_id, loop, sentence_oracle(prepared), prepared, config, None, on_loop)
     return run_id
