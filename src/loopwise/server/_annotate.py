@@ -13,7 +13,7 @@ def note_for(services: Services, actor: UserInfo, project: AnnotationProjectInfo
     if record is None:
         return None, False
     show = actor.role == "admin" or not project.settings.get("hide_suggestions", False)
-    return services.repo.queue_note(record.record_id), show
+    return (record.note if record.noted else services.repo.queue_note(record.record_id)), show
 
 
 def reopen(services: Services, actor: UserInfo, project_id: int, record_id: int) -> tuple[AnnotationProjectInfo, QueueRecord, str | None]:

@@ -5,6 +5,7 @@ The annotate page shows them as the suggestion (accepted with Enter) and as why 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,13 +38,19 @@ class NoteQueries(AnnotationBase):
         """What the last retrain that ranked the record noted about it; None before any retrain did."""
         with self._engine.connect() as conn:
             found = conn.execute(SQL_NOTE, {"record": record_id}).first()
-        if found is None or not found.suggestion:
-            return None
-        note = found.suggestion
-        return QueueNote(
-            score=found.score, strategy=str(note["strategy"]), loop_index=int(note["loop"]), rank=int(note["rank"]),
-            top=[(int(i), float(p)) for i, p in note["top"]],
-        )
+        return None if found is None else note_from(found.score, found.suggestion)
+
+
+def note_from(score: float | None, suggestion: Any) -> QueueNote | None:
+    """The note of a queue row's ``score`` and ``suggestion`` columns (JSON, parsed or as stored); None if unranked."""
+    if isinstance(suggestion, (str, bytes)):
+        suggestion = json.loads(suggestion)  # a text statement hands SQLite's JSON back as stored
+    if not suggestion:
+        return None
+    return QueueNote(
+        score=score, strategy=str(suggestion["strategy"]), loop_index=int(suggestion["loop"]),
+        rank=int(suggestion["rank"]), top=[(int(i), float(p)) for i, p in suggestion["top"]],
+    )
 
 
 def ranking_rows(
@@ -62,4 +69,4 @@ def ranking_rows(
     return rows
 
 
-__all__ = ["NoteQueries", "Prediction", "QueueNote", "ranking_rows"]
+__all__ = ["NoteQueries", "Prediction", "QueueNote", "note_from", "ranking_rows"]

@@ -18,6 +18,7 @@ from loopwise.errors import DataError, NotFoundError
 
 from ._annotation_base import AnnotationBase
 from ._annotation_models import AnnotationEventRow, AnnotationProjectRow, AnnotationRecordRow, not_undone
+from ._annotation_notes import note_from
 from ._annotation_types import RETRACTED, AnnotationProjectInfo, ConflictError, LabelAck, QueueRecord, UserInfo, queue_record
 from ._models import AssignmentRow, LabelRow, RecordRow
 from ._pg_pipeline import pipelined
@@ -71,6 +72,7 @@ class QueueQueries(AnnotationBase):
             return QueueRecord(
                 record_id=found.record_id, external_id=found.external_id, payload=_payload(found.payload),
                 role=found.role, state=found.state, n_labels=found.n_labels, lease_expires_at=expires,
+                note=note_from(found.score, found.suggestion), noted=True,
             )
         with self._write_conn(project_id) as conn:
             mine = conn.execute(SQL_MY_LEASES, {"user": user_id, "project": project_id}).all()
@@ -97,6 +99,7 @@ class QueueQueries(AnnotationBase):
             return QueueRecord(
                 record_id=found.record_id, external_id=found.external_id, payload=_payload(found.payload),
                 role=found.role, state=found.state, n_labels=found.n_labels, lease_expires_at=expires,
+                note=note_from(found.score, found.suggestion), noted=True,
             )
 
     @staticmethod

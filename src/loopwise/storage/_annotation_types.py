@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from loopwise.errors import ConfigError, LoopwiseError
 
 from ._annotation_import import ImportedLabel
 from ._annotation_models import AnnotationRecordRow
 from ._models import RecordRow
+
+if TYPE_CHECKING:
+    from ._annotation_notes import QueueNote
 
 # The value of the label row that an undo appends: labels are append-only, so taking a label back
 # is a new row that supersedes it. It can never be a class name (see check_label_names).
@@ -73,6 +76,10 @@ class QueueRecord:
     state: str
     n_labels: int
     lease_expires_at: datetime | None
+    # The last retrain's note on the record, when it was read with it (a lease reads both in one
+    # statement); with ``noted`` False it was not, and NoteQueries.queue_note reads it.
+    note: QueueNote | None = None
+    noted: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -46,7 +46,7 @@ PG_LEASE_NEXT = text(
     " ORDER BY q.rank, q.record_id LIMIT 1),"
     " leased AS (INSERT INTO assignments (record_id, annotator_id, expires_at)"
     " SELECT record_id, CAST(:user AS integer), CAST(:expires AS timestamptz) FROM cand RETURNING record_id)"
-    " SELECT q.record_id, r.external_id, r.payload, q.role, q.state, q.n_labels"
+    " SELECT q.record_id, r.external_id, r.payload, q.role, q.state, q.n_labels, q.score, q.suggestion"
     " FROM annotation_records q JOIN records r ON r.id = q.record_id"
     " WHERE q.record_id = (SELECT record_id FROM extended UNION ALL SELECT record_id FROM leased LIMIT 1)"
 ).bindparams(bindparam("now", type_=_TS), bindparam("expires", type_=_TS))

@@ -17,7 +17,8 @@ SQL_MY_LEASES = text(
 SQL_EXTEND_LEASE = text("UPDATE assignments SET expires_at = :expires WHERE id = :id").bindparams(
     bindparam("expires", type_=_TS)
 )
-_RECORD_COLUMNS = "q.record_id, r.external_id, r.payload, q.role, q.state, q.n_labels"
+# With the last retrain's note (score, suggestion), so serving a record needs no second read.
+_RECORD_COLUMNS = "q.record_id, r.external_id, r.payload, q.role, q.state, q.n_labels, q.score, q.suggestion"
 SQL_QUEUE_RECORD = text(
     f"SELECT {_RECORD_COLUMNS} FROM annotation_records q JOIN records r ON r.id = q.record_id "
     "WHERE q.record_id = :record"
