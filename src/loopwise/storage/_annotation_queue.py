@@ -8,6 +8,8 @@ in pipeline mode (_pg_pipeline) so the lock is held for the database's time only
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from loopwise.errors import DataError, NotFoundError
 
-from ._annotation_base import AnnotationBase
+from ._annotation_base import _SQL_LOCK_PROJECT, AnnotationBase
 from ._annotation_models import AnnotationEventRow, AnnotationProjectRow, AnnotationRecordRow, not_undone
 from ._annotation_notes import note_from
 from ._annotation_types import RETRACTED, AnnotationProjectInfo, ConflictError, LabelAck, QueueRecord, UserInfo, queue_record
@@ -29,6 +31,7 @@ from ._queue_sql import (
     SQL_CANDIDATE_SKIPPED,
     SQL_CANDIDATE_STARTED,
     SQL_COUNT_LABEL,
+    SQL_DROP_LEASE,
     SQL_EXTEND_LEASE,
     SQL_INSERT_EVENT,
     SQL_INSERT_LABEL,
@@ -38,6 +41,7 @@ from ._queue_sql import (
     SQL_QUEUE_RECORD,
     SQL_RELEASE,
 )
+from ._queue_sqlite import RawSqlite, raw_write
 from ._util import as_utc, utc_now
 
 
@@ -74,12 +78,12 @@ class QueueQueries(AnnotationBase):
                 role=found.role, state=found.state, n_labels=found.n_labels, lease_expires_at=expires,
                 note=note_from(found.score, found.suggestion), noted=True,
             )
-        with self._write_conn(project_id) as conn:
+        with self._raw_write(project_id) as conn:
             mine = conn.execute(SQL_MY_LEASES, {"user": user_id, "project": project_id}).all()
-            live = [row for row in mine if as_utc(row.expires_at) > now]
-            lapsed = [row.id for row in mine if as_utc(row.expires_at) <= now]
-            if lapsed:
-                conn.execute(delete(AssignmentRow).where(AssignmentRow.id.in_(lapsed)))
+            live = [row for row in mine if as_utc(conn.read_time(row.expires_at)) > now]
+            for row in mine:
+                if row not in live:
+                    conn.execute(SQL_DROP_LEASE, {"id": row.id})  # lapsed
             if live:
                 conn.execute(SQL_EXTEND_LEASE, {"id": live[0].id, "expires": expires})
                 found = conn.execute(SQL_QUEUE_RECORD, {"record": live[0].record_id}).first()
@@ -102,9 +106,17 @@ class QueueQueries(AnnotationBase):
                 note=note_from(found.score, found.suggestion), noted=True,
             )
 
+    @contextmanager
+    def _raw_write(self, project_id: int) -> Iterator[RawSqlite]:
+        """A SQLite queue transaction on the driver's connection (_queue_sqlite), serialised, the project locked."""
+        with self._write_lock, raw_write(self._engine) as conn:
+            if conn.execute(_SQL_LOCK_PROJECT, {"project": project_id}).rowcount == 0:
+                raise NotFoundError(f"no annotation project with id {project_id}")
+            yield conn
+
     @staticmethod
     def _lease_skipped(
-        conn: Connection, project_id: int, user_id: int, k: int, now: datetime, expires: datetime, budget: int | None
+        conn: Connection | RawSqlite, project_id: int, user_id: int, k: int, now: datetime, expires: datetime, budget: int | None
     ) -> Any:
         """Past the end of the queue: the record this annotator skipped longest ago that has room, leased to them.
 
@@ -138,7 +150,7 @@ class QueueQueries(AnnotationBase):
         # On PostgreSQL BEGIN, the lock and the state read go in one round trip, the writes and COMMIT in another.
         params = {"record": record_id, "project": project.id, "user": user.id, "name": user.name,
                   "run": project.run_id, "now": now}
-        with self._locked(project.id, SQL_LABEL_STATE, params) as (conn, state):
+        with self._label_state(project.id, params) as (conn, state):
             if state is None:
                 raise NotFoundError(f"project {project.id} has no record {record_id}")
             if state.role != "pool":
@@ -182,9 +194,19 @@ class QueueQueries(AnnotationBase):
             self.sync()
         return LabelAck(int(label_id), int(event_id), record_id, str(state.external_id), value, user.name, now)
 
+    @contextmanager
+    def _label_state(self, project_id: int, params: dict[str, Any]) -> Iterator[tuple[Any, Any]]:
+        """The label's transaction under the project lock, and the record's state read first in it."""
+        if not self._sqlite:
+            with self._locked(project_id, SQL_LABEL_STATE, params) as found:
+                yield found
+            return
+        with self._raw_write(project_id) as conn:
+            yield conn, conn.execute(SQL_LABEL_STATE, params).first()
+
     @staticmethod
     def _write_label_sqlite(
-        conn: Connection, project: AnnotationProjectInfo, record_id: int, user: UserInfo, value: str,
+        conn: RawSqlite, project: AnnotationProjectInfo, record_id: int, user: UserInfo, value: str,
         head: int | None, n_labels: int, k: int, now: datetime,
     ) -> tuple[int, int]:
         """A label's writes on SQLite, one statement each (it has no data-modifying CTEs; no round trips)."""
@@ -380,7 +402,7 @@ class QueueQueries(AnnotationBase):
         )
 
 
-def _budget_used(conn: Connection, project_id: int, now: datetime) -> int:
+def _budget_used(conn: Connection | RawSqlite, project_id: int, now: datetime) -> int:
     return int(conn.execute(SQL_BUDGET_USED, {"project": project_id, "now": now}).scalar_one())
 
 

@@ -81,6 +81,7 @@ SQL_INSERT_EVENT = text(
 ).bindparams(bindparam("now", type_=_TS))
 SQL_COUNT_LABEL = text("UPDATE annotation_records SET n_labels = :n, state = :state WHERE record_id = :record")
 SQL_SET_RANK = text("UPDATE annotation_records SET rank = :rank, score = :score WHERE record_id = :record_id")
+SQL_DROP_LEASE = text("DELETE FROM assignments WHERE id = :id")
 SQL_RELEASE = text("DELETE FROM assignments WHERE record_id = :record AND annotator_id = :user")
 # The records this annotator skipped, oldest skip first, that are open, have room (labels plus live
 # leases under k) and carry no label of theirs; with the budget spent, only ones labelled or held.
