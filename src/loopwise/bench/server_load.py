@@ -363,6 +363,9 @@ def run_cell(
             before = server.cpu_seconds()
             result = run_load_in_subprocess(server.url, project["id"], tokens, truth, seconds, think, workdir, client)
             after = server.cpu_seconds()
+            # The machine's load as the run ends (its 1-minute average spans the run): the other side of
+            # every latency figure, since the same code is slower on a machine that others keep busy.
+            load = [round(v, 2) for v in os.getloadavg()]
             loops = len(admin.get(f"/api/projects/{project['id']}/stats").raise_for_status().json()["loops"])
         stored = check_store(url, project["id"], result, artifacts)
     figures = result.figures()
@@ -372,7 +375,7 @@ def run_cell(
         "store": store, "workers": workers, "annotators": annotators, "client": client, **figures, **stored, "loops": loops,
         "serving_cpu_s": round(serving, 2), "learning_cpu_s": round(after["learning"] - before["learning"], 2),
         "serving_cpu_ms_per_request": round(1000 * serving / max(1, requests), 3),
-        "error_samples": result.errors[:5],
+        "load_average": load, "error_samples": result.errors[:5],
     }
 
 

@@ -59,7 +59,7 @@ def server_cmd(
                     f"    next p95 {cell['next_ms']['p95']:.1f} ms, p99 {cell['next_ms']['p99']:.1f} ms; "
                     f"{cell['requests_per_s']:.0f} requests/s; server CPU {cell['serving_cpu_ms_per_request']:.2f} ms/request, "
                     f"client CPU {cell['client_cpu_ms_per_request']:.2f} ms/request; errors {cell['errors']}, lost {cell['lost']}, "
-                    f"served twice {cell['double_served']} ({time.monotonic() - started:.0f} s so far)",
+                    f"served twice {cell['double_served']}; load average {cell['load_average'][0]:.1f} ({time.monotonic() - started:.0f} s so far)",
                     highlight=False,
                 )
         add_ratios(cells)
@@ -80,14 +80,14 @@ def server_cmd(
 def _table(cells: list[dict[str, Any]]) -> Table:
     table = Table(title="annotation server under load (latencies in ms; ratio: p95 against sqlite/1/50)")
     for name in ("store", "proc", "annot.", "req/s", "next p50/p95/p99", "submit p50/p95/p99", "ratio next/submit p95",
-                 "CPU ms/req", "errors", "lost", "served twice"):
+                 "CPU ms/req", "load", "errors", "lost", "served twice"):
         table.add_column(name, justify="right")
     for c in cells:
         n, s, r = c["next_ms"], c["submit_ms"], c.get("ratio") or {}
         table.add_row(
             c["store"], str(c["workers"]), str(c["annotators"]), f"{c['requests_per_s']:.0f}",
             f"{n['p50']:.1f} / {n['p95']:.1f} / {n['p99']:.1f}", f"{s['p50']:.1f} / {s['p95']:.1f} / {s['p99']:.1f}",
-            f"{r.get('next_p95')} / {r.get('submit_p95')}", f"{c['serving_cpu_ms_per_request']:.2f}",
+            f"{r.get('next_p95')} / {r.get('submit_p95')}", f"{c['serving_cpu_ms_per_request']:.2f}", f"{c['load_average'][0]:.1f}",
             str(c["errors"]), str(c["lost"]), str(c["double_served"]),
         )
     return table
