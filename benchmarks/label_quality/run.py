@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sklearn.linear_model import LogisticRegression
 
 from loopwise.core import Pool
 from loopwise.evaluation import evaluate
@@ -125,7 +126,8 @@ def _audit_for(data: PreparedData, oracle: Any) -> LabelAudit:
             texts = prepare_data(data.spec, "minilm").X_pool  # the same pool, as raw texts
             _EMBEDDINGS[name] = SentenceEmbedder().fit().transform(texts)
         settings["features"] = _EMBEDDINGS[name]
-        settings["learner"] = as_learner(make_estimator("logreg", seed=0), data.n_classes)
+        # The classifier of the library's minilm learner (minilm_logistic_regression: C=10), on the same embeddings.
+        settings["learner"] = as_learner(LogisticRegression(C=10.0, max_iter=1000, random_state=0), data.n_classes)
     return LabelAudit(oracle, **settings)
 
 
