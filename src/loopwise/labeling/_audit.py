@@ -163,8 +163,8 @@ class LabelAudit:
         y = np.concatenate([pool.labels[old], labels])
         before = y.copy()
         # A class with a single label cannot be held out and learnt at once: its records sit this loop out.
-        classes, counts = np.unique(y, return_counts=True)
-        ranked = np.flatnonzero(np.isin(y, classes[counts >= 2]))
+        classes, class_counts = np.unique(y, return_counts=True)
+        ranked = np.flatnonzero(np.isin(y, classes[class_counts >= 2]))
         learner = self.learner if self.learner is not None else loop.learner
         X = pool.rows(positions[ranked]) if self.features is None else self.features[positions[ranked]]
         seed = loop.seed + query.loop_index
