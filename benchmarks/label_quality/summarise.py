@@ -9,7 +9,7 @@ from pathlib import Path
 from statistics import mean, median
 from typing import Any
 
-DEFAULT = "benchmarks/results/label_quality.json"
+DEFAULT = "benchmarks/results/label_quality*.json"
 
 
 def _by(cells: dict[str, Any]) -> dict[str, dict[str, dict[str, dict[int, Any]]]]:
@@ -86,14 +86,14 @@ def loop_tables(by: dict[str, Any], strategy: str, noise: str) -> list[float]:
 
 def main(*paths: str) -> None:
     """Print the tables; several result files are merged, first wins."""
-    files = [json.loads(Path(p).read_text()) for p in paths or [DEFAULT]]
+    files = [json.loads(Path(p).read_text()) for p in paths or sorted(str(p) for p in Path(".").glob(DEFAULT))]
     cells: dict[str, Any] = {}
     for f in reversed(files):
         cells.update(f["cells"])
     by = _by(cells)
     print(f"protocol: {files[0]['protocol']}\n")
     strategies = sorted({s for d in by.values() for s in d if s != "-"})
-    noises = sorted({k[len("noise"):] for d in by.values() for s in d.values() for k in s if k.startswith("noise") and not k.endswith("+audit")})
+    noises = sorted({k[len("noise"):] for d in by.values() for s in d.values() for k in s if k.startswith("noise") and "+" not in k})
     for strategy in strategies:
         for noise in noises:
             loop_tables(by, strategy, noise)
