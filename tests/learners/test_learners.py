@@ -56,7 +56,7 @@ def test_wrong_shape_and_non_probabilities_are_named(digits_split) -> None:
 
 def test_library_names() -> None:
     assert type(make_estimator("hgb")).__name__ == "HistGradientBoostingClassifier"
-    with pytest.raises(ConfigError, match="unknown learner 'svm'; known learners: bagging_ridge, bagging_trees, gp, hgb, logreg, minilm, minilm_ovr, mlp, ovr_logreg, quantile_hgb, rf, tfidf_logreg, tfidf_ovr_logreg, tfidf_svd, tfidf_svd_ovr"):
+    with pytest.raises(ConfigError, match=r"unknown learner 'svm'; known learners: hgb, logreg, minilm, mlp, rf, tfidf_logreg, tfidf_svd \(classification\); "):
         make_estimator("svm")
     with pytest.raises(ConfigError, match="predict_proba"):
         as_learner(object(), 2)

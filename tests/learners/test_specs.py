@@ -24,9 +24,13 @@ def test_a_learner_given_what_it_cannot_take_is_refused_with_the_reason_and_the_
     check_learner_input("logreg", frozenset({SPARSE}), "unused")
 
 
-def test_an_unknown_learner_lists_the_known_ones() -> None:
-    with pytest.raises(ConfigError, match="unknown learner .nosuch.; known learners: bagging_ridge, bagging_trees, gp, hgb, logreg"):
+def test_an_unknown_learner_lists_the_known_ones_by_task() -> None:
+    with pytest.raises(ConfigError) as caught:
         make_estimator("nosuch")
+    message = str(caught.value)
+    assert message.startswith("unknown learner 'nosuch'; known learners: hgb, logreg, minilm, mlp, rf, tfidf_logreg, tfidf_svd (classification); ")
+    assert "ovr_logreg" in message.split("(classification); ")[1].split("(multilabel)")[0]
+    assert message.endswith("bagging_ridge, bagging_trees, gp, quantile_hgb (regression)")
 
 
 def test_a_learner_without_embeddings_is_refused_for_them_only_where_no_dense_rows_stand_in() -> None:

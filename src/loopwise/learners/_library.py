@@ -157,7 +157,18 @@ def learner_spec(name: str) -> LearnerSpec:
     try:
         return SPECS[name]
     except KeyError:
-        raise ConfigError(f"unknown learner {name!r}; known learners: {', '.join(sorted(SPECS))}") from None
+        raise ConfigError(f"unknown learner {name!r}; known learners: {_known_by_task()}") from None
+
+
+def _known_by_task() -> str:
+    """The library's learner names grouped by the task they serve, classification first."""
+    order = [CLASSIFICATION] + sorted({t for spec in SPECS.values() for t in spec.tasks} - {CLASSIFICATION})
+    groups = []
+    for task in order:
+        names = sorted(name for name, spec in SPECS.items() if task in spec.tasks)
+        if names:
+            groups.append(f"{', '.join(names)} ({task})")
+    return "; ".join(groups)
 
 
 def check_learner_input(name: str, given: frozenset[str], source: str) -> None:
