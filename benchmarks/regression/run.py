@@ -11,7 +11,7 @@ import argparse
 import os
 import sys
 
-from loopwise.bench._task_bench import run_task_benchmark
+from loopwise.bench._task_bench import markdown_table, run_task_benchmark
 from loopwise.experiments._config import DataSpec
 
 STRATEGIES = [
@@ -35,8 +35,7 @@ def main() -> None:
         spec, args.learner, args.strategies.split(","), list(range(args.seeds)),
         initial=20, batch=20, budget=200, out=args.out,
     )
-    for name, entry in doc["summary"].items():
-        print(name, entry)
+    print(markdown_table(doc))
 
 
 if __name__ == "__main__":

@@ -105,3 +105,27 @@ def run_task_benchmark(
     path.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
     return doc
 
+
+
+def _num(value: float, sign: bool = False) -> str:
+    """Dollars of RMSE as whole numbers, scores in [0, 1] to 4 decimals."""
+    spec = ",.0f" if abs(value) >= 100 else ".4f"
+    return format(value, ("+" if sign else "") + spec)
+
+
+def markdown_table(doc: dict[str, Any]) -> str:
+    """The summary as the Markdown table of docs/benchmarks.md: AULC, its difference from random, Wilcoxon p, wins."""
+    lines = [
+        f"| strategy | AULC ({doc['metric']}) mean ± 95% CI | − random | Wilcoxon p | seeds won |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name, entry in doc["summary"].items():
+        vs = entry["vs_random"]
+        ci = "" if entry["aulc_ci95"] is None else f" ± {_num(entry['aulc_ci95'])}"
+        if vs is None:
+            lines.append(f"| {name} | {_num(entry['aulc_mean'])}{ci} | baseline | | |")
+        else:
+            p = "–" if vs["p_wilcoxon"] is None else f"{vs['p_wilcoxon']:.3g}"
+            won = round(vs["win_rate"] * vs["n"])
+            lines.append(f"| {name} | {_num(entry['aulc_mean'])}{ci} | {_num(vs['mean'], sign=True)} | {p} | {won}/{vs['n']} |")
+    return "\n".join(lines)
