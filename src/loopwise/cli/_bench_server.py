@@ -28,7 +28,8 @@ def server_cmd(
     client: Annotated[str, typer.Option("--client", help="The annotators' HTTP client: raw (a light keep-alive client, little CPU) or httpx.")] = "raw",
 ) -> None:
     """Load a real `loopwise serve` on loopback and print p50/p95/p99 of next record and submit, throughput,
-    errors and lost labels per configuration, with ratios against 50 annotators on SQLite in one process."""
+    the server's CPU per request, the load average, errors and lost labels per configuration, with ratios
+    against 50 annotators on SQLite in one process."""
     from loopwise.bench.server_load import CLIENTS, add_ratios, dataset, machine, run_cell
 
     with user_errors():
