@@ -231,3 +231,31 @@ def test_a_label_that_changes_after_its_loop_trains_from_the_next_retrain_on(
     loop = _driver._held[(repo.store.url, project.id)].loop
     assert data.label_names[int(loop.pool.labels[0])] == other  # what the model trained on in loop 1
     assert loop.pool.n_labelled == 20 and loop.pool.labelled_at[0] == 0  # still labelled in loop 0, once
+
+
+@pytest.mark.parametrize("retrain", ["scratch", "warm_start"])
+def test_records_imported_after_a_retrain_train_with_the_next_one(
+    repo: AnnotationRepository, worker: LearningWorker, retrain: str
+) -> None:
+    # TF-IDF is fitted on the project's records: new records with new words change the feature space,
+    # so the last loop's model no longer fits it and must be refitted on the stored labels.
+    texts = {"a": "apple banana cherry", "b": "engine piston gearbox"}
+    records = NewRecords(external_ids=[f"r{i}" for i in range(24)], payloads=[{"text": f"{texts['ab'[i % 2]]} {i}"} for i in range(24)])
+    project = repo.create_project("grows", "text", ["a", "b"], "", {"learner": "logreg", "retrain_mode": retrain, "batch_size": 4}, 1.0, records=records)
+    user = repo.create_user("ann", "annotator")
+
+    def label(n: int) -> None:
+        open_ = [r for r in _pool(repo, project) if r.n_labels == 0][:n]
+        for record in open_:
+            repo.submit_label(project, record.record_id, user, "ab"[int(record.external_id[1:]) % 2], 1)
+        assert worker.retrain(project.id) is not None and not worker.errors, worker.errors
+
+    label(8)
+    label(4)
+    new_words = [f"durian elderberry fig {i}" if i % 2 == 0 else f"turbine crankshaft {i}" for i in range(24, 36)]
+    repo.add_records(project.id, [f"r{i}" for i in range(24, 36)], [{"text": t} for t in new_words])
+    label(4)
+    loops = repo.store.loops(project.run_id)
+    assert len(loops) == 3
+    ranking = repo.store.load_arrays(loops[-1].artifact_hash)["ranking"]
+    assert len(ranking) == 36 - 16  # every open record, the new ones included, is ranked by the refitted model

@@ -424,7 +424,7 @@ class Loop:
         model that could not be saved) the model is retrained from scratch on
         the restored labels, which only reproduces ``scratch`` runs; a
         continuing retrain mode is refused then, unless ``start_over`` says
-        that a fresh model is meant (the server, after its learner changed).
+        that a fresh model is meant (the server, after its learner or its records changed).
         """
         if self.records or self._pending is not None:
             raise LoopwiseError("restore() needs a fresh Loop")

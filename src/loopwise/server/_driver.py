@@ -284,9 +284,13 @@ def _restore(repo: AnnotationRepository, project: Any, pool: list[Any], test: li
     if records:
         last = store.load_arrays(store.loops(project.run_id)[-1].artifact_hash)
         same_learner = str(last.get("learner", np.asarray(learner))) == learner
-        checkpoint = store.load_model(project.run_id, records[-1].loop_index) if same_learner else None
-        # A changed learner starts over from the stored labels, whatever the retrain mode.
-        loop.restore(records, pickle.loads(checkpoint) if checkpoint is not None else None, start_over=not same_learner)
+        # Records imported since the last loop can change the features (TF-IDF is fitted on the project's
+        # records), so that loop's model may no longer fit them.
+        stored_pool = last.get("pool_record_ids")
+        same_pool = stored_pool is not None and np.array_equal(stored_pool, [r.record_id for r in pool])
+        checkpoint = store.load_model(project.run_id, records[-1].loop_index) if same_learner and same_pool else None
+        # A changed learner or pool starts over from the stored labels, whatever the retrain mode.
+        loop.restore(records, pickle.loads(checkpoint) if checkpoint is not None else None, start_over=not (same_learner and same_pool))
     return loop
 
 
