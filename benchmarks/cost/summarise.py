@@ -2,12 +2,13 @@
 
     .venv/bin/python benchmarks/cost/summarise.py benchmarks/cost/results.jsonl > benchmarks/cost/summary.md
 
-Also writes benchmarks/cost/results.json (the same figures for machines).
+Several JSONL files may be given; the JSON summary goes to $COST_SUMMARY, else results.json beside the first.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -46,6 +47,7 @@ def summarise(cells: list[dict[str, Any]]) -> dict[str, Any]:
             "aulc_diff_points": 100 * (_mean([r["aulc"] for r in mine]) - _mean([r["aulc"] for r in ref])),
             "train_cpu_s": _mean([r["train_cpu_total"] for r in mine]),
             "train_cpu_ratio": _mean([r["train_cpu_total"] for r in mine]) / _mean([r["train_cpu_total"] for r in ref]),
+            "compute_cpu_ratio": _mean([r["compute_cpu_total"] for r in mine]) / _mean([r["compute_cpu_total"] for r in ref]),
             "reached_95": sum(r["labels_to_95"] is not None for r in mine),
             "labels_to_95": _mean([r["labels_to_95"] for r in mine if r["labels_to_95"] is not None]) if any(r["labels_to_95"] is not None for r in mine) else None,
             "cpu_to_95": _mean([r["cpu_to_95"] for r in mine if r["cpu_to_95"] is not None]) if any(r["cpu_to_95"] is not None for r in mine) else None,
@@ -71,7 +73,18 @@ def summarise(cells: list[dict[str, Any]]) -> dict[str, Any]:
                              "stopped_after_loop": fired - 1, "oracle_loop": oracle, "argmax_loop": best,
                              "n_loops": len(records), "within_one": abs(fired - 1 - oracle) <= 1,
                              "within_one_of_argmax": abs(fired - 1 - best) <= 1})
-    return {"options": rows, "stopping": stopping, "stopping_counts": _stopping_counts(stopping)}
+    return {"options": rows, "savings": _savings(rows), "stopping": stopping, "stopping_counts": _stopping_counts(stopping)}
+
+
+def _savings(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per learner and option: datasets where it kept scratch's final accuracy (within 0.5 points) on at most half its TRAIN CPU."""
+    out = []
+    for learner, option in sorted({(r["learner"], r["option"]) for r in rows if r["option"] != "scratch"}):
+        group = [r for r in rows if r["learner"] == learner and r["option"] == option]
+        met = [r["dataset"] for r in group if r["accuracy_diff_points"] >= -0.5 and r["train_cpu_ratio"] <= 0.5]
+        out.append({"learner": learner, "option": option, "n_datasets": len(group), "datasets_met": met,
+                    "min_seeds": min(r["n_seeds"] for r in group)})
+    return out
 
 
 def _stopping_counts(stopping: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -95,14 +108,19 @@ def _stopping_counts(stopping: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def markdown(summary: dict[str, Any]) -> str:
-    out = ["| learner | dataset | option | seeds | final acc | Δ acc (pts) | AULC | Δ AULC (pts) | train CPU s | CPU ratio | labels to 95% | CPU s to 95% |",
-           "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    out = ["| learner | dataset | option | seeds | final acc | Δ acc (pts) | AULC | Δ AULC (pts) | train CPU s | CPU ratio | all-compute ratio | labels to 95% | CPU s to 95% |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in summary["options"]:
         l95 = "never" if r["labels_to_95"] is None else f"{r['labels_to_95']:.0f}"
         c95 = "–" if r["cpu_to_95"] is None else f"{r['cpu_to_95']:.1f}"
         out.append(f"| {r['learner']} | {r['dataset']} | {r['option']} | {r['n_seeds']} | {r['final_accuracy']:.3f} | "
                    f"{r['accuracy_diff_points']:+.2f} | {r['aulc']:.3f} | {r['aulc_diff_points']:+.2f} | {r['train_cpu_s']:.1f} | "
-                   f"{r['train_cpu_ratio']:.2f} | {l95} | {c95} |")
+                   f"{r['train_cpu_ratio']:.2f} | {r['compute_cpu_ratio']:.2f} | {l95} | {c95} |")
+    out.append("")
+    for c in summary["savings"]:
+        out.append(f"- {c['learner']} `{c['option']}`: within 0.5 points of scratch's final accuracy at <= 0.5x its TRAIN CPU on "
+                   f"{len(c['datasets_met'])} of {c['n_datasets']} datasets ({', '.join(c['datasets_met']) or 'none'}); "
+                   f"at least {c['min_seeds']} seeds a dataset")
     out.append("")
     out.append("| learner | value per point | datasets: every run within one loop | runs within one loop | "
                "runs within one of the net-value argmax | runs the rule stopped early | runs the oracle stopped early |")
@@ -121,10 +139,11 @@ def markdown(summary: dict[str, Any]) -> str:
 
 
 def main() -> None:
-    path = Path(sys.argv[1] if len(sys.argv) > 1 else Path(__file__).with_name("results.jsonl"))
-    cells = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    paths = [Path(p) for p in sys.argv[1:]] or [Path(__file__).with_name("results.jsonl")]
+    out = Path(os.environ.get("COST_SUMMARY", paths[0].with_name("results.json")))
+    cells = [json.loads(line) for path in paths for line in path.read_text().splitlines() if line.strip()]
     summary = summarise(cells)
-    path.with_name("results.json").write_text(json.dumps(summary, indent=1) + "\n")
+    out.write_text(json.dumps(summary, indent=1) + "\n")
     sys.stdout.write(markdown(summary))
 
 
