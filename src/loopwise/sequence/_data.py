@@ -52,8 +52,12 @@ def sentence_file(source: str, shared_root: str | os.PathLike[str] | None = None
     path = Path(source)
     folder = root / source if root is not None and (root / source / "meta.json").is_file() else path if path.is_dir() else None
     if folder is not None:
-        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
-        if meta.get("task") != TOKEN_CLASSIFICATION_META:
+        # A folder without a readable meta.json is not a sentence dataset: the table loader says what is wrong.
+        try:
+            meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            return None
+        if not isinstance(meta, dict) or meta.get("task") != TOKEN_CLASSIFICATION_META:
             return None
         return folder / DATA_FILE, meta
     if path.is_file() and path.name.endswith((".jsonl", ".jsonl.gz")) and _first_row_has_tags(path):
@@ -66,11 +70,15 @@ def _open(path: Path) -> Any:
 
 
 def _first_row_has_tags(path: Path) -> bool:
-    with _open(path) as fh:
-        for line in fh:
-            if line.strip():
-                row = json.loads(line)
-                return isinstance(row, dict) and "tokens" in row and "tags" in row
+    """Whether the file's first row holds tokens and tags; an unreadable file is left to the table loader to name."""
+    try:
+        with _open(path) as fh:
+            for line in fh:
+                if line.strip():
+                    row = json.loads(line)
+                    return isinstance(row, dict) and "tokens" in row and "tags" in row
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return False
     return False
 
 
