@@ -116,7 +116,17 @@ def test_the_schema_allows_null_only_where_the_server_takes_it(shared: tuple[Tes
     client, _, _ = shared
     fields = client.get("/api/openapi.json").json()["components"]["schemas"]["ProjectUpdate"]["properties"]
     nullable = {name for name, spec in fields.items() if {"type": "null"} in spec.get("anyOf", [])}
-    assert nullable == {"retrain_every", "stopping"}
+    assert nullable == {"retrain_every", "stopping", "annotator_rate"}
+
+
+def test_an_annotator_rate_is_set_refused_when_negative_and_cleared_by_null(shared: tuple[TestClient, Api, dict[str, Any]]) -> None:
+    _, admin, _ = shared
+    pid = _empty_project(admin, "rated")["id"]
+    assert admin.patch(f"/api/projects/{pid}", json={"annotator_rate": 30}).json()["settings"]["annotator_rate"] == 30
+    refused = admin.patch(f"/api/projects/{pid}", json={"annotator_rate": -1})
+    assert refused.status_code == 422 and "annotator_rate" in refused.text
+    assert admin.get(f"/api/projects/{pid}").json()["settings"]["annotator_rate"] == 30  # unchanged by the refusal
+    assert admin.patch(f"/api/projects/{pid}", json={"annotator_rate": None}).json()["settings"]["annotator_rate"] is None
 
 
 # -- 5: a text import without its text column ----------------------------------------------------

@@ -259,3 +259,40 @@ def test_records_imported_after_a_retrain_train_with_the_next_one(
     assert len(loops) == 3
     ranking = repo.store.load_arrays(loops[-1].artifact_hash)["ranking"]
     assert len(ranking) == 36 - 16  # every open record, the new ones included, is ranked by the refitted model
+
+
+def test_a_loops_label_cost_is_the_annotators_measured_time_at_their_rate(
+    url: str, repo: AnnotationRepository, worker: LearningWorker
+) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from sqlalchemy import update
+
+    from loopwise.storage._annotation_models import AnnotationEventRow
+
+    data = prepare_data(SPEC, "logreg")
+    project = _server_project(repo, data, "logreg", 0, 10)
+    project = repo.update_project(project.id, settings={**project.settings, "annotator_rate": 36.0})  # 0.01 a second
+    user = repo.create_user("ann", "annotator")
+    _label_truly(repo, project, user, data, _pool(repo, project)[:10])
+    # The log's times as a clock would have written them: 4 s, 8 s, ... apart, and one break of 20 minutes.
+    gaps = [None, 4, 8, 12, 16, 1200, 20, 24, 28, 32]
+    t, start = [], datetime(2026, 12, 2, 9, 0, tzinfo=timezone.utc)
+    for gap in gaps:
+        start += timedelta(seconds=gap or 0)
+        t.append(start)
+    with repo._engine.begin() as conn:
+        ids = [row[0] for row in conn.execute(
+            AnnotationEventRow.__table__.select().with_only_columns(AnnotationEventRow.id)
+            .where(AnnotationEventRow.project_id == project.id).order_by(AnnotationEventRow.id)
+        )]
+        for event_id, when in zip(ids, t, strict=True):
+            conn.execute(update(AnnotationEventRow).where(AnnotationEventRow.id == event_id).values(created_at=when))
+    assert worker.retrain(project.id) is not None
+    [loop] = repo.store.loops(project.run_id)
+    measured = [4, 8, 12, 16, 20, 24, 28, 32]
+    median = 18.0  # the first label and the one after the break take the annotator's median
+    assert loop.timings["annotator_seconds"] == pytest.approx(sum(measured) + 2 * median)
+    assert loop.timings["annotator_labels_imputed"] == 2
+    assert loop.label_cost == pytest.approx((sum(measured) + 2 * median) * 0.01)
+    assert "annotator time: 180.0 s measured" in _runs_show(url, project.run_id)

@@ -346,6 +346,13 @@ def _print_ledger(result) -> None:
         f"compute cost {t['compute_cost']:,.4f} at {t['compute_rate']:g} per CPU hour; total {t['total_cost']:,.2f}",
         markup=False, highlight=False,
     )
+    if t["annotator_seconds"] is not None:
+        imputed = int(sum(p.timings.get("annotator_labels_imputed", 0) for p in result.loops))
+        console.print(
+            f"annotator time: {t['annotator_seconds']:,.1f} s measured from the server's event log "
+            f"({imputed} label(s) after a break or a first action imputed with the annotator's median)",
+            markup=False, highlight=False,
+        )
     for name, entry in break_even([result]).items():
         console.print(break_even_sentence(name, entry), markup=False, highlight=False)
 

@@ -32,7 +32,8 @@ def ledger(run: RunResult) -> list[dict[str, Any]]:
     is reported but not priced (no rate is given for it).
     """
     rows = []
-    labels_total = cost_total = cpu_total = compute_total = 0.0
+    labels_total = cost_total = cpu_total = compute_total = people_total = 0.0
+    measured_any = False
     previous = 0
     for point in run.loops:
         cpu = cpu_seconds(point)
@@ -44,6 +45,10 @@ def ledger(run: RunResult) -> list[dict[str, Any]]:
         cost_total += point.label_cost
         cpu_total += loop_cpu
         compute_total += compute_cost
+        people = point.timings.get("annotator_seconds")  # server loops: the annotators' measured time
+        if people is not None:
+            measured_any = True
+            people_total += float(people)
         rows.append(
             {
                 "loop_index": point.loop_index,
@@ -57,6 +62,8 @@ def ledger(run: RunResult) -> list[dict[str, Any]]:
                 "total_cpu_seconds": cpu_total,
                 "total_compute_cost": compute_total,
                 "total_cost": cost_total + compute_total,
+                "annotator_seconds": None if people is None else float(people),
+                "total_annotator_seconds": people_total if measured_any else None,
                 "accuracy": point.accuracy,
             }
         )
@@ -79,6 +86,7 @@ def ledger_totals(run: RunResult) -> dict[str, Any]:
         "compute_cost": last.get("total_compute_cost", 0.0),
         "total_cost": last.get("total_cost", 0.0),
         "full_label_cost": run.full_label_cost,
+        "annotator_seconds": last.get("total_annotator_seconds"),
     }
 
 

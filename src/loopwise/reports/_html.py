@@ -191,17 +191,25 @@ def _runs_table(summary: dict[str, Any], results: Sequence[RunResult]) -> str:
 def _cost_parts(results: Sequence[RunResult]) -> tuple[str, str]:
     """The break-even lines (one <li> per strategy) and the per-run ledger totals table."""
     lines = "".join(f"<li>{escape(break_even_sentence(name, entry))}</li>" for name, entry in break_even(results).items())
-    headers = ["run", "strategy", "labels", "label cost", "CPU s train", "CPU s infer", "CPU s select",
+    headers = ["run", "strategy", "labels", "label cost", "annotator time", "CPU s train", "CPU s infer", "CPU s select",
                "GPU s", "compute cost", "total cost"]
     rows = []
     for run in results:
         t = ledger_totals(run)
         step = t["cpu_seconds_by_step"]
-        rows.append([run.run_id, run.strategy, f"{t['labels']:,}", f"{t['label_cost']:,.2f}",
+        people = "–" if t["annotator_seconds"] is None else _duration(t["annotator_seconds"])
+        rows.append([run.run_id, run.strategy, f"{t['labels']:,}", f"{t['label_cost']:,.2f}", people,
                      f"{step['train']:.3f}", f"{step['infer']:.3f}", f"{step['select']:.3f}",
                      "–" if t["gpu_seconds"] is None else f"{t['gpu_seconds']:.3f}",
                      f"{t['compute_cost']:,.4f}", f"{t['total_cost']:,.2f}"])
     return lines, _html_table(headers, rows)
+
+
+def _duration(seconds: float) -> str:
+    """Annotator time as people read it: 42 s, 12.5 min, 3.2 h."""
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.1f} min" if seconds < 3600 else f"{seconds / 3600:.1f} h"
 
 
 def _confusion_table(names: Sequence[str], matrix: Sequence[Sequence[int]]) -> str:

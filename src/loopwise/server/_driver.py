@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from loopwise.server._label_time import AnnotatorAction, LabelTime, time_on
 from loopwise.server._label_quality import TrainingLabels, audit_suspects, training_labels, weak_ranking
 from loopwise.storage import AnnotationRepository, LoopWrite, loop_write, stored_records, stored_stop_set
 from loopwise.storage._annotation_review import Suspect
@@ -134,6 +135,9 @@ def compute_retrain(repo: AnnotationRepository, project_id: int, media_dir: Path
     if loop.loop_index > 0 and loop.proposed is None:
         loop.propose()  # after a restart: the same proposal, from the same model and the same seed
     record = loop.record(labels, positions=new)
+    spent = _annotator_time(repo, project_id, [pool[i].record_id for i in new])
+    record.timings["annotator_seconds"] = spent.seconds  # people's time, not compute: the ledger prices it apart
+    record.timings["annotator_labels_imputed"] = float(spent.n_imputed)
     suspects = None
     if settings.get("audit", True):
         started = time.perf_counter()
@@ -143,9 +147,13 @@ def compute_retrain(repo: AnnotationRepository, project_id: int, media_dir: Path
     stop = loop.stopping is not None and loop.stopping.should_stop(loop.records)
     ranking, scores = _ranking(loop, held.record_ids, pool, project_id, int(settings.get("seed", 0))) if not stop else ([], [])
     k = int(settings.get("labels_per_record", 1))
-    price = LabelPrice(float(project.cost_per_label))
+    rate = settings.get("annotator_rate")
+    if rate is not None:  # the annotators' measured time, at their hourly rate
+        label_cost = spent.seconds / 3600.0 * float(rate)
+    else:
+        label_cost = LabelPrice(float(project.cost_per_label)).cost(list(record.ids), [names[int(v)] for v in record.labels], "human")
     write = loop_write(
-        record, names, label_cost=price.cost(list(record.ids), [names[int(v)] for v in record.labels], "human"),
+        record, names, label_cost=label_cost,
         model=loop.model, stop_set=loop.stop_set, label_source="human",
         arrays={
             "ranking": np.asarray(ranking, dtype=np.int64),
@@ -161,6 +169,12 @@ def compute_retrain(repo: AnnotationRepository, project_id: int, media_dir: Path
         ranking=ranking, scores=scores, front=[r.record_id for r in pool if r.state == "open" and 0 < r.n_labels < k],
         write=write, stop=stop, timings=dict(record.timings), suspects=suspects, consensus=train,
     )
+
+
+def _annotator_time(repo: AnnotationRepository, project_id: int, record_ids: list[int]) -> LabelTime:
+    """The annotators' measured time on every label of ``record_ids``, from the project's event log."""
+    actions = [AnnotatorAction(*row) for row in repo.annotator_actions(project_id)]
+    return time_on(record_ids, actions)
 
 
 def _cold_start(loop: Any, record_ids: np.ndarray, pool: list[Any], project: Any, weak: dict[int, Any]) -> RetrainResult | None:

@@ -139,6 +139,11 @@ class ProjectSettings(BaseModel):
         False, description="Before the first labels, order the queue by the strategy on a model trained on the weak "
         "labels of the project's rules (once they are applied), instead of the initializer's order.",
     )
+    annotator_rate: float | None = Field(
+        None, ge=0, le=1e6, description="What an hour of an annotator's time costs. Set, each loop's label cost is the "
+        "annotators' measured time on its labels at this rate (the gap since their previous action, breaks over 5 "
+        "minutes imputed); null: cost_per_label per label. The measured seconds are in the loop's ledger either way.",
+    )
 
 
 class ProjectCreate(ProjectSettings):
@@ -184,6 +189,7 @@ class ProjectUpdate(BaseModel):
     audit: bool | SkipJsonSchema[None] = None
     audit_max: Annotated[int, Field(ge=1, le=10_000)] | SkipJsonSchema[None] = None
     weak_start: bool | SkipJsonSchema[None] = None
+    annotator_rate: float | None = Field(None, ge=0, le=1e6, description="null: price labels by cost_per_label again.")
     archived: bool | SkipJsonSchema[None] = Field(None, description="Archive (true) or restore (false) the project.")
     cost_per_label: Annotated[float, Field(ge=0, le=1e9)] | SkipJsonSchema[None] = None
 

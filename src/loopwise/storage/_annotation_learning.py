@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 import numpy as np
 from sqlalchemy import func, insert, select
@@ -10,7 +11,7 @@ from sqlalchemy import func, insert, select
 from loopwise.errors import StoreError
 
 from ._annotation_base import AnnotationBase
-from ._annotation_models import AnnotationRecordRow
+from ._annotation_models import AnnotationEventRow, AnnotationRecordRow
 from ._annotation_types import SnapshotRecord
 from ._checks import check_loop
 from ._models import LoopRow, ModelVersionRow, RecordRow
@@ -37,6 +38,15 @@ class LearningQueries(AnnotationBase):
                 .order_by(RecordRow.id)
             )
             return [SnapshotRecord(*row) for row in rows]
+
+    def annotator_actions(self, project_id: int) -> list[tuple[int, int, str, datetime]]:
+        """Every annotator action of the project (annotator id, record id, kind, time), oldest first: what label times are measured from."""
+        e = AnnotationEventRow
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                select(e.annotator_id, e.record_id, e.kind, e.created_at).where(e.project_id == project_id).order_by(e.id)
+            )
+            return [(int(a), int(r), str(k), t) for a, r, k, t in rows]
 
     def record_loop(self, project_id: int, run_id: str, loop: LoopWrite) -> None:
         """``Store.record_loop`` for a loop of people's labels, written so the queue barely waits.
