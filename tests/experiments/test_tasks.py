@@ -117,3 +117,23 @@ def test_a_multilabel_run_resumes_to_the_uninterrupted_result(store: Store, mult
     assert [l.metrics["micro_f1"] for l in store.loops(cut)] == [l.metrics["micro_f1"] for l in store.loops(whole)]
     (result,) = load_results(store, [cut])
     assert result.task == "multilabel" and len(result.loops[-1].per_class_f1) == len(WORDS)
+
+
+def test_runs_list_names_each_runs_headline_metric_instead_of_calling_it_accuracy(
+    store: Store, regression_csv: Path, tmp_path: Path
+) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from loopwise.cli.main import app
+
+    (run_id,) = simulate(store, DataSpec(str(regression_csv), task="regression"), ["random"], [0], FixedSchedule(10, 20, 30),
+                         learner="bagging_ridge")
+    last = store.loops(run_id)[-1].metrics["neg_rmse"]
+    db = f"sqlite:///{tmp_path / 'tasks.db'}"
+    listed = CliRunner(env={"COLUMNS": "200"}).invoke(app, ["runs", "list", "--json", "--db", db], catch_exceptions=False)
+    [row] = json.loads(listed.output)
+    assert (row["task"], row["metric"], row["score"], row["accuracy"]) == ("regression", "neg_rmse", pytest.approx(last), None)
+    table = CliRunner(env={"COLUMNS": "200"}).invoke(app, ["runs", "list", "--db", db], catch_exceptions=False).output
+    assert f"neg_rmse {last:.3f}" in table and "accuracy" not in table

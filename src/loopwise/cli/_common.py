@@ -124,12 +124,13 @@ def print_runs_table(rows: list[dict[str, Any]]) -> None:
     cells = [
         [
             r["id"], r["project"], r["name"], r["status"], str(r["loops"]), str(r["labels"]),
-            "-" if r["accuracy"] is None else f"{r['accuracy']:.3f}", r["created"],
+            "-" if r["score"] is None else f"{r['metric']} {r['score']:.3f}", r["created"],
         ]
         for r in rows
     ]
-    headers = ("run", "project", "name", "status", "loops", "labels", "accuracy", "created")
-    print_uncut_table(headers, cells, right=("loops", "labels", "accuracy"))
+    # The last loop's headline figure of each run's task (accuracy, micro_f1, neg_rmse, entity_f1), named in its cell.
+    headers = ("run", "project", "name", "status", "loops", "labels", "last score", "created")
+    print_uncut_table(headers, cells, right=("loops", "labels", "last score"))
 
 
 def print_uncut_table(headers: Sequence[str], cells: list[list[str]], *, right: Sequence[str] = (), title: str | None = None) -> None:

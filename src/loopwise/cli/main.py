@@ -280,7 +280,8 @@ def _run_row(store, run) -> dict:  # noqa: ANN001 - Store and its run summary
     last = loops[-1] if loops else None
     from loopwise.core.tasks import headline
 
-    accuracy = last.metrics.get(headline(run.task)[0]) if last else None
+    metric = headline(run.task)[0]  # accuracy, micro_f1, neg_rmse or entity_f1: what the run's curve reads
+    score = last.metrics.get(metric) if last else None
     return {
         "id": run.id,
         "project": run.project_name,
@@ -288,7 +289,10 @@ def _run_row(store, run) -> dict:  # noqa: ANN001 - Store and its run summary
         "status": run.status,
         "loops": int(run.n_loops),
         "labels": int(last.n_labelled) if last else 0,
-        "accuracy": None if accuracy is None else float(accuracy),
+        "task": run.task,
+        "metric": metric,
+        "score": None if score is None else float(score),
+        "accuracy": float(score) if score is not None and metric == "accuracy" else None,
         "created": str(run.created_at)[:19],
     }
 
