@@ -10,7 +10,8 @@ from loopwise.learners import DENSE, LIBRARY, SPARSE, SPECS, TEXT_LEARNERS, TEXT
 
 def test_the_declarations_cover_the_library_and_name_the_text_learners() -> None:
     assert set(SPECS) == set(LIBRARY)
-    assert TEXT_LEARNERS == {"tfidf_logreg", "tfidf_svd", "minilm", "tfidf_ovr_logreg", "tfidf_svd_ovr", "minilm_ovr"}
+    assert TEXT_LEARNERS == {"tfidf_logreg", "tfidf_svd", "minilm", "tfidf_ovr_logreg", "tfidf_ovr_balanced", "tfidf_svd_ovr",
+                            "minilm_ovr"}
     assert SPECS["hgb"].takes == {DENSE} and SPECS["logreg"].takes == {DENSE, SPARSE}
     assert SPECS["minilm"].extra == "text" and SPECS["logreg"].extra is None
 

@@ -23,6 +23,22 @@ def test_one_vs_rest_gives_a_marginal_per_label_even_for_a_label_never_seen() ->
         learner.fit(X, Y[:, 0])
 
 
+def test_balanced_one_vs_rest_predicts_a_rare_label_the_unweighted_model_never_predicts() -> None:
+    # The cue word "storm" is in 30 of 120 texts and a third of those carry the rare label (10 of 120):
+    # for a text with the cue the unweighted model's marginal is about 1/3, the balanced one's (each label's
+    # positives weighted to the negatives' mass) above 0.5; neither predicts the label without the cue.
+    texts = np.array(["the day was long" + (" storm" if i % 4 == 0 else "") for i in range(120)], dtype=object)
+    Y = np.array([[1, int(i % 12 == 0)] for i in range(120)], dtype=np.int64)
+    new = np.array(["the day was long storm", "the day was long"], dtype=object)
+    plain = as_learner("tfidf_ovr_logreg", 2, task="multilabel")
+    balanced = as_learner("tfidf_ovr_balanced", 2, task="multilabel")
+    plain.fit(texts, Y)
+    balanced.fit(texts, Y)
+    p_plain, p_bal = plain.predict_proba(new)[:, 1], balanced.predict_proba(new)[:, 1]
+    assert p_plain[0] < 0.5 and p_bal[0] > 0.5
+    assert p_plain[1] < 0.5 and p_bal[1] < 0.5
+
+
 @pytest.mark.parametrize("name", ["bagging_trees", "bagging_ridge", "gp", "quantile_hgb"])
 def test_each_regression_learner_gives_a_mean_and_a_positive_spread(name: str) -> None:
     rng = np.random.default_rng(1)

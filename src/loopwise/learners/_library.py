@@ -17,6 +17,7 @@ from loopwise.errors import ConfigError
 from loopwise.learners._multilabel import (
     minilm_ovr_logistic_regression,
     ovr_logistic_regression,
+    tfidf_ovr_balanced_logistic_regression,
     tfidf_ovr_logistic_regression,
     tfidf_svd_ovr_logistic_regression,
 )
@@ -127,6 +128,9 @@ SPECS: dict[str, LearnerSpec] = {
     "ovr_logreg": LearnerSpec(ovr_logistic_regression, _FEATURES, "takes featurised rows", tasks=frozenset({MULTILABEL})),
     "tfidf_ovr_logreg": LearnerSpec(
         tfidf_ovr_logistic_regression, frozenset({TEXTS}), "reads raw texts", tasks=frozenset({MULTILABEL})
+    ),
+    "tfidf_ovr_balanced": LearnerSpec(
+        tfidf_ovr_balanced_logistic_regression, frozenset({TEXTS}), "reads raw texts", tasks=frozenset({MULTILABEL})
     ),
     "tfidf_svd_ovr": LearnerSpec(
         tfidf_svd_ovr_logistic_regression, frozenset({TEXTS}), "embeds raw texts", embeds=True, tasks=frozenset({MULTILABEL})
