@@ -15,7 +15,7 @@ from loopwise.bench._task_bench import markdown_table, run_task_benchmark
 from loopwise.experiments._config import DataSpec
 
 STRATEGIES = [
-    "random", "max_std", "committee_variance", "emcm", "gsx", "gsy", "igs",
+    "random", "max_std", "committee_variance", "emcm", "gsx", "gsy", "igs", "typiclust",
     "skactiveml:gsx", "skactiveml:gsy", "skactiveml:igs",
 ]
 
