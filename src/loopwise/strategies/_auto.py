@@ -41,7 +41,8 @@ after a few loops, which is why the regime prior decides the first ones.
 
 **Active losing to random**: once ``random`` has been played and rewarded, the run
 reports ``active_losing = True`` in loops where the mean reward of the active arms is
-below random's; with ``fallback=True`` such a loop plays ``random``. The slice also
+below random's (``active_vs_random`` gives the difference with a 90% interval; the
+verdict is significant where its ``high`` is below 0); with ``fallback=True`` such a loop plays ``random``. The slice also
 gives, every loop, the accuracy of the model of the previous loop on its own slice
 (``slice_accuracy``, an unbiased estimate of that model's accuracy on the pool) and a
 pooled estimate over the last three slices.
@@ -259,6 +260,25 @@ class AutoStrategy(Strategy):
             return None
         return bool(np.mean(active_r) < np.mean(random_r))
 
+    @staticmethod
+    def _active_vs_random(played: list[tuple[str, float]]) -> dict[str, float | int | None] | None:
+        """Mean reward of the active arms minus random's, with a 90% Welch interval (normal quantile).
+
+        ``None`` until each side has a reward; the interval needs two of each (``low``/``high`` ``None`` before).
+        Rewards of one run are not independent (later ones share slice records), so the interval is
+        a guide, narrower than an exact one.
+        """
+        random_r = np.array([r for a, r in played if a == "random"], dtype=np.float64)
+        active_r = np.array([r for a, r in played if a != "random"], dtype=np.float64)
+        if not len(random_r) or not len(active_r):
+            return None
+        diff = float(active_r.mean() - random_r.mean())
+        low = high = None
+        if len(random_r) > 1 and len(active_r) > 1:
+            half = 1.645 * math.sqrt(active_r.var(ddof=1) / len(active_r) + random_r.var(ddof=1) / len(random_r))
+            low, high = round(diff - half, 6), round(diff + half, 6)
+        return {"diff": round(diff, 6), "low": low, "high": high, "n_active": len(active_r), "n_random": len(random_r)}
+
     def _replay(self, evidence: _Evidence, n_classes: int, now: int) -> tuple[list[tuple[str, float]], list[str]]:
         """Rewards measurable at ``now``, with the arm each past auto loop played (re-derived, so nothing is stored)."""
         arms_by_loop: dict[int, str] = {}
@@ -314,6 +334,7 @@ class AutoStrategy(Strategy):
             "rewards_measured": len(played),
             "past_arms": past_arms,
             "active_losing": self._losing(played),
+            "active_vs_random": self._active_vs_random(played),
         }
         if "model_version" in active.info:
             info["model_version"] = active.info["model_version"]
