@@ -76,3 +76,23 @@ def test_mean_rank_and_gain_across_datasets() -> None:
     assert overall["margin"]["mean_rank"] == 2.0 and overall["margin"]["n_datasets"] == 2
     assert overall["margin"]["datasets_better_than_random"] == 1
     assert overall["margin"]["datasets_worse_than_random"] == 1
+
+
+def _doc_full(name: str, full: float, shift: float) -> dict:
+    doc = _doc(name, shift)
+    return {**doc, "data": {"full_pool_accuracy": full}}
+
+
+def test_labels_to_99_ratio_is_the_median_over_datasets_both_reach() -> None:
+    # Seed-mean margin is random + shift + 0.0035. full 0.70: 99% is 0.693, random reaches it at 30,
+    # margin at 20 (2/3); full 0.80 (0.792): random at 40, margin at 30 (0.75), with shift 0.2 at 20 (0.5);
+    # full 0.85 (0.8415): random never, so the dataset is left out.
+    docs = [_doc_full("a", 0.70, 0.1), _doc_full("b", 0.80, 0.1), _doc_full("c", 0.85, 0.1), _doc_full("d", 0.80, 0.2)]
+    summary = summarise_quality(docs)
+    a = summary["datasets"][0]["strategies"]
+    assert a["random"]["labels_to_99_mean_curve"] == 30 and a["margin"]["labels_to_99_mean_curve"] == 20
+    assert summary["datasets"][2]["strategies"]["random"]["labels_to_99_mean_curve"] is None
+    margin = summary["overall"]["margin"]
+    assert margin["labels_to_99_vs_random_n"] == 3
+    assert margin["labels_to_99_vs_random_median"] == pytest.approx(2 / 3, abs=1e-3)  # median of 2/3, 0.75, 0.5
+    assert summary["overall"]["random"]["labels_to_99_vs_random_median"] == 1.0

@@ -34,6 +34,10 @@ def _labels(entry: dict[str, Any], key: str) -> str:
     return f"{mean:.0f}" if hits == n else f"{mean:.0f} ({hits}/{n})"
 
 
+def _ratio(median: float | None, n: int) -> str:
+    return "–" if median is None else f"{median:.2f}× ({n})"
+
+
 def _strategy_order(strategies: dict[str, Any]) -> list[str]:
     return sorted(strategies, key=lambda s: (s != REFERENCE, strategies[s]["library"] != LOOPWISE, strategies[s]["method"], s))
 
@@ -73,14 +77,16 @@ def overall_table(summary: dict[str, Any]) -> str:
     overall = summary["overall"]
     names = sorted((s for s in overall if overall[s]["mean_rank"] is not None), key=lambda s: overall[s]["mean_rank"])
     rows = [
-        "| strategy | library | mean rank | datasets | mean Δ random (AULC points) | better / worse than random (p<0.05) |",
-        "|---|---|---:|---:|---:|---:|",
+        "| strategy | library | mean rank | datasets | mean Δ random (AULC points) | better / worse than random (p<0.05) "
+        "| labels to 99% / random's (median, datasets both reach) |",
+        "|---|---|---:|---:|---:|---:|---:|",
     ]
     for s in names:
         e = overall[s]
         rows.append(
             f"| {s} | {e['library']} | {e['mean_rank']:.2f} | {e['n_datasets']} | "
-            f"{_pts(e['mean_aulc_gain_vs_random'], signed=True)} | {e['datasets_better_than_random']} / {e['datasets_worse_than_random']} |"
+            f"{_pts(e['mean_aulc_gain_vs_random'], signed=True)} | {e['datasets_better_than_random']} / {e['datasets_worse_than_random']} | "
+            f"{_ratio(e.get('labels_to_99_vs_random_median'), e.get('labels_to_99_vs_random_n', 0))} |"
         )
     return "\n".join(rows)
 

@@ -87,6 +87,11 @@ def summarise_dataset(doc: dict[str, Any]) -> dict[str, Any]:
                 mean_labels, hits = _labels_to(cells, fraction * full)
                 entry[f"labels_to_{key}"] = _r(mean_labels, 1)
                 entry[f"reached_{key}"] = hits
+        # The seed-mean curve's first labels at 99% of full-pool accuracy (cells of a dataset share one labels grid).
+        mean_curve = np.mean([c["accuracy"] for c in cells], axis=0).tolist() if full is not None else None
+        entry["labels_to_99_mean_curve"] = (
+            None if mean_curve is None else labels_to_reach(cells[0]["labels"], mean_curve, TARGETS["99"] * full)
+        )
         entry["vs_random"] = None if reference is None or strategy == REFERENCE else paired(aulcs[strategy], reference)
         out[strategy] = entry
     ranks = _ranks({s: e["aulc_mean"] for s, e in out.items()})
@@ -145,8 +150,17 @@ def summarise_quality(docs: list[dict[str, Any]]) -> dict[str, Any]:
                 ranks[strategy].append(entry["rank"])
             if entry["vs_random"] is not None and entry["vs_random"]["mean"] is not None:
                 gains[strategy].append(entry["vs_random"]["mean"])
+    ratios: dict[str, list[float]] = defaultdict(list)
+    for ds in datasets:
+        random_99 = ds["strategies"].get(REFERENCE, {}).get("labels_to_99_mean_curve")
+        for strategy, entry in ds["strategies"].items():
+            if random_99 and entry.get("labels_to_99_mean_curve") is not None:
+                ratios[strategy].append(entry["labels_to_99_mean_curve"] / random_99)
     overall = {
         strategy: {
+            # Labels to 99% of full-pool accuracy over random's, by seed-mean curves: median over the datasets where both reach it.
+            "labels_to_99_vs_random_median": _r(float(np.median(ratios[strategy])), 3) if ratios[strategy] else None,
+            "labels_to_99_vs_random_n": len(ratios[strategy]),
             "library": meta[strategy][0],
             "method": meta[strategy][1],
             "mean_rank": _r(float(np.mean(ranks[strategy])), 3) if ranks[strategy] else None,

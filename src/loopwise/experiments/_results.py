@@ -23,6 +23,7 @@ def _point(loop: LoopInfo, task: str) -> LoopPoint:
             confusion_matrix=m["confusion_matrix"],
             timings=dict(loop.timings),
             label_cost=loop.label_cost,
+            selection=dict(m.get("selection") or {}),
         )
     first, second = headline(task)
     return LoopPoint(
@@ -35,6 +36,7 @@ def _point(loop: LoopInfo, task: str) -> LoopPoint:
         confusion_matrix=[],
         timings=dict(loop.timings),
         label_cost=loop.label_cost,
+        selection=dict(m.get("selection") or {}),
     )
 
 

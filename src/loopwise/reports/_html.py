@@ -11,6 +11,7 @@ from string import Template
 from typing import Any
 
 from loopwise.core.tasks import metric_titles
+from loopwise.reports._choices import choices_section
 from loopwise.reports._costs import break_even, break_even_sentence, ledger_totals
 from loopwise.reports._json import jsonable
 from loopwise.reports._results import RunResult, check_results
@@ -28,6 +29,7 @@ table.data{border-collapse:collapse;font-size:13px}
 table.data th,table.data td{border-bottom:1px solid #e3e3e3;padding:4px 10px;text-align:right;white-space:nowrap}
 table.data th:first-child,table.data td:first-child{text-align:left}
 table.data th{background:#f5f5f5}
+table.choices td{white-space:normal;text-align:left}tr.losing td{background:#fbe3e3}#active-losing{color:#a11}
 .note{color:#666;font-size:12px;max-width:900px}
 img.fig{max-width:100%;height:auto;display:block;margin:6px 0}
 .controls{display:flex;gap:18px;align-items:center;flex-wrap:wrap;margin:6px 0 10px}
@@ -119,7 +121,7 @@ $runs_table
 <p class="note">Lines: mean over seeds; bands: ±1 standard deviation with 3 or more seeds, min–max with 2, none
 with 1. Seeds with different labels grids are interpolated within each run's own range.</p>
 </section>
-
+$choices
 <section id="per-class">
 <h2>Per-class F1</h2>
 <img class="fig" alt="F1 of each class against labelled records, per strategy" src="data:image/png;base64,$per_class_png">
@@ -287,6 +289,7 @@ def render_html(results: Sequence[RunResult], title: str | None = None) -> str:
         task=escape(first.task),
         runs_table=_runs_table(summary, results),
         curves_png=_b64(learning_curves_png(results)),
+        choices=choices_section(results),
         per_class_png=_b64(per_class_f1_png(results)),
         timings_png=_b64(timings_png(results)),
         cost_png=_b64(cost_png(results)),

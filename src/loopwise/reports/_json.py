@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from loopwise.errors import DataError
+from loopwise.reports._choices import losing_summary
 from loopwise.reports._costs import break_even, ledger, ledger_totals
 from loopwise.reports._results import RunResult, check_results
 from loopwise.reports._summary import summarise
@@ -39,7 +40,7 @@ def report_dict(results: Sequence[RunResult]) -> dict[str, Any]:
         "break_even_95": break_even(results, 0.95),
     }
     data: dict[str, Any] = jsonable(
-        {"format": FORMAT, **summarise(results), "costs": costs, "results": [r.to_dict() for r in results]}
+        {"format": FORMAT, **summarise(results), "costs": costs, "active_losing": losing_summary(results), "results": [r.to_dict() for r in results]}
     )
     return data
 

@@ -30,6 +30,8 @@ class LoopPoint:
     # wall seconds of 'infer', 'select', 'train'; process CPU seconds as 'infer_cpu' ...; CUDA seconds as 'train_gpu' ...
     timings: dict[str, float] = field(default_factory=dict)
     label_cost: float = 0.0  # cost of the labels bought in this loop, not cumulative
+    # what the strategy said about its choice: auto's arm, reason, values, slice accuracy, active_losing
+    selection: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -46,6 +48,7 @@ class LoopPoint:
             confusion_matrix=[[int(v) for v in row] for row in data["confusion_matrix"]],
             timings={str(k): float(v) for k, v in (data.get("timings") or {}).items()},
             label_cost=float(data.get("label_cost") or 0.0),
+            selection=dict(data.get("selection") or {}),
         )
 
 

@@ -15,6 +15,9 @@ from loopwise.errors import StoreError
 from ._store import Store
 from ._types import LoopWrite
 
+#: Key of a stored loop's metrics that holds the strategy's account of its selection (``LoopRecord.extra["selection"]``).
+SELECTION = "selection"
+
 
 def model_checkpoint(model: Any) -> bytes | None:
     """The trained model pickled for resume; ``None`` for a model that cannot be pickled (it is retrained instead)."""
@@ -57,7 +60,8 @@ def loop_write(
         selected_ids=[str(i) for i in record.ids],
         labels=label_strings(task, record.labels, label_names),
         n_labelled=record.n_labelled,
-        metrics=record.metrics,
+        # What the strategy said about its choice (auto's arm, reason, slice verdict) rides with the metrics.
+        metrics={**record.metrics, **({SELECTION: record.extra["selection"]} if record.extra.get("selection") else {})},
         timings=record.timings,
         label_cost=float(label_cost),
         arrays=stored,
@@ -87,6 +91,7 @@ def stored_records(store: Store, run_id: str, pool_ids: np.ndarray) -> list[Loop
             grown = np.full((len(position_of), pool_proba.shape[1]), 1.0 / pool_proba.shape[1], dtype=pool_proba.dtype)
             grown[: len(pool_proba)] = pool_proba
             pool_proba = grown
+        metrics = {k: v for k, v in info.metrics.items() if k != SELECTION}
         records.append(
             LoopRecord(
                 loop_index=info.loop_index,
@@ -95,11 +100,12 @@ def stored_records(store: Store, run_id: str, pool_ids: np.ndarray) -> list[Loop
                 ids=np.asarray(pool_ids)[positions],
                 labels=arrays["labels"],
                 n_labelled=info.n_labelled,
-                metrics=info.metrics,
+                metrics=metrics,
                 timings=info.timings,
                 stop_predictions=arrays["stop_predictions"],
                 pool_proba=pool_proba,
                 scores=arrays["scores"],
+                extra={SELECTION: info.metrics[SELECTION]} if SELECTION in info.metrics else {},
             )
         )
     return records
