@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from loopwise.server._services import Services
 from loopwise.storage._annotation_history import HistoryItem
 from loopwise.storage._annotation_notes import QueueNote
@@ -29,10 +31,10 @@ def history(services: Services, actor: UserInfo, project_id: int, limit: int) ->
     return services.repo.history(project_id, actor.id, limit)
 
 
-def change_label(services: Services, actor: UserInfo, project_id: int, record_id: int, value: str) -> LabelAck:
+def change_label(services: Services, actor: UserInfo, project_id: int, record_id: int, value: Any) -> LabelAck:
     """Replace the annotator's own label on a record; the old label stays in the history, superseded."""
     project = services.project(actor, project_id)
-    return services.repo.change_label(project, record_id, actor, value)
+    return services.repo.change_label(project, record_id, actor, services.label_text(project, record_id, value))
 
 
 def undo(services: Services, actor: UserInfo, project_id: int) -> tuple[AnnotationProjectInfo, str, QueueRecord]:

@@ -89,6 +89,8 @@ def compute_retrain(repo: AnnotationRepository, project_id: int, media_dir: Path
     from loopwise.experiments import LabelPrice
 
     project = repo.get_project(project_id)
+    if project.label_kind != "single":
+        return None  # the server's learner retrains single-class projects only; the queue keeps its import order
     settings = project.settings
     names = project.label_names
     snapshot = repo.snapshot(project_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from loopwise.errors import ConfigError, LoopwiseError
+from loopwise.errors import ConfigError, DataError, LoopwiseError
 from loopwise.server import _schemas as s
 from loopwise.stopping import parse_stopping
 
@@ -24,6 +24,12 @@ def project_settings(body: s.ProjectCreate) -> s.ProjectSettings:
         values["learner"] = default_learner(body.task)
     settings = s.ProjectSettings.model_validate(values)
     check_settings(settings, body.task)
+    if settings.label_kind == "spans":
+        if body.task != "text":
+            raise DataError(f"label_kind 'spans' labels entities in text; this project's task is {body.task!r}")
+        spaced = [name for name in body.label_names if not name or any(ch.isspace() for ch in name)]
+        if spaced:
+            raise DataError(f"label_kind 'spans': entity type {spaced[0]!r} is not one word (BIO tags are B-TYPE, I-TYPE)")
     return settings
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, field_validator
 from pydantic.json_schema import SkipJsonSchema
 
 T = TypeVar("T")
@@ -138,6 +138,11 @@ class ProjectSettings(BaseModel):
     weak_start: bool = Field(
         False, description="Before the first labels, order the queue by the strategy on a model trained on the weak "
         "labels of the project's rules (once they are applied), instead of the initializer's order.",
+    )
+    label_kind: Literal["single", "multi", "number", "spans"] = Field(
+        "single", description="What one label is, chosen at creation: single (one class), multi (any number of the "
+        "classes), number (a finite number; label_names then only name the field), spans (entity spans over the text's "
+        "tokens, label_names being the entity types). The learner retrains single-class projects only.",
     )
     annotator_rate: float | None = Field(
         None, ge=0, le=1e6, description="What an hour of an annotator's time costs. Set, each loop's label cost is the "
@@ -337,9 +342,26 @@ class HistoryItemPublic(BaseModel):
     created_at: datetime
 
 
+class SpanCreate(BaseModel):
+    """One entity: characters ``start:end`` (end exclusive) of the record's text, on token boundaries, of type ``label``."""
+
+    model_config = ConfigDict(extra="forbid")
+    start: int
+    end: int
+    label: str = Field(min_length=1, max_length=255)
+
+
 class LabelCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    value: str = Field(min_length=1, max_length=255)
+    value: (
+        Annotated[str, Field(min_length=1, max_length=255)]
+        | Annotated[list[Annotated[str, Field(max_length=255)]], Field(max_length=100)]
+        | StrictFloat  # strict: true is not the number 1
+        | Annotated[list[SpanCreate], Field(max_length=1000)]
+    ) = Field(
+        description="By the project's label_kind: single, one class; multi, a list of its classes (may be empty); "
+        "number, a finite number; spans, a list of {start, end, label} character spans on token boundaries."
+    )
 
 
 class FlagCreate(BaseModel):

@@ -13,13 +13,14 @@ from typing import Any, BinaryIO
 
 import anyio
 import anyio.to_thread
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from loopwise.errors import ConfigError, DataError, LoopwiseError
 from loopwise.server import _schemas as s
 from loopwise.server._errors import AuthError, ForbiddenError
 from loopwise.server._export_formats import FORMATS, export_file
 from loopwise.server._imports import confine, read_path, read_upload
+from loopwise.server._label_kinds import canonical_value
 from loopwise.server._learning import LearningWorker
 from loopwise.server._project_checks import check_settings, project_settings
 from loopwise.server._project_checks import retrain_every as _retrain_every
@@ -330,8 +331,20 @@ class Services:
             return None, f"the label budget of {budget} records is spent (labelled or held by annotators)"
         return None, "no record is waiting for you: everything is labelled or held"
 
-    def label(self, actor: UserInfo, project_id: int, record_id: int, value: str) -> Any:
+    def label_text(self, project: AnnotationProjectInfo, record_id: int, value: Any) -> str:
+        """The text stored for ``value`` on a record of ``project``, checked against the project's label kind."""
+        if project.label_kind == "single" and isinstance(value, str):
+            return value  # the hot path: the store checks the class
+        if isinstance(value, list):
+            value = [v.model_dump() if isinstance(v, BaseModel) else v for v in value]
+        payload = None
+        if project.label_kind == "spans":
+            payload = self.repo.get_record(project.id, record_id).payload
+        return canonical_value(project.label_kind, value, project.label_names, payload, project.settings.get("text_field", "text"))
+
+    def label(self, actor: UserInfo, project_id: int, record_id: int, value: Any) -> Any:
         project = self.project(actor, project_id)
+        value = self.label_text(project, record_id, value)
         k = int(project.settings.get("labels_per_record", 1))
         budget = label_budget(project.settings)
         ack = self.repo.submit_label(project, record_id, actor, value, k, budget=budget)
@@ -353,8 +366,9 @@ class Services:
     async def next_record_async(self, actor: UserInfo, project_id: int) -> tuple[QueueRecord | None, str | None]:
         return await anyio.to_thread.run_sync(self.next_record, actor, project_id, limiter=self._writer)
 
-    async def label_async(self, actor: UserInfo, project_id: int, record_id: int, value: str) -> Any:
+    async def label_async(self, actor: UserInfo, project_id: int, record_id: int, value: Any) -> Any:
         project = self.project(actor, project_id)
+        value = self.label_text(project, record_id, value)
         k = int(project.settings.get("labels_per_record", 1))
         budget = label_budget(project.settings)
         ack = await anyio.to_thread.run_sync(

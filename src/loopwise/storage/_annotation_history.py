@@ -77,7 +77,7 @@ class HistoryQueries(QueueQueries):
 
     def change_label(self, project: AnnotationProjectInfo, record_id: int, user: UserInfo, value: str) -> LabelAck:
         """Replace the annotator's label in force on a record with ``value`` (a new label row and event)."""
-        if value not in project.label_names:
+        if project.label_kind == "single" and value not in project.label_names:
             raise DataError(f"label {value!r} is not a class of this project; classes: {project.label_names}")
         now = utc_now()
         with self._write(project.id) as session:

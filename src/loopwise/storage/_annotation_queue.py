@@ -144,7 +144,7 @@ class QueueQueries(AnnotationBase):
         When this returns, the label is committed and, unless ``sync=False`` (the caller then calls
         :meth:`sync` before acknowledging), synced to disk on a SQLite file.
         """
-        if value not in project.label_names:
+        if project.label_kind == "single" and value not in project.label_names:
             raise DataError(f"label {value!r} is not a class of this project; classes: {project.label_names}")
         now = utc_now()
         # On PostgreSQL BEGIN, the lock and the state read go in one round trip, the writes and COMMIT in another.

@@ -64,6 +64,12 @@ class AnnotationProjectInfo:
     archived: bool = False
     cost_per_label: float = 1.0
 
+    @property
+    def label_kind(self) -> str:
+        """What one label is: ``single`` (one class, the stored value is the class name), or ``multi``, ``number``
+        and ``spans``, whose values are stored as canonical JSON text checked by the server."""
+        return str(self.settings.get("label_kind", "single"))
+
 
 @dataclass(frozen=True, slots=True)
 class QueueRecord:

@@ -103,6 +103,7 @@ const pages = {
       const payload = {
         name: data.get("name"), task: data.get("task"), instructions: data.get("instructions") || "",
         label_names: String(data.get("label_names")).split(",").map((s) => s.trim()).filter(Boolean),
+        label_kind: data.get("label_kind") || "single",
         learner: data.get("learner") || null, strategy: data.get("strategy") || "margin",
         batch_size: number("batch_size") || 20, retrain_every: number("retrain_every"),
         labels_per_record: number("labels_per_record") || 1,
