@@ -8,7 +8,7 @@ from pathlib import Path
 from loopwise.experiments import load_results, simulate
 from loopwise.experiments._config import DataSpec
 from loopwise.loop import FixedSchedule
-from loopwise.reports import LoopPoint, RunResult, losing_summary, render_html, write_json_report
+from loopwise.reports import LoopPoint, RunResult, losing_lines, losing_summary, render_html, write_json_report
 from loopwise.reports import load_json_report
 from loopwise.storage import Store
 
@@ -32,6 +32,8 @@ AHEAD = {**LOSING, "arm": "random", "reason": "bandit: highest value 0.4", "acti
 def test_verdicts_are_read_per_loop_and_survive_the_json_report(tmp_path: Path) -> None:
     run = _run([{}, {"arm": "typiclust", "reason": "coverage", "active_losing": None}, LOSING, AHEAD, BEHIND_NOT_SIGNIFICANT])
     assert losing_summary([run]) == {"r1": {"losing": [2, 4], "significant": [2]}}
+    assert losing_lines([run]) == ["run r1: the active part is losing to random, from labels alone, in loops 2, 4 (significantly in 2)"]
+    assert losing_lines([_run([{}, AHEAD])]) == []
     path = tmp_path / "r.json"
     write_json_report([run], path)
     data = json.loads(path.read_text())

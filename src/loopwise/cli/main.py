@@ -92,16 +92,13 @@ class _Bars:
 
 def _write_outputs(store, run_ids: list[str], json_out: Path | None, report_out: Path | None) -> None:
     from loopwise.experiments import load_results
-    from loopwise.reports import losing_summary, render_table, summarise, write_html_report, write_json_report
+    from loopwise.reports import losing_lines, render_table, summarise, write_html_report, write_json_report
 
     results = load_results(store, run_ids)
     summary = summarise(results)
     console.print(render_table(summary))
-    for run_id, verdict in losing_summary(results).items():
-        if verdict["losing"]:
-            significant = f" (significantly in {', '.join(map(str, verdict['significant']))})" if verdict["significant"] else ""
-            console.print(f"[bold red]run {run_id}: the active part is losing to random[/], from labels alone, in loops "
-                          f"{', '.join(map(str, verdict['losing']))}{significant}")
+    for line in losing_lines(results):
+        console.print(line, style="bold red", markup=False)
     if json_out is not None:
         write_json_report(results, json_out)
         console.print(f"JSON written to [bold]{json_out}[/]")

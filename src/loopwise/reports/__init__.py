@@ -1,6 +1,6 @@
 """Reports over finished runs: learning-curve metrics, a terminal table, and HTML and JSON reports."""
 
-from loopwise.reports._choices import losing_loops, losing_summary
+from loopwise.reports._choices import losing_lines, losing_loops, losing_summary
 from loopwise.reports._costs import break_even, break_even_sentence, cost_to_reach, ledger, ledger_totals
 from loopwise.reports._html import render_html, write_html_report
 from loopwise.reports._json import load_json_report, write_json_report
@@ -19,6 +19,7 @@ __all__ = [
     "aulc",
     "labels_to_reach",
     "load_json_report",
+    "losing_lines",
     "losing_loops",
     "losing_summary",
     "render_html",

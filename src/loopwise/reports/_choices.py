@@ -41,6 +41,18 @@ def losing_summary(results: Sequence[RunResult]) -> dict[str, dict[str, list[int
     }
 
 
+def losing_lines(results: Sequence[RunResult]) -> list[str]:
+    """One plain sentence per run whose labels say its active part is losing to random (what the CLI prints)."""
+    lines = []
+    for run_id, verdict in losing_summary(results).items():
+        if verdict["losing"]:
+            sig = verdict["significant"]
+            significant = f" (significantly in {', '.join(map(str, sig))})" if sig else ""
+            lines.append(f"run {run_id}: the active part is losing to random, from labels alone, in loops "
+                         f"{', '.join(map(str, verdict['losing']))}{significant}")
+    return lines
+
+
 def _num(value: Any, spec: str = ".3f") -> str:
     return "–" if value is None else format(float(value), spec)
 
