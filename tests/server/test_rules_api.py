@@ -4,6 +4,8 @@ to the pool with Snorkel: per-rule coverage, overlap, conflict and accuracy, lab
 from __future__ import annotations
 
 import re
+
+import numpy as np
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -101,3 +103,41 @@ def test_weak_labels_order_the_queue_before_the_first_labels(client: TestClient,
     assert ranked is not None and ranked.strategy == "weak:margin"
     assert served == ranked.ranking[:4] != before
     assert None not in ranked.scores[:4] and ranked.scores[:4] == sorted(ranked.scores[:4], reverse=True)
+
+
+def _weak_project(client: TestClient, admin: Api, tmp_path: Path, name: str, **settings: object) -> tuple[object, dict]:
+    """A project whose rules were applied and whose first four records were labelled; its first retrain, by hand."""
+    from loopwise.server._driver import compute_retrain
+
+    pid = make_project(admin, name, rows=16, batch_size=4, retrain_every=1000, **settings)["id"]
+    for rule in (
+        {"name": "pos_words", "kind": "keyword", "pattern": "great", "label": "pos"},
+        {"name": "neg_words", "kind": "keyword", "pattern": "awful", "label": "neg"},
+        {"name": "sevens", "kind": "regex", "pattern": r"item [37]\b", "label": "neg"},  # wrong on item 3 and 7
+    ):
+        admin.post(f"/api/projects/{pid}/rules", json=rule).raise_for_status()
+    admin.post(f"/api/projects/{pid}/rules/apply").raise_for_status()
+    services = client.app.state.services  # type: ignore[attr-defined]
+    assert services.worker.wait_idle(60) and not services.worker.errors, services.worker.errors
+    texts = {}
+    for record in admin.get(f"/api/projects/{pid}/records?limit=100").json()["data"][:4]:  # the same four in every project
+        texts[record["payload"]["text"]] = truth(record)
+        admin.post(f"/api/projects/{pid}/records/{record['id']}/label", json={"value": truth(record)}).raise_for_status()
+    result = compute_retrain(services.repo, pid, tmp_path)
+    assert result is not None
+    return result, texts
+
+
+def test_weak_labels_train_at_their_weight_and_never_count_as_labels(client: TestClient, admin: Api, tmp_path: Path) -> None:
+    plain, texts = _weak_project(client, admin, tmp_path, "plain")
+    zero, texts_zero = _weak_project(client, admin, tmp_path, "zero", weak_weight=0.0)
+    half, texts_half = _weak_project(client, admin, tmp_path, "half", weak_weight=0.5)
+    assert texts == texts_zero == texts_half  # the same four records got the same labels in all three
+    assert plain.n_labelled == zero.n_labelled == half.n_labelled == 4  # weak labels are not labels
+    base = plain.model_arrays["pool_proba"]
+    np.testing.assert_allclose(zero.model_arrays["pool_proba"], base, atol=1e-5)
+    assert np.abs(half.model_arrays["pool_proba"] - base).max() > 0.01
+    weak_off = admin.patch(f"/api/projects/{half.project_id}", json={"weak_weight": None})
+    assert weak_off.status_code == 200 and weak_off.json()["settings"]["weak_weight"] is None
+    refused = admin.patch(f"/api/projects/{half.project_id}", json={"weak_weight": 0.5, "learner": "mlp"})
+    assert refused.status_code == 422 and "sample_weight" in refused.text

@@ -103,7 +103,10 @@ def weak_labels(L: np.ndarray, n_classes: int, method: str = "label_model", seed
 
 
 def weak_sample_weights(n_human: int, n_weak: int, weak_weight: float = 0.3) -> np.ndarray:
-    """Weights for training on human labels (1.0) followed by weak labels (``weak_weight``, lower: they are noisier)."""
-    if not 0.0 < weak_weight <= 1.0:
-        raise ConfigError(f"weak_weight must be in (0, 1]; got {weak_weight}")
+    """Weights for training on human labels (1.0) followed by weak labels (``weak_weight``, lower: they are noisier).
+
+    ``Loop.set_weak_labels`` trains on these; a weight of 0 gives the model without the weak labels.
+    """
+    if isinstance(weak_weight, bool) or not isinstance(weak_weight, (int, float)) or not 0.0 <= weak_weight <= 1.0:
+        raise ConfigError(f"weak_weight must be a number in [0, 1]; got {weak_weight!r}")
     return np.concatenate([np.ones(n_human), np.full(n_weak, weak_weight)])

@@ -11,6 +11,7 @@ import scipy.sparse as sp
 from sklearn.base import clone as sk_clone
 from sklearn.dummy import DummyClassifier
 from sklearn.pipeline import Pipeline
+from sklearn.utils.validation import has_fit_parameter
 
 from loopwise.core.validation import check_proba
 from loopwise.errors import ConfigError, LearnerError
@@ -52,20 +53,42 @@ class EstimatorLearner:
     def clone(self) -> EstimatorLearner:
         return EstimatorLearner(self.estimator, self.n_classes, self.embedding_cache)
 
-    def fit(self, X: Any, y: np.ndarray) -> None:
+    @property
+    def takes_sample_weight(self) -> bool:
+        """Whether the estimator's ``fit`` (a pipeline's last step's) accepts ``sample_weight``."""
+        return has_fit_parameter(_final_step(self.estimator), "sample_weight")
+
+    def fit(self, X: Any, y: np.ndarray, sample_weight: np.ndarray | None = None) -> None:
+        """Fit on ``(X, y)``; ``sample_weight`` (one per row) goes to the estimator's ``fit``, which must accept it."""
         y = np.asarray(y)
+        fit_params: dict[str, Any] = {}
+        if sample_weight is not None:
+            sample_weight = np.asarray(sample_weight, dtype=np.float64)
+            if sample_weight.shape != (len(y),):
+                raise LearnerError(f"{self.name}: sample_weight has shape {sample_weight.shape}; expected ({len(y)},)")
+            if not self.takes_sample_weight:
+                raise ConfigError(
+                    f"learner {self.name} does not take sample_weight in fit(), so rows cannot be weighted "
+                    "(weak labels at a lower weight); use an estimator that does, such as LogisticRegression or "
+                    "HistGradientBoostingClassifier"
+                )
         if np.unique(y).size < 2 and isinstance(self.estimator, Pipeline) and len(self.estimator.steps) > 1:
             steps = list(sk_clone(self.estimator).steps)
             steps[-1] = (steps[-1][0], DummyClassifier(strategy="prior"))
-            self.model_ = Pipeline(steps).fit(X, y)
+            if sample_weight is not None:
+                fit_params[f"{steps[-1][0]}__sample_weight"] = sample_weight
+            self.model_ = Pipeline(steps).fit(X, y, **fit_params)
         elif np.unique(y).size < 2:
-            self.model_ = DummyClassifier(strategy="prior").fit(np.zeros((len(y), 1)), y)
+            self.model_ = DummyClassifier(strategy="prior").fit(np.zeros((len(y), 1)), y, sample_weight=sample_weight)
         else:
+            if sample_weight is not None:
+                key = f"{self.estimator.steps[-1][0]}__sample_weight" if isinstance(self.estimator, Pipeline) else "sample_weight"
+                fit_params[key] = sample_weight
             with warnings.catch_warnings():
                 # Early loops have few labels per class by design; scikit-learn's "looks like
                 # regression" warning is noise there.
                 warnings.filterwarnings("ignore", message="The number of unique classes is greater than 50%")
-                self.model_ = sk_clone(self.estimator).fit(X, y)
+                self.model_ = sk_clone(self.estimator).fit(X, y, **fit_params)
 
     def fit_more(self, X: Any, y: np.ndarray, *, new_only: bool) -> None:
         """Continue from the current model: ``partial_fit`` on new data, or a warm-started refit."""
@@ -183,3 +206,8 @@ class EstimatorLearner:
                 f"{self.name} cannot embed records of type {type(X).__name__}: it has no embeddings of its own "
                 "and the records are not numeric features; use a learner that embeds (mlp, tfidf_svd, minilm)"
             ) from None
+
+
+def _final_step(estimator: Any) -> Any:
+    """The estimator that sees ``sample_weight``: a pipeline's last step, else the estimator itself."""
+    return estimator.steps[-1][1] if isinstance(estimator, Pipeline) else estimator

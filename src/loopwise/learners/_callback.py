@@ -16,7 +16,8 @@ class CallbackLearner:
     """A learner made of two plain functions.
 
     ``train_fn(X, y) -> model`` fits a model (it may also accept ``previous=``
-    to continue from the last model in warm-start or new-data-only modes);
+    to continue from the last model in warm-start or new-data-only modes, and
+    ``sample_weight=`` to train on weighted rows such as weak labels);
     ``infer_fn(model, X) -> proba`` returns an ``n x n_classes`` matrix over the
     project's full label set. ``embed_fn(model, X)`` is optional.
     """
@@ -44,8 +45,22 @@ class CallbackLearner:
     def clone(self) -> CallbackLearner:
         return CallbackLearner(self.train_fn, self.infer_fn, self.embed_fn, self.n_classes)
 
-    def fit(self, X: Any, y: np.ndarray) -> None:
-        self.model_ = self.train_fn(X, np.asarray(y))
+    @property
+    def takes_sample_weight(self) -> bool:
+        """Whether ``train_fn`` accepts a ``sample_weight=`` argument."""
+        return "sample_weight" in inspect.signature(self.train_fn).parameters
+
+    def fit(self, X: Any, y: np.ndarray, sample_weight: np.ndarray | None = None) -> None:
+        """``train_fn(X, y)``; with ``sample_weight``, ``train_fn(X, y, sample_weight=...)``, which it must accept."""
+        if sample_weight is None:
+            self.model_ = self.train_fn(X, np.asarray(y))
+        elif not self.takes_sample_weight:
+            raise ConfigError(
+                f"{self.name} does not accept sample_weight=, so rows cannot be weighted (weak labels at a lower "
+                "weight); add a sample_weight parameter to train_fn"
+            )
+        else:
+            self.model_ = self.train_fn(X, np.asarray(y), sample_weight=np.asarray(sample_weight, dtype=np.float64))
         self.fitted_ = True
 
     def fit_more(self, X: Any, y: np.ndarray, *, new_only: bool) -> None:

@@ -244,6 +244,20 @@ def check_retrain_mode(name: str, mode: str) -> None:
         )
 
 
+def check_learner_weights(name: str, mode: str = "scratch") -> None:
+    """Refuse weighted training rows (weak labels at a lower weight) where learner ``name`` cannot take them:
+    its fit must accept ``sample_weight`` and it must retrain from scratch."""
+    from loopwise.learners._adapter import EstimatorLearner
+
+    if mode != "scratch":
+        raise ConfigError(f"weak labels in training need retrain mode 'scratch'; got {mode!r}")
+    if not EstimatorLearner(make_estimator(name), 2).takes_sample_weight:
+        able = ", ".join(n for n, spec in SPECS.items() if CLASSIFICATION in spec.tasks
+                         and EstimatorLearner(make_estimator(n), 2).takes_sample_weight)
+        raise ConfigError(f"learner {name} does not take sample_weight in fit(), so weak labels cannot train at a "
+                          f"lower weight (learners that do: {able})")
+
+
 def make_estimator(name: str, seed: int = 0) -> Any:
     """Build a library model by name; an unknown name lists the known ones."""
     return learner_spec(name).factory(seed=seed)

@@ -81,7 +81,11 @@ class MultiLabelLearner(EstimatorLearner):
     def clone(self) -> MultiLabelLearner:
         return MultiLabelLearner(self.estimator, self.n_classes, self.embedding_cache)
 
-    def fit(self, X: Any, y: np.ndarray) -> None:
+    takes_sample_weight = False  # multilabel fits train unweighted
+
+    def fit(self, X: Any, y: np.ndarray, sample_weight: np.ndarray | None = None) -> None:
+        if sample_weight is not None:
+            raise ConfigError(f"multilabel learners train unweighted; {self.name} takes no sample_weight")
         Y = np.asarray(y, dtype=np.int64)
         if Y.ndim != 2 or Y.shape[1] != self.n_classes:
             raise LearnerError(f"{self.name}: a multilabel fit needs an n x {self.n_classes} 0/1 matrix, got shape {Y.shape}")

@@ -123,7 +123,11 @@ class RegressionLearner(EstimatorLearner):
     def clone(self) -> RegressionLearner:
         return RegressionLearner(self.estimator, 1, self.embedding_cache)
 
-    def fit(self, X: Any, y: np.ndarray) -> None:
+    takes_sample_weight = False  # regression fits train unweighted
+
+    def fit(self, X: Any, y: np.ndarray, sample_weight: np.ndarray | None = None) -> None:
+        if sample_weight is not None:
+            raise ConfigError(f"regression learners train unweighted; {self.name} takes no sample_weight")
         self.model_ = sk_clone(self.estimator).fit(X, np.asarray(y, dtype=np.float64))
 
     def fit_more(self, X: Any, y: np.ndarray, *, new_only: bool) -> None:

@@ -18,6 +18,7 @@ from loopwise.loop._infer import predict_proba_pool
 from loopwise.loop._initial import Initializer, RandomInit
 from loopwise.loop._retrain import ProxySelection, SEALSCandidates
 from loopwise.loop._schedules import Schedule
+from loopwise.loop._weak import WeakTraining
 from loopwise.stopping import StoppingCriterion
 from loopwise.strategies import (
     COMMITTEE,
@@ -145,6 +146,7 @@ class Loop:
         self.proxy_model: Learner | None = None  # what INFER and SELECT read under selection via proxy
         self._pending: tuple[Query, dict[str, float], np.ndarray | None] | None = None
         self._selection_info: dict[str, Any] = {}  # what the strategy said about its choice: LoopRecord.extra["selection"]
+        self.weak: WeakTraining | None = None  # weak labels that train beside people's at a lower weight (set_weak_labels)
         stop_rng = loop_rng(seed, 0, _STOP_SET)
         n_stop = min(stop_set_size, len(pool))
         self.stop_set = np.sort(stop_rng.choice(len(pool), size=n_stop, replace=False))
@@ -173,6 +175,27 @@ class Loop:
         if self.schedule.size_for(self.loop_index, self.pool.n_labelled, n_unlabelled, self.records) == 0:
             return True
         return self.stopping is not None and self.stopping.should_stop(self.records)
+
+    def set_weak_labels(self, positions: np.ndarray, labels: np.ndarray, weight: float) -> None:
+        """Train from now on also on weak ``labels`` of pool ``positions``, each row at ``weight`` (people's: 1).
+
+        Weak labels (from labelling functions) never enter the pool: not in the budget nor ``n_labelled``, and a
+        record a person labelled trains on that label alone. The learner's ``fit`` must take ``sample_weight``;
+        weight 0 trains the model of no weak labels. Scratch retraining only; empty ``positions`` turn it off.
+        """
+        weak = WeakTraining.checked(positions, labels, weight, self)
+        self.weak = weak if len(weak.positions) else None
+
+    def _fit_fresh(self) -> Learner:
+        """A fresh model on the labelled set, plus the weak labels at their weight when there are any."""
+        model = self.learner.clone()
+        labelled = self.pool.labelled_positions
+        if self.weak is None:
+            model.fit(self.pool.rows(labelled), self.pool.labels[labelled])
+            return model
+        positions, y, weights = self.weak.training_set(labelled, self.pool.labels[labelled], self.pool.labelled_mask)
+        model.fit(self.pool.rows(positions), y, sample_weight=weights)  # type: ignore[call-arg]
+        return model
 
     # -- SELECT ---------------------------------------------------------------
     def propose(self) -> Query:
@@ -359,6 +382,8 @@ class Loop:
             record.extra["selection"] = self._selection_info
         if self.proxy is not None:
             record.extra["proxy"] = {"full_model_trained": trained_full}
+        if self.weak is not None:  # the weak rows it trained on, apart from n_labelled (people's labels only)
+            record.extra["weak"] = {"n_weak": int(len(self.weak.rows(self.pool.labelled_mask)[0])), "weight": self.weak.weight}
         self.records.append(record)
         self._pending = None
         return record
@@ -393,9 +418,7 @@ class Loop:
     def _train(self, new_positions: np.ndarray) -> None:
         labelled = self.pool.labelled_positions
         if self.retrain == "scratch" or self.model is None and self.retrain == "warm_start":
-            model = self.learner.clone()
-            model.fit(self.pool.rows(labelled), self.pool.labels[labelled])
-            self.model = model
+            self.model = self._fit_fresh()
             return
         if self.model is None:
             self.model = self.learner.clone()
@@ -439,9 +462,7 @@ class Loop:
         if model is None and records:
             if self.retrain != "scratch" and not start_over:
                 raise LoopwiseError(f"cannot resume a {self.retrain!r} run without the last model checkpoint")
-            model = self.learner.clone()
-            labelled = self.pool.labelled_positions
-            model.fit(self.pool.rows(labelled), self.pool.labels[labelled])
+            model = self._fit_fresh()
         self.model = model
         if self.proxy is not None and records:
             labelled = self.pool.labelled_positions

@@ -134,6 +134,7 @@ def compute_retrain(repo: AnnotationRepository, project_id: int, media_dir: Path
     if changed:
         loop.pool.relabel(np.asarray(changed), np.asarray([majority(i) for i in changed]))
     labels = [majority(i) for i in new]
+    _weak_training(loop, repo, project, position)
     if loop.loop_index > 0 and loop.proposed is None:
         loop.propose()  # after a restart: the same proposal, from the same model and the same seed
     record = loop.record(labels, positions=new)
@@ -171,6 +172,16 @@ def compute_retrain(repo: AnnotationRepository, project_id: int, media_dir: Path
         ranking=ranking, scores=scores, front=[r.record_id for r in pool if r.state == "open" and 0 < r.n_labels < k],
         write=write, stop=stop, timings=dict(record.timings), suspects=suspects, consensus=train,
     )
+
+
+def _weak_training(loop: Any, repo: AnnotationRepository, project: Any, position: dict[int, int]) -> None:
+    """The rules' weak labels train beside people's at the project's ``weak_weight`` (null: none)."""
+    weight = project.settings.get("weak_weight")
+    weak = repo.weak_labels(project.id) if weight is not None else {}
+    index = {name: i for i, name in enumerate(project.label_names)}
+    kept = [(position[rid], index[w.value]) for rid, w in weak.items() if rid in position and w.value in index]
+    positions = np.asarray([p for p, _ in kept], dtype=np.int64)
+    loop.set_weak_labels(positions, np.asarray([c for _, c in kept], dtype=np.int64), 0.0 if weight is None else float(weight))
 
 
 def _annotator_time(repo: AnnotationRepository, project_id: int, record_ids: list[int]) -> LabelTime:

@@ -62,7 +62,9 @@ def check_settings(settings: s.ProjectSettings, task: str) -> None:
 def settings_issues(settings: s.ProjectSettings, task: str) -> list[tuple[str, str]]:
     """(field, message) for each setting :func:`check_settings` refuses, so a form can show each by its field."""
     # Imported here: the learners and strategies pull in scikit-learn, which requests never need.
-    from loopwise.learners import check_learner_embeds, check_learner_input, check_learner_task, check_retrain_mode
+    from loopwise.learners import (
+        check_learner_embeds, check_learner_input, check_learner_task, check_learner_weights, check_retrain_mode,
+    )
     from loopwise.strategies import CLASSIFICATION, EMBEDDINGS, capabilities, make_strategy
 
     kinds, source = PROJECT_INPUTS[task]
@@ -93,6 +95,8 @@ def settings_issues(settings: s.ProjectSettings, task: str) -> list[tuple[str, s
 
     if check("learner", check_learner):
         check("retrain_mode", lambda: check_retrain_mode(settings.learner, settings.retrain_mode))
+        if settings.weak_weight is not None:
+            check("weak_weight", lambda: check_learner_weights(settings.learner, settings.retrain_mode))
     # The name first, so an unknown strategy is reported on its field rather than on its parameters.
     if check("strategy", lambda: make_strategy(settings.strategy)):
         check("strategy_params" if settings.strategy_params else "strategy", check_strategy)

@@ -144,6 +144,12 @@ class ProjectSettings(BaseModel):
         "classes), number (a finite number; label_names then only name the field), spans (entity spans over the text's "
         "tokens, label_names being the entity types). The learner retrains single-class projects only.",
     )
+    weak_weight: float | None = Field(
+        None, ge=0, le=1, description="Train also on the weak labels of the project's rules (once they are applied), "
+        "each at this weight (a person's label weighs 1; a record a person labelled trains on that label alone). "
+        "Weak labels never count as labels in the budget, the loop's n_labelled or the label counts. null: off. "
+        "Needs retrain_mode scratch and a learner whose fit takes sample_weight.",
+    )
     annotator_rate: float | None = Field(
         None, ge=0, le=1e6, description="What an hour of an annotator's time costs. Set, each loop's label cost is the "
         "annotators' measured time on its labels at this rate (the gap since their previous action, breaks over 5 "
@@ -194,6 +200,7 @@ class ProjectUpdate(BaseModel):
     audit: bool | SkipJsonSchema[None] = None
     audit_max: Annotated[int, Field(ge=1, le=10_000)] | SkipJsonSchema[None] = None
     weak_start: bool | SkipJsonSchema[None] = None
+    weak_weight: float | None = Field(None, ge=0, le=1, description="null: weak labels stop training.")
     annotator_rate: float | None = Field(None, ge=0, le=1e6, description="null: price labels by cost_per_label again.")
     archived: bool | SkipJsonSchema[None] = Field(None, description="Archive (true) or restore (false) the project.")
     cost_per_label: Annotated[float, Field(ge=0, le=1e9)] | SkipJsonSchema[None] = None
