@@ -121,3 +121,22 @@ def test_an_annotator_labels_a_multi_label_project_and_no_retrain_runs(client: T
     assert 'id="no-retrain-note"' in page and "several tags per record" in page
     single = admin.post("/api/projects", json={"name": "s", "task": "text", "label_names": ["a"], "learner": "logreg"}).json()
     assert 'id="no-retrain-note"' not in admin.get(f"/projects/{single['id']}").text
+
+
+@pytest.mark.parametrize(("kind", "names", "value"), [
+    ("multi", ["sport", "politics", "tech"], ["tech", "sport"]),
+    ("number", ["price"], 3.25),
+    ("spans", ["PER", "LOC"], [{"start": 0, "end": 7, "label": "PER"}, {"start": 16, "end": 21, "label": "LOC"}]),
+])
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_the_loopwise_exports_reimport_to_the_same_labels(admin: Api, kind: str, names: list[str], value: Any, fmt: str) -> None:
+    pid = _project(admin, kind, names, [TEXT])
+    record = _record(admin, pid)
+    stored = admin.post(f"/api/projects/{pid}/records/{record['id']}/label", json={"value": value}).json()["value"]
+    exported = admin.get(f"/api/projects/{pid}/export", params={"format": fmt}).content
+    made = admin.post("/api/projects", json={"name": "again", "task": "text", "label_names": names, "label_kind": kind, "learner": "logreg"})
+    again = made.json()["id"]
+    imported = admin.post(f"/api/projects/{again}/import/upload", files={"file": (f"back.{fmt}", exported, "text/plain")})
+    assert imported.status_code == 201, imported.text
+    back = admin.get(f"/api/projects/{again}/export", params={"format": "jsonl"}).text
+    assert [lab["label"] for lab in json.loads(back)["labels"]] == [stored]

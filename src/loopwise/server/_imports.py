@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import json
@@ -22,6 +23,7 @@ from loopwise.core.splits import HELD_OUT_NAMES
 from loopwise.errors import DataError
 from loopwise.server import _interchange as ix
 from loopwise.server._errors import ForbiddenError, TooLargeError
+from loopwise.server._label_kinds import canonical_value, parse_value
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -78,7 +80,7 @@ def confine(import_dir: Path, relative: str) -> Path:
 def read_path(
     path: Path, *, task: str, media_dir: Path, id_column: str | None, label_column: str, split_column: str,
     label_names: list[str], max_zip_bytes: int, text_field: str = "text", resolve_image: ImageResolver | None = None,
-    import_dir: Path | None = None,
+    import_dir: Path | None = None, label_kind: str = "single",
 ) -> ImportedRecords:
     """The records of a file or folder under the import folder (see :func:`read_upload`)."""
     if path.is_dir():
@@ -90,14 +92,14 @@ def read_path(
         return read_upload(
             handle, name, task=task, media_dir=media_dir, id_column=id_column, label_column=label_column,
             split_column=split_column, label_names=label_names, max_zip_bytes=max_zip_bytes, text_field=text_field,
-            resolve_image=resolve_image, import_dir=import_dir,
+            resolve_image=resolve_image, import_dir=import_dir, label_kind=label_kind,
         )
 
 
 def read_upload(
     handle: BinaryIO, filename: str, *, task: str, media_dir: Path, id_column: str | None, label_column: str,
     split_column: str, label_names: list[str], max_zip_bytes: int, text_field: str = "text",
-    resolve_image: ImageResolver | None = None, import_dir: Path | None = None,
+    resolve_image: ImageResolver | None = None, import_dir: Path | None = None, label_kind: str = "single",
 ) -> ImportedRecords:
     """The records of an uploaded file, checked against the project (its task, text field and classes).
 
@@ -150,7 +152,7 @@ def read_upload(
     if task == "image":
         _link_images(out, filename, media_dir, resolve_image, import_dir)
     if parsed is not None:
-        out.labels = _checked_labels(parsed.labels, out, filename, label_names)
+        out.labels = _checked_labels(parsed.labels, out, filename, label_names, label_kind, text_field)
         out.n_predictions = parsed.n_predictions
     return out
 
@@ -171,15 +173,24 @@ def _read_json(handle: BinaryIO, filename: str) -> list[Any]:
 
 def _checked_labels(
     labels: list[ix.ImportedLabel], records: ImportedRecords, filename: str, label_names: list[str],
+    label_kind: str = "single", text_field: str = "text",
 ) -> list[ix.ImportedLabel]:
-    """The file's labels of pool records, each a class of the project and at most one per annotator and record."""
+    """The file's labels of pool records, each a class of the project (or a value of its label kind, as the
+    label routes check it) and at most one per annotator and record."""
     pool = {i for i, role in zip(records.external_ids, records.roles, strict=True) if role == "pool"}
+    payloads = dict(zip(records.external_ids, records.payloads, strict=True)) if label_kind != "single" else {}
     seen: set[tuple[str, str]] = set()
     kept = []
     for label in labels:
         if label.external_id not in pool:
             continue
-        if label.value not in label_names:
+        if label_kind != "single":
+            try:
+                value = canonical_value(label_kind, parse_value(label_kind, label.value), label_names, payloads[label.external_id], text_field)
+            except (ValueError, DataError) as exc:
+                raise DataError(f"{filename}, record {label.external_id!r}: label {label.value!r}: {exc}") from None
+            label = dataclasses.replace(label, value=value)
+        elif label.value not in label_names:
             raise DataError(f"{filename}, record {label.external_id!r}: label {label.value!r} is not one of {label_names}")
         key = (label.external_id, label.annotator)
         if key in seen:

@@ -188,7 +188,7 @@ class Services:
             handle, filename, task=body.task, media_dir=self.media_dir, id_column=id_column or None,
             label_column="label", split_column="split", label_names=body.label_names,
             max_zip_bytes=self.settings.max_zip_bytes, text_field=settings.text_field, resolve_image=self._stored_image,
-            import_dir=self.settings.import_dir,
+            import_dir=self.settings.import_dir, label_kind=settings.label_kind,
         )
         project = self.repo.create_project(
             body.name, body.task, body.label_names, body.instructions, settings.model_dump(), body.cost_per_label,
@@ -261,7 +261,7 @@ class Services:
             handle, filename, task=project.task, media_dir=self.media_dir, id_column=id_column or None,
             label_column="label", split_column="split", label_names=project.label_names,
             max_zip_bytes=self.settings.max_zip_bytes, text_field=str(project.settings.get("text_field", "text")),
-            resolve_image=self._stored_image, import_dir=self.settings.import_dir,
+            resolve_image=self._stored_image, import_dir=self.settings.import_dir, label_kind=project.label_kind,
         )
         return self._add(project, records)
 
@@ -281,7 +281,7 @@ class Services:
             path, task=project.task, media_dir=self.media_dir, id_column=body.id_column,
             label_column=body.label_column, split_column=body.split_column, label_names=project.label_names,
             max_zip_bytes=self.settings.max_zip_bytes, text_field=str(project.settings.get("text_field", "text")),
-            resolve_image=self._stored_image, import_dir=self.settings.import_dir,
+            resolve_image=self._stored_image, import_dir=self.settings.import_dir, label_kind=project.label_kind,
         )
         return self._add(project, records)
 

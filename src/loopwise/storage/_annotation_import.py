@@ -38,7 +38,7 @@ class ImportedLabel:
 
 def insert_imported_labels(
     session: Session, project_id: int, run_id: str, labels: Sequence[ImportedLabel], *, k: int,
-    label_names: Sequence[str], reason: str, now: datetime,
+    label_names: Sequence[str], reason: str, now: datetime, single: bool = True,
 ) -> int:
     """Write ``labels`` onto the project's pool records in this transaction; returns how many were new.
 
@@ -49,7 +49,7 @@ def insert_imported_labels(
     if not labels:
         return 0
     for label in labels:
-        if label.value not in label_names:
+        if single and label.value not in label_names:  # other label kinds come checked by the server
             raise DataError(f"record {label.external_id!r}: label {label.value!r} is not one of {list(label_names)}")
         if not label.annotator or len(label.annotator) > 255 or set(label.annotator) - _NAME_CHARACTERS:
             raise DataError(f"record {label.external_id!r}: annotator {label.annotator!r} cannot be a user name")

@@ -80,6 +80,7 @@ class ProjectQueries(AnnotationBase):
                     insert_imported_labels(
                         session, project.id, run_id, records.labels, k=int(clean.get("labels_per_record", 1)),
                         label_names=labels, reason=IMPORT_REASON, now=now,
+                        single=clean.get("label_kind", "single") == "single",
                     )
         except IntegrityError:
             raise ConflictError(f"a project called {name!r} already exists") from None

@@ -57,6 +57,7 @@ class RecordQueries(AnnotationBase):
                 insert_imported_labels(
                     session, project_id, settings.run_id, labels, k=int(settings.settings.get("labels_per_record", 1)),
                     label_names=list(project.label_names), reason=IMPORT_REASON, now=utc_now(),
+                    single=settings.settings.get("label_kind", "single") == "single",
                 )
         if added:
             self._analyze()

@@ -25,7 +25,10 @@ pages.annotate = async function annotate() {
   let chain = Promise.resolve();
   const run = (action) => { chain = chain.then(action).catch((error) => say(error.message)); return chain; };
 
-  buttons.replaceChildren(...names.map((name, i) => {
+  const kind = project.settings.label_kind || "single";
+  // Tags, a number or spans: annotate_kinds.js draws the widget; the class buttons are for one class.
+  const widget = kind === "single" ? null : labelWidget(kind, names, buttons, (value) => run(() => label(value)));
+  if (!widget) buttons.replaceChildren(...names.map((name, i) => {
     const key = labelKey(i);
     return el("button", { type: "button", "data-label": name, "data-position": i, "data-key": key, onclick: (event) => { event.currentTarget.blur(); run(() => label(name)); } },
       key ? el("kbd", { text: key }) : "", ` ${name}`);
@@ -58,6 +61,10 @@ pages.annotate = async function annotate() {
     } else {
       body.replaceChildren(fieldsTable(Object.entries(payload)));
     }
+  }
+
+  function showWidget(item) {
+    if (widget) widget.show(current ? current.record : null, document.getElementById("record-body"), current ? current.my_label : null, textField);
   }
 
   function showSuggestion(item) {
@@ -120,12 +127,14 @@ pages.annotate = async function annotate() {
   async function next() {
     setEditing(null);
     show(await api("POST", `/api/projects/${id}/queue/next`));
+    showWidget();
     await refresh();
   }
 
   async function reopen(recordId) {
     const item = await api("GET", `/api/projects/${id}/records/${recordId}/item`);
     show(item);
+    showWidget();
     setEditing(item.my_label ? item : null);
     say(item.my_label ? "" : "You have no label on this record any more.");
   }
@@ -158,6 +167,7 @@ pages.annotate = async function annotate() {
     const item = await api("POST", `/api/projects/${id}/queue/undo`);
     setEditing(null);
     show(item);
+    showWidget();
     await refresh();
     const what = { label: "Label undone; label this record again.", skip: "Skip undone: the record is back.", flag: "Flag undone: the record is back." };
     say(what[item.undone] || "Undone.");
@@ -196,6 +206,7 @@ pages.annotate = async function annotate() {
       else if (editing) run(next);
       return;
     }
+    if (widget && !(event.key === "Enter" && event.target instanceof HTMLButtonElement) && widget.key(event)) { event.preventDefault(); return; }
     if (event.key === "Enter") {
       if (event.target instanceof HTMLButtonElement) return; // Enter on a focused button presses it
       if (current && current.suggestion) { event.preventDefault(); const name = current.suggestion.label; run(() => label(name)); }
@@ -203,7 +214,7 @@ pages.annotate = async function annotate() {
     }
     if (event.key === "/") { event.preventDefault(); search.focus(); return; }
     const position = LABEL_KEYS.indexOf(event.key);
-    if (event.key.length === 1 && position >= 0 && position < names.length) { event.preventDefault(); const name = names[position]; run(() => label(name)); }
+    if (!widget && event.key.length === 1 && position >= 0 && position < names.length) { event.preventDefault(); const name = names[position]; run(() => label(name)); }
     else if (event.key === "s") { event.preventDefault(); run(skip); }
     else if (event.key === "u") { event.preventDefault(); run(undo); }
   });
