@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
+from loopwise.errors import ConfigError
 from loopwise.server._interchange import ARGILLA_NAMESPACE
 from loopwise.storage._annotation_store import AnnotationProjectInfo, CurrentLabel
 
@@ -147,16 +148,39 @@ def argilla_records(
     yield json.dumps(out, ensure_ascii=False, indent=1)
 
 
+HISTORY_FORMATS = ("csv", "jsonl")
+HISTORY_FIELDS = ("label_id", "value", "source", "annotator", "run_id", "created_at", "supersedes", "superseded_by")
+
+
+def history_rows(labels: list[Any]) -> list[dict[str, Any]]:
+    """A record's label rows (``LabelInfo``, oldest first) as ``loopwise labels history --json`` gives them."""
+    superseded_by = {label.supersedes_id: label.id for label in labels if label.supersedes_id is not None}
+    return [
+        {"label_id": label.id, "value": label.value, "source": label.source, "annotator": label.annotator,
+         "run_id": label.run_id, "created_at": label.created_at.isoformat(), "supersedes": label.supersedes_id,
+         "superseded_by": superseded_by.get(label.id)}
+        for label in labels
+    ]
+
+
 def export_file(
     fmt: str, project: AnnotationProjectInfo, labels: list[CurrentLabel], records: dict[int, Any],
-    user_ids: dict[str, int], base_url: str,
+    user_ids: dict[str, int], base_url: str, history: dict[int, list[Any]] | None = None,
 ) -> tuple[str, str, Iterator[str]]:
-    """(media type, file name suffix, chunks) of the project in ``fmt`` (one of :data:`FORMATS`)."""
+    """(media type, file name suffix, chunks) of the project in ``fmt`` (one of :data:`FORMATS`).
+
+    With ``history`` (record id -> its label rows, oldest first), CSV has one row per label row ever
+    given, superseded ones included, and JSONL a ``history`` list per record (:data:`HISTORY_FIELDS`).
+    """
     media_type, suffix = _FILES[fmt]
-    if fmt == "csv":
+    if history is not None and fmt not in HISTORY_FORMATS:
+        raise ConfigError(f"history=true exports {' and '.join(HISTORY_FORMATS)} only; got format {fmt!r}")
+    if fmt == "csv" and history is not None:
+        chunks = csv_history_rows(records, history)
+    elif fmt == "csv":
         chunks = csv_rows(project, labels, records)
     elif fmt == "jsonl":
-        chunks = jsonl_lines(labels, records)
+        chunks = jsonl_lines(labels, records, history)
     elif fmt == "labelstudio":
         chunks = label_studio_tasks(project, labels, records, user_ids, base_url)
     elif fmt == "labelstudio_config":
@@ -197,10 +221,32 @@ def csv_rows(project: AnnotationProjectInfo, labels: list[CurrentLabel], records
     yield buffer.getvalue()
 
 
-def jsonl_lines(labels: list[CurrentLabel], records: dict[int, Any]) -> Iterator[str]:
+def csv_history_rows(records: dict[int, Any], history: dict[int, list[Any]]) -> Iterator[str]:
+    """One row per label row of each pool record, oldest first, superseded ones included (``id, split``, then
+    :data:`HISTORY_FIELDS`); a record nobody labelled has one row with empty label fields."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["id", "split", *HISTORY_FIELDS])
+    for record_id, record in records.items():
+        if record.role != "pool":
+            continue
+        rows = history_rows(history.get(record_id, []))
+        if not rows:
+            writer.writerow([record.external_id, "train", *([""] * len(HISTORY_FIELDS))])
+        for row in rows:
+            writer.writerow([record.external_id, "train", *("" if row[k] is None else row[k] for k in HISTORY_FIELDS)])
+        if buffer.tell() > 1 << 16:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def jsonl_lines(labels: list[CurrentLabel], records: dict[int, Any], history: dict[int, list[Any]] | None = None) -> Iterator[str]:
     """One JSON line per record: ``{id, split, data, flagged, labels: [{label, annotator, created_at}]}``.
 
-    A held-out record has ``split`` test, its evaluation label as ``gold`` and no labels.
+    A held-out record has ``split`` test, its evaluation label as ``gold`` and no labels. With ``history``,
+    ``history`` lists every label row of the record, oldest first (:func:`history_rows`).
     """
     grouped = _grouped(labels)
     for record_id, record in records.items():
@@ -213,6 +259,8 @@ def jsonl_lines(labels: list[CurrentLabel], records: dict[int, Any]) -> Iterator
             {"label": lab.value, "annotator": lab.annotator, "created_at": lab.created_at.isoformat()}
             for lab in (grouped.get(record_id, []) if pool else [])
         ]
+        if history is not None:
+            row["history"] = history_rows(history.get(record_id, []) if pool else [])
         yield json.dumps(row, ensure_ascii=False) + "\n"
 
 

@@ -433,8 +433,11 @@ class Services:
             review=_review.review_counts(self, project_id), consensus=_review.consensus_public(self, project_id),
         )
 
-    def export(self, actor: UserInfo, project_id: int, fmt: str, base_url: str = "") -> tuple[str, str, Iterator[str]]:
-        """(media type, file name, chunks) of the project in ``fmt``; image URLs start with ``base_url``."""
+    def export(
+        self, actor: UserInfo, project_id: int, fmt: str, base_url: str = "", history: bool = False
+    ) -> tuple[str, str, Iterator[str]]:
+        """(media type, file name, chunks) of the project in ``fmt``; image URLs start with ``base_url``;
+        ``history`` adds every label row of each record, superseded ones included (CSV and JSONL)."""
         require_admin(actor)
         if fmt not in FORMATS:
             raise ConfigError(f"export format must be one of {', '.join(FORMATS)}; got {fmt!r}")
@@ -444,7 +447,8 @@ class Services:
         stem = "".join(c if (c.isascii() and c.isalnum()) or c in "-_" else "_" for c in project.name)[:64] or "project"
         records = {r.record_id: r for r in self.repo.snapshot(project_id)}
         user_ids = {user.name: user.id for user in self.repo.list_users()}
-        media_type, suffix, chunks = export_file(fmt, project, labels, records, user_ids, base_url)
+        rows = self.repo.label_histories(project_id) if history else None
+        media_type, suffix, chunks = export_file(fmt, project, labels, records, user_ids, base_url, rows)
         return media_type, stem + suffix, chunks
 
 

@@ -11,6 +11,7 @@ from ._annotation_projects import project_info
 from ._annotation_types import CurrentLabel, Progress
 from ._models import AnnotatorRow, AssignmentRow, LabelRow, RecordRow
 from ._queue_sql import SQL_N_LABELLED
+from ._types import LabelInfo
 from ._util import as_utc, utc_now
 
 
@@ -33,6 +34,23 @@ class ReadQueries(AnnotationBase):
             labels = [CurrentLabel(r, str(e), str(a), str(v), int(i), as_utc(c)) for r, a, v, i, c, e in rows]
             decided = latest_adjudications(session, project_id) if adjudicated else {}
         return apply_adjudications(labels, decided)
+
+    def label_histories(self, project_id: int) -> dict[int, list[LabelInfo]]:
+        """Record id -> every label row of the record, oldest first (what ``loopwise labels history`` lists)."""
+        with self._sessions() as session:
+            rows = session.execute(
+                select(LabelRow, RecordRow.external_id)
+                .join(RecordRow, RecordRow.id == LabelRow.record_id)
+                .where(RecordRow.project_id == project_id)
+                .order_by(LabelRow.id)
+            ).all()
+            out: dict[int, list[LabelInfo]] = {}
+            for row, external_id in rows:
+                out.setdefault(row.record_id, []).append(LabelInfo(
+                    id=row.id, external_id=str(external_id), value=row.value, source=row.source, annotator=row.annotator,
+                    run_id=row.run_id, created_at=as_utc(row.created_at), supersedes_id=row.supersedes_id,
+                ))
+        return out
 
     def label_ids(self, project_id: int) -> list[tuple[int, str, str]]:
         """(label id, value, annotator) of every label row of the project's run: the audit trail."""

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import StreamingResponse
 
 from loopwise.server import _schemas as s
@@ -123,9 +123,12 @@ def retrain(project_id: ProjectId, services: SessionDep, user: CurrentUser) -> s
 def export(
     project_id: ProjectId, request: Request, services: SessionDep, user: CurrentUser,
     format: Literal["csv", "jsonl", "labelstudio", "labelstudio_config", "argilla"] = "csv",
+    history: Annotated[bool, Query(description="CSV and JSONL: every label row of each record, superseded ones "
+                                   "included, with label_id, source, annotator, run_id, created_at, supersedes and "
+                                   "superseded_by (as `loopwise labels history`).")] = False,
 ) -> StreamingResponse:
     """The project's records and labels: loopwise CSV or JSONL, Label Studio tasks or labelling config, Argilla records."""
-    media_type, filename, chunks = services.export(user, project_id, format, str(request.base_url))
+    media_type, filename, chunks = services.export(user, project_id, format, str(request.base_url), history)
     return StreamingResponse(
         chunks, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
     )
