@@ -140,3 +140,32 @@ def test_the_loopwise_exports_reimport_to_the_same_labels(admin: Api, kind: str,
     assert imported.status_code == 201, imported.text
     back = admin.get(f"/api/projects/{again}/export", params={"format": "jsonl"}).text
     assert [lab["label"] for lab in json.loads(back)["labels"]] == [stored]
+
+
+@pytest.mark.parametrize(("fmt", "suffix"), [("conll", ".conll"), ("spans_jsonl", ".spans.jsonl"), ("labelstudio", ".json")])
+def test_entity_files_of_a_spans_project_reimport_to_the_same_spans(admin: Api, fmt: str, suffix: str) -> None:
+    pid = _project(admin, "spans", ["PER", "LOC"], [TEXT, "Bob met Carl in Rome today", "nobody labels this"])
+    values = {TEXT: [{"start": 0, "end": 7, "label": "PER"}, {"start": 16, "end": 21, "label": "LOC"}],
+              "Bob met Carl in Rome today": [{"start": 8, "end": 12, "label": "PER"}]}
+    for _ in range(2):
+        record = _record(admin, pid)
+        while record["payload"]["text"] not in values:  # the unlabelled one: pass it over
+            admin.post(f"/api/projects/{pid}/records/{record['id']}/skip")
+            record = _record(admin, pid)
+        acked = admin.post(f"/api/projects/{pid}/records/{record['id']}/label", json={"value": values[record["payload"]["text"]]})
+        assert acked.status_code == 201, acked.text
+    exported = admin.get(f"/api/projects/{pid}/export", params={"format": fmt})
+    assert exported.status_code == 200, exported.text
+    made = admin.post("/api/projects", json={"name": "again", "task": "text", "label_names": ["PER", "LOC"], "label_kind": "spans", "learner": "logreg"})
+    again = made.json()["id"]
+    imported = admin.post(f"/api/projects/{again}/import/upload", files={"file": (f"back{suffix}", exported.content, "text/plain")})
+    assert imported.status_code == 201, imported.text
+    rows = [json.loads(line) for line in admin.get(f"/api/projects/{again}/export", params={"format": "jsonl"}).text.splitlines()]
+    back = {row["data"]["text"]: [json.loads(lab["label"]) for lab in row["labels"]] for row in rows}
+    assert back == {text: [spans] for text, spans in values.items()}  # the unlabelled record is not exported as "no entities"
+
+
+def test_an_entity_format_of_a_project_without_spans_is_refused(admin: Api) -> None:
+    pid = _project(admin, "multi", ["a", "b"], [TEXT])
+    refused = admin.get(f"/api/projects/{pid}/export", params={"format": "conll"})
+    assert refused.status_code == 422 and "exports entity spans" in refused.json()["detail"]

@@ -17,14 +17,16 @@ from xml.sax.saxutils import quoteattr
 
 from loopwise.errors import ConfigError
 from loopwise.server._interchange import ARGILLA_NAMESPACE
+from loopwise.server._span_exports import SPAN_FORMATS, span_file
 from loopwise.storage._annotation_store import AnnotationProjectInfo, CurrentLabel
 
-FORMATS = ("csv", "jsonl", "labelstudio", "labelstudio_config", "argilla")
+FORMATS = ("csv", "jsonl", "labelstudio", "labelstudio_config", "argilla", "conll", "spans_jsonl")
 # (media type, file name suffix) of each format.
 _FILES = {
     "csv": ("text/csv", ".csv"), "jsonl": ("application/x-ndjson", ".jsonl"),
     "labelstudio": ("application/json", ".labelstudio.json"), "labelstudio_config": ("application/xml", ".labelstudio.xml"),
     "argilla": ("application/json", ".argilla.json"),
+    "conll": ("text/plain", ".conll"), "spans_jsonl": ("application/x-ndjson", ".spans.jsonl"),
 }
 # The names the Label Studio config gives its choices and the object they label.
 FROM_NAME = "label"
@@ -175,7 +177,11 @@ def export_file(
     media_type, suffix = _FILES[fmt]
     if history is not None and fmt not in HISTORY_FORMATS:
         raise ConfigError(f"history=true exports {' and '.join(HISTORY_FORMATS)} only; got format {fmt!r}")
-    if fmt == "csv" and history is not None:
+    if fmt in SPAN_FORMATS and project.label_kind != "spans":
+        raise ConfigError(f"format {fmt!r} exports entity spans; this project's labels are {project.label_kind!r}")
+    if project.label_kind == "spans" and fmt in (*SPAN_FORMATS, "labelstudio", "labelstudio_config"):
+        chunks = span_file(fmt, project, labels, records)
+    elif fmt == "csv" and history is not None:
         chunks = csv_history_rows(records, history)
     elif fmt == "csv":
         chunks = csv_rows(project, labels, records)

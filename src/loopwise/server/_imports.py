@@ -115,7 +115,21 @@ def read_upload(
             raise DataError("a zip file imports images; this project is not an image project")
         return _images(_walk_zip(handle, max_zip_bytes), media_dir)
     parsed: ix.Parsed | None = None
-    if name.endswith((".csv", ".tsv")):
+    if label_kind == "spans" and name.endswith((".conll", ".spans.jsonl", ".json")):
+        from loopwise.server._span_exports import read_span_file
+
+        try:
+            raw = handle.read().decode("utf-8")
+            if name.endswith(".conll"):
+                parsed = read_span_file("conll", raw, filename, text_field)
+            elif name.endswith(".jsonl"):
+                parsed = read_span_file("spans_jsonl", [json.loads(line) for line in raw.splitlines() if line.strip()], filename, text_field)
+            else:
+                tasks = json.loads(raw)
+                parsed = read_span_file("labelstudio", tasks if isinstance(tasks, list) else [tasks], filename, text_field)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise DataError(f"{filename}: not an entity file loopwise reads ({exc})") from None
+    elif name.endswith((".csv", ".tsv")):
         frame = _read_table(lambda: pd.read_csv(handle, sep="\t" if name.endswith(".tsv") else ",", dtype=object, keep_default_na=False, na_values=[""]), filename)
         frame = frame.apply(_numbers)
         if "annotator" in frame.columns and label_column in frame.columns:

@@ -20,6 +20,7 @@ EXPORT_TYPES = {
     "application/x-ndjson": {"schema": {"type": "string"}},
     "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
     "application/xml": {"schema": {"type": "string"}},
+    "text/plain": {"schema": {"type": "string"}},
 }
 
 
@@ -122,12 +123,13 @@ def retrain(project_id: ProjectId, services: SessionDep, user: CurrentUser) -> s
 )
 def export(
     project_id: ProjectId, request: Request, services: SessionDep, user: CurrentUser,
-    format: Literal["csv", "jsonl", "labelstudio", "labelstudio_config", "argilla"] = "csv",
+    format: Literal["csv", "jsonl", "labelstudio", "labelstudio_config", "argilla", "conll", "spans_jsonl"] = "csv",
     history: Annotated[bool, Query(description="CSV and JSONL: every label row of each record, superseded ones "
                                    "included, with label_id, source, annotator, run_id, created_at, supersedes and "
                                    "superseded_by (as `loopwise labels history`).")] = False,
 ) -> StreamingResponse:
-    """The project's records and labels: loopwise CSV or JSONL, Label Studio tasks or labelling config, Argilla records."""
+    """The project's records and labels: loopwise CSV or JSONL, Label Studio tasks or labelling config, Argilla records;
+    for a spans project also CoNLL (BIO) and JSONL with character offsets, and Label Studio gives span tasks."""
     media_type, filename, chunks = services.export(user, project_id, format, str(request.base_url), history)
     return StreamingResponse(
         chunks, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
