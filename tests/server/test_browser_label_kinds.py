@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 from tests.server.live import LiveServer, admin_client, make_annotators
 from tests.server.test_browser import _sign_in, browser  # noqa: F401  (browser: a fixture)
@@ -20,14 +21,20 @@ ENTITIES = {
     "Bob met Carl in Rome today": [(0, 0, "PER"), (2, 2, "PER"), (4, 4, "LOC")],
 }
 TYPES = ["PER", "LOC"]
+# Records with suggested entities (a model's pre-annotations imported with them): one to accept and correct, one to reject.
+SUGGESTED = [
+    {"text": "Ann Lee flew to Paris", "suggested_spans": [{"start": 0, "end": 7, "label": "PER"}, {"start": 16, "end": 21, "label": "PER"}]},
+    {"text": "Bob met Carl in Rome today", "suggested_spans": [{"start": 0, "end": 3, "label": "LOC"}]},
+]
 
 
-def _project(admin: httpx.Client, name: str, kind: str, names: list[str], texts: list[str]) -> int:
+def _project(admin: httpx.Client, name: str, kind: str, names: list[str], texts: list[str], rows: list[dict[str, Any]] | None = None) -> int:
     made = admin.post("/api/projects", json={"name": name, "task": "text", "label_names": names, "label_kind": kind, "learner": "logreg"})
     made.raise_for_status()
     pid = int(made.json()["id"])
-    rows = "\n".join(json.dumps({"id": f"{name}{i}", "text": t}) for i, t in enumerate(texts))
-    admin.post(f"/api/projects/{pid}/import/upload", files={"file": ("r.jsonl", rows.encode(), "application/json")}).raise_for_status()
+    records = rows or [{"text": t} for t in texts]
+    body = "\n".join(json.dumps({"id": f"{name}{i}", **r}) for i, r in enumerate(records))
+    admin.post(f"/api/projects/{pid}/import/upload", files={"file": ("r.jsonl", body.encode(), "application/json")}).raise_for_status()
     return pid
 
 
@@ -51,10 +58,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServe
             "spans": _project(admin, "spans", "spans", TYPES, list(ENTITIES)),
             "multi": _project(admin, "multi", "multi", ["sport", "politics", "tech"], ["the match and the new phone"]),
             "number": _project(admin, "number", "number", ["price"], ["a used bike"]),
+            "suggest": _project(admin, "suggest", "spans", TYPES, [], rows=SUGGESTED),
         }
         make_annotators(admin, ids["spans"], 1, prefix="kim")
         kim = admin.get("/api/users").json()["data"][-1]["id"]
-        for key in ("multi", "number"):
+        for key in ("multi", "number", "suggest"):
             admin.post(f"/api/projects/{ids[key]}/members", json={"user_id": kim}).raise_for_status()
         yield live, admin, ids
 
@@ -154,3 +162,38 @@ def test_spans_by_mouse_and_keyboard_tags_and_a_number_export_and_reimport(
         admin.post(f"/api/projects/{again}/import/upload", files={"file": ("back.jsonl", exported, "application/json")}).raise_for_status()
         assert _labels(admin, again) == expected[key], f"{key} re-imported"
     assert first != second
+
+
+def test_suggested_entities_are_accepted_and_corrected_or_rejected(
+    browser: Any, server: tuple[LiveServer, httpx.Client, dict[str, int]]  # noqa: F811
+) -> None:
+    live, admin, ids = server
+    page, errors = _open(browser, live, ids["suggest"])
+    for _ in SUGGESTED:
+        text = _shown_text(page)
+        expect(page.locator("#span-suggestions")).to_be_visible()
+        if text.startswith("Ann"):
+            page.keyboard.press("+")  # accept both, then retype Paris as a place
+            for _ in range(4):
+                page.keyboard.press("ArrowRight")
+            page.keyboard.press("2")
+        else:
+            page.keyboard.press("-")  # reject: Bob is a person, typed by hand
+            page.keyboard.press("1")
+        expect(page.locator("#span-suggestions")).to_be_hidden()
+        before = page.get_attribute("#record-meta", "data-record-id")
+        page.keyboard.press("Enter")
+        _last_text(page, before)
+    page.wait_for_selector("#queue-empty")
+    assert errors == []
+    assert _labels(admin, ids["suggest"]) == {
+        "Ann Lee flew to Paris": [[{"start": 0, "end": 7, "label": "PER"}, {"start": 16, "end": 21, "label": "LOC"}]],
+        "Bob met Carl in Rome today": [[{"start": 0, "end": 3, "label": "PER"}]],
+    }
+
+
+def _last_text(page: Any, before: str | None) -> str:
+    """Wait until the page moved past record ``before``; the text now shown ('' once the queue is empty)."""
+    page.wait_for_function(
+        "(b) => { const m = document.getElementById('record-meta'); return !m.dataset.recordId || m.dataset.recordId !== b; }", arg=before)
+    return " ".join(page.locator("#tokens .tok").all_text_contents())

@@ -67,10 +67,13 @@ function numberWidget(names, box, send, submit) {
 }
 
 function spansWidget(names, box, send, submit, keyOf) {
-  let tokens = null, spans = [], anchor = 0, cursor = 0, dragging = false, holder = null;
+  let tokens = null, spans = [], suggested = [], anchor = 0, cursor = 0, dragging = false, holder = null;
   const types = el("p", { class: "muted", id: "entity-types" }, ...names.map((name, i) => el("span", { class: "entity-type" }, keyOf(i) ? el("kbd", { text: keyOf(i) }) : "", ` ${name}  `)));
   const list = el("ol", { id: "entity-list" });
-  box.replaceChildren(types, el("p", { class: "muted", text: "Select tokens with the mouse (click, drag) or the arrows (Shift extends), then a number key picks the type; Delete removes the entity under the cursor." }), list);
+  // Suggested entities (the record's `suggested_spans`, e.g. a model's pre-annotations imported with it):
+  // + accepts them (each replaces the entities it overlaps), - rejects them; either way they can be corrected after.
+  const hint = el("p", { id: "span-suggestions", class: "suggestion", hidden: "" });
+  box.replaceChildren(types, hint, el("p", { class: "muted", text: "Select tokens with the mouse (click, drag) or the arrows (Shift extends), then a number key picks the type; Delete removes the entity under the cursor." }), list);
   const range = () => [Math.min(anchor, cursor), Math.max(anchor, cursor)];
   const value = () => spans.map((s) => ({ start: tokens.starts[s.a], end: tokens.starts[s.b] + tokens.tokens[s.b].length, label: s.label }));
 
@@ -89,6 +92,20 @@ function spansWidget(names, box, send, submit, keyOf) {
       el("button", { type: "button", class: "remove-entity", text: "remove", onclick: () => { spans.splice(n, 1); paint(); } }))));
   }
 
+  function showHint() {
+    hint.hidden = !suggested.length;
+    hint.replaceChildren(...(suggested.length ? [el("strong", { text: `Suggested: ${suggested.map((s) => `${s.label} “${tokens.tokens.slice(s.a, s.b + 1).join(" ")}”`).join(", ")}` }),
+      " · ", el("kbd", { text: "+" }), " accept · ", el("kbd", { text: "-" }), " reject"] : []));
+  }
+
+  function settle(accept) {
+    if (!suggested.length) return false;
+    if (accept) for (const s of suggested) { spans = spans.filter((o) => o.b < s.a || o.a > s.b); spans.push(s); }
+    spans.sort((x, y) => x.a - y.a);
+    suggested = [];
+    showHint(); paint(); return true;
+  }
+
   function tag(label) {
     const [a, b] = range();
     spans = spans.filter((s) => s.b < a || s.a > b); // a new entity replaces those it overlaps
@@ -102,13 +119,16 @@ function spansWidget(names, box, send, submit, keyOf) {
   document.addEventListener("mouseup", () => { dragging = false; });
   return {
     show(record, body, mine, textField) {
-      spans = []; anchor = cursor = 0; holder = null;
-      if (!record) return;
+      spans = []; suggested = []; anchor = cursor = 0; holder = null;
+      if (!record) { hint.hidden = true; return; }
       tokens = recordTokens(record.payload || {}, textField);
-      for (const s of parseMine("spans", mine) || []) {
+      const toTokens = (list) => (Array.isArray(list) ? list : []).flatMap((s) => {
         const a = tokens.starts.indexOf(s.start), b = tokens.starts.findIndex((st, i) => st + tokens.tokens[i].length === s.end);
-        if (a >= 0 && b >= a) spans.push({ a, b, label: s.label });
-      }
+        return a >= 0 && b >= a && names.includes(s.label) ? [{ a, b, label: s.label }] : [];
+      });
+      spans = toTokens(parseMine("spans", mine));
+      if (!mine) suggested = toTokens((record.payload || {}).suggested_spans);
+      showHint();
       holder = el("div", { id: "tokens", class: "text tokens" }, ...tokens.tokens.flatMap((t, i) => [
         el("span", { class: "tok", "data-i": i, text: t,
           onmousedown: (event) => { event.preventDefault(); dragging = true; anchor = cursor = i; paint(); },
@@ -127,6 +147,7 @@ function spansWidget(names, box, send, submit, keyOf) {
       }
       if (event.key === "Delete" || event.key === "Backspace") { spans = spans.filter((s) => !(s.a <= cursor && cursor <= s.b)); paint(); return true; }
       if (event.key === "Enter") { submit(value()); return true; }
+      if (event.key === "+" || event.key === "-") return settle(event.key === "+");
       const i = WIDGET_KEYS.indexOf(event.key);
       if (event.key.length === 1 && i >= 0 && i < names.length) { tag(names[i]); return true; }
       return false;
