@@ -48,3 +48,26 @@ def test_vector_inconsistency_is_zero_for_the_same_vector_and_one_for_its_comple
     labelled = np.array([[1, 0, 1, 0]])
     d = vector_inconsistency(np.array([[1, 0, 1, 0], [0, 1, 0, 1], [1, 0, 0, 0]]), labelled)
     assert d[0] == pytest.approx(0.0, abs=1e-6) and d[1] == 1.0 and 0.0 < d[2] < 1.0
+
+
+def test_mmc_typical_skips_the_outlier_with_the_highest_mmc_loss() -> None:
+    # Twelve texts about cats and dogs and one unlike any other; the outlier has the most uncertain marginals,
+    # so plain MMC picks it, and the typicality filter must not (a random pick hits it 1 time in 13).
+    texts = [f"the {pet} sat on the mat and purred {i}" for pet in ("cat", "dog") for i in range(6)]
+    texts.append("quantum chromodynamics lattice gauge renormalisation")
+    proba = np.full((13, 3), 0.9)
+    proba[:, 1:] = 0.1
+    proba[12] = [0.5, 0.5, 0.5]
+    proba[:6, 0] = np.linspace(0.6, 0.8, 6)  # some spread among the typical ones
+    labelled = np.array([[1, 0, 0], [1, 0, 0]])
+    inputs = StrategyInputs(
+        candidates=np.arange(13), proba=proba, features=np.array(texts, dtype=object),
+        labelled_labels=labelled, labelled_proba=np.array([[0.9, 0.1, 0.1], [0.8, 0.2, 0.1]]),
+        labelled_features=np.array(["the cat sat", "the dog sat"], dtype=object),
+    )
+    rng = np.random.default_rng(0)
+    assert make_strategy("mmc").select(inputs, 1, rng).positions.tolist() == [12]
+    picks = make_strategy("mmc_typical", n_neighbors=3).select(inputs, 3, rng).positions.tolist()
+    assert 12 not in picks
+    # Among the typical candidates it still follows MMC: the least confident cats (p_0 = 0.6, 0.64, ...) first.
+    assert picks == [0, 1, 2]

@@ -44,6 +44,7 @@ BUILTIN: dict[str, str] = {
     "ml_mean_uncertainty": "loopwise.strategies._multilabel:MeanUncertainty",
     "ml_min_margin": "loopwise.strategies._multilabel:MinMargin",
     "mmc": "loopwise.strategies._multilabel:MMC",
+    "mmc_typical": "loopwise.strategies._multilabel:TypicalMMC",
     "label_cardinality": "loopwise.strategies._multilabel:CardinalityInconsistency",
     "cvirs": "loopwise.strategies._multilabel:CVIRS",
     "max_std": "loopwise.strategies._regression:MaxStd",
