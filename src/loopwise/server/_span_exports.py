@@ -23,9 +23,10 @@ def sentences(project: AnnotationProjectInfo, labels: list[CurrentLabel], record
         first.setdefault(label.record_id, label)
     text_field = str(project.settings.get("text_field", "text"))
     for record_id, record in records.items():
-        label = first.get(record_id)
-        if record.role != "pool" or label is None:
+        found = first.get(record_id)
+        if record.role != "pool" or found is None:
             continue
+        label = found
         text, tokens, starts = record_tokens(record.payload, text_field)
         triples = [(s["start"], s["end"], s["label"]) for s in parse_value("spans", label.value)]
         tags = _spans.spans_to_tags(tokens, starts, triples, f"record {record.external_id!r}")
