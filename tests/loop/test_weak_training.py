@@ -87,6 +87,16 @@ def test_learners_that_take_no_sample_weight_are_refused_by_name(digits_split) -
         loop.set_weak_labels(*_weak(y), 1.5)
 
 
+def test_weak_labels_need_scratch_retraining_but_none_turn_weak_training_off_in_any_mode(digits_split) -> None:
+    loop, _, y = _loop(digits_split)
+    loop.retrain = "warm_start"
+    with pytest.raises(ConfigError, match="weak labels need retrain mode 'scratch'; got 'warm_start'"):
+        loop.set_weak_labels(*_weak(y), 0.3)
+    # What the server does for a project without weak_weight, on every retrain: must not refuse a warm-start project.
+    loop.set_weak_labels(np.array([], dtype=np.int64), np.array([], dtype=np.int64), 0.0)
+    assert loop.weak is None
+
+
 def test_callback_learners_get_the_weights_when_train_fn_takes_them() -> None:
     seen = {}
 

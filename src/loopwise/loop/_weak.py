@@ -22,13 +22,14 @@ class WeakTraining:
     @classmethod
     def checked(cls, positions: Any, labels: Any, weight: float, loop: Any) -> WeakTraining:
         """Validate what ``Loop.set_weak_labels`` was given for ``loop``, naming the argument and the allowed values."""
-        if loop.task != CLASSIFICATION:
-            raise ConfigError(f"weak labels train classification pools only; this pool is {loop.task}")
-        if loop.retrain != "scratch":
-            raise ConfigError(f"weak labels need retrain mode 'scratch'; got {loop.retrain!r}")
         n_pool, n_classes, learner = len(loop.pool), loop.learner.n_classes, loop.learner
         positions = np.asarray(positions, dtype=np.int64)
         labels = np.asarray(labels, dtype=np.int64)
+        # No weak labels turns weak training off, whatever the loop's task and retrain mode.
+        if len(positions) and loop.task != CLASSIFICATION:
+            raise ConfigError(f"weak labels train classification pools only; this pool is {loop.task}")
+        if len(positions) and loop.retrain != "scratch":
+            raise ConfigError(f"weak labels need retrain mode 'scratch'; got {loop.retrain!r}")
         if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not 0.0 <= float(weight) <= 1.0:
             raise ConfigError(f"weak_weight must be a number in [0, 1]; got {weight!r}")
         if positions.ndim != 1 or positions.shape != labels.shape:
