@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import expect
@@ -69,6 +70,17 @@ def _sign_in(page: object, url: str, name: str, password: str) -> None:
     page.fill("#login-password", password)  # type: ignore[attr-defined]
     page.click("#login-submit")  # type: ignore[attr-defined]
     page.wait_for_url(f"{url}/")  # type: ignore[attr-defined]
+
+
+def _open_annotate(browser: Any, url: str, pid: int, name: str, password: str = "password-0") -> tuple[Any, list[str]]:
+    """A new page signed in as ``name`` on project ``pid``'s annotate page, once it is ready, and the page errors it collects."""
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    _sign_in(page, url, name, password)
+    page.goto(f"{url}/projects/{pid}/annotate")
+    page.wait_for_selector("body[data-ready='1']")
+    return page, errors
 
 
 def _done(page: object) -> int:

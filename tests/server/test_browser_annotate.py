@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.server.live import LiveServer, admin_client, make_annotators
-from tests.server.test_browser import _record, _sign_in, _wait_new_record, browser  # noqa: F401  (browser: a fixture)
+from tests.server.test_browser import _open_annotate, _record, _wait_new_record, browser  # noqa: F401  (browser: a fixture)
 
 pytestmark = pytest.mark.slow
 TWELVE = [str(i) for i in range(12)]
@@ -61,13 +61,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServe
 
 
 def _open(browser: Any, live: LiveServer, pid: int) -> tuple[Any, list[str]]:
-    page = browser.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    _sign_in(page, live.url, "eve0", "password-0")
-    page.goto(f"{live.url}/projects/{pid}/annotate")
-    page.wait_for_selector("body[data-ready='1']")
-    return page, errors
+    return _open_annotate(browser, live.url, pid, "eve0")
 
 
 def _history(page: Any, live: LiveServer, pid: int) -> list[dict[str, Any]]:

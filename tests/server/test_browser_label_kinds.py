@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.server.live import LiveServer, admin_client, make_annotators
-from tests.server.test_browser import _sign_in, browser  # noqa: F401  (browser: a fixture)
+from tests.server.test_browser import _open_annotate, browser  # noqa: F401  (browser: a fixture)
 
 pytestmark = pytest.mark.slow
 # Each text's entities as (first token, last token, type); the record order is the import's shuffle.
@@ -68,13 +68,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServe
 
 
 def _open(browser: Any, live: LiveServer, pid: int) -> tuple[Any, list[str]]:
-    page = browser.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    _sign_in(page, live.url, "kim0", "password-0")
-    page.goto(f"{live.url}/projects/{pid}/annotate")
-    page.wait_for_selector("body[data-ready='1']")
-    return page, errors
+    return _open_annotate(browser, live.url, pid, "kim0")
 
 
 def _shown_text(page: Any) -> str:
