@@ -116,7 +116,7 @@ def test_the_schema_allows_null_only_where_the_server_takes_it(shared: tuple[Tes
     client, _, _ = shared
     fields = client.get("/api/openapi.json").json()["components"]["schemas"]["ProjectUpdate"]["properties"]
     nullable = {name for name, spec in fields.items() if {"type": "null"} in spec.get("anyOf", [])}
-    assert nullable == {"retrain_every", "stopping", "annotator_rate", "weak_weight"}
+    assert nullable == {"retrain_every", "stopping", "annotator_rate", "weak_weight", "auto_label_precision", "auto_label_weight"}
 
 
 def test_an_annotator_rate_is_set_refused_when_negative_and_cleared_by_null(shared: tuple[TestClient, Api, dict[str, Any]]) -> None:

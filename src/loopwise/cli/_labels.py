@@ -49,15 +49,18 @@ def history_cmd(
             "created_at": label.created_at.isoformat(),
             "supersedes": label.supersedes_id,
             "superseded_by": superseded_by.get(label.id),
+            # An auto-label's (source auto): the loop index of the run's model that gave it, and its probability.
+            "model_version": label.model_version,
+            "confidence": label.confidence,
         }
         for label in labels
     ]
     if as_json:
         typer.echo(json.dumps({"record_id": record_id, "labels": rows}, indent=1))
         return
-    headers = ("id", "value", "source", "annotator", "run_id", "created_at", "supersedes", "superseded_by")
+    headers = ("id", "value", "source", "annotator", "run_id", "created_at", "supersedes", "superseded_by", "model_version")
     cells = [["-" if row[c] is None else str(row[c]) for c in headers] for row in rows]
-    print_uncut_table(headers, cells, right=("id", "supersedes", "superseded_by"), title=f"labels of record {record_id!r}")
+    print_uncut_table(headers, cells, right=("id", "supersedes", "superseded_by", "model_version"), title=f"labels of record {record_id!r}")
 
 
 SPAN_FORMATS = ("conll", "jsonl", "label-studio")

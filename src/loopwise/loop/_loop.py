@@ -176,14 +176,15 @@ class Loop:
             return True
         return self.stopping is not None and self.stopping.should_stop(self.records)
 
-    def set_weak_labels(self, positions: np.ndarray, labels: np.ndarray, weight: float) -> None:
-        """Train from now on also on weak ``labels`` of pool ``positions``, each row at ``weight`` (people's: 1).
+    def set_weak_labels(self, positions: np.ndarray, labels: np.ndarray, weight: float, row_weights: Any = None) -> None:
+        """Train from now on also on weak ``labels`` of pool ``positions``, each row at ``weight`` (people's: 1),
+        or at its own entry of ``row_weights`` (one per position, each in [0, 1]) when given.
 
         Weak labels (from labelling functions) never enter the pool: not in the budget nor ``n_labelled``, and a
         record a person labelled trains on that label alone. The learner's ``fit`` must take ``sample_weight``;
         weight 0 trains the model of no weak labels. Scratch retraining only; empty ``positions`` turn it off.
         """
-        weak = WeakTraining.checked(positions, labels, weight, self)
+        weak = WeakTraining.checked(positions, labels, weight, self, row_weights)
         self.weak = weak if len(weak.positions) else None
 
     def _fit_fresh(self) -> Learner:
@@ -383,7 +384,7 @@ class Loop:
         if self.proxy is not None:
             record.extra["proxy"] = {"full_model_trained": trained_full}
         if self.weak is not None:  # the weak rows it trained on, apart from n_labelled (people's labels only)
-            record.extra["weak"] = {"n_weak": int(len(self.weak.rows(self.pool.labelled_mask)[0])), "weight": self.weak.weight}
+            record.extra["weak"] = self.weak.summary(self.pool.labelled_mask)
         self.records.append(record)
         self._pending = None
         return record

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from loopwise.server._auto_label import AutoLabelled, auto_label
 from loopwise.server._label_time import AnnotatorAction, LabelTime, time_on
 from loopwise.server._label_quality import TrainingLabels, audit_suspects, training_labels, weak_ranking
 from loopwise.storage import AnnotationRepository, LoopWrite, loop_write, stored_records, stored_stop_set
@@ -44,6 +45,7 @@ class RetrainResult:
     timings: dict[str, float] = field(default_factory=dict)
     suspects: list[Suspect] | None = None  # the audit's, most suspicious first; None when the project's audit is off
     consensus: TrainingLabels | None = None  # the training labels, their confidence and the annotators' quality
+    auto: AutoLabelled | None = None  # the new model's auto-labels; None when the project's auto-labelling is off
 
     @property
     def arrays(self) -> dict[str, np.ndarray]:
@@ -149,6 +151,18 @@ def compute_retrain(repo: AnnotationRepository, project_id: int, media_dir: Path
         record.timings["audit"] = time.perf_counter() - started  # the audit's compute, in the loop record
     stop = loop.stopping is not None and loop.stopping.should_stop(loop.records)
     ranking, scores = _ranking(loop, held.record_ids, pool, project_id, int(settings.get("seed", 0))) if not stop else ([], [])
+    auto = None
+    if settings.get("auto_label_precision") is not None:
+        # Open records nobody labelled (nor holds a label of in this loop): what an auto-label may take.
+        candidates = np.asarray([
+            i for i, r in enumerate(pool) if r.state == "open" and r.n_labels == 0 and not loop.pool.labelled_mask[i]
+        ], dtype=np.int64)
+        auto = auto_label(
+            loop, held.record_ids, candidates, names, float(settings["auto_label_precision"]),
+            int(settings.get("seed", 0)) + loop.loop_index,
+        )
+        if auto is not None:
+            record.timings["auto_label"] = auto.seconds
     k = int(settings.get("labels_per_record", 1))
     rate = settings.get("annotator_rate")
     if rate is not None:  # the annotators' measured time, at their hourly rate
@@ -164,24 +178,35 @@ def compute_retrain(repo: AnnotationRepository, project_id: int, media_dir: Path
             "learner": np.asarray(str(settings.get("learner", "logreg"))),
             # The new model on the pool, for suggestions: the loop's own pool_proba is what its labels were chosen from.
             **({} if loop.proposed_proba is None else {"model_proba": loop.proposed_proba}),
+            # How this loop's auto-labels were chosen (threshold, held-out labels, how many): stored with the loop.
+            **({} if auto is None else {"auto_label": np.asarray(json.dumps(auto.summary()))}),
         },
     )
     return RetrainResult(
         project_id=project_id, run_id=project.run_id, strategy=record.strategy, ranked_by=loop.strategy.name,
         n_labelled=record.n_labelled,
         ranking=ranking, scores=scores, front=[r.record_id for r in pool if r.state == "open" and 0 < r.n_labels < k],
-        write=write, stop=stop, timings=dict(record.timings), suspects=suspects, consensus=train,
+        write=write, stop=stop, timings=dict(record.timings), suspects=suspects, consensus=train, auto=auto,
     )
 
 
 def _weak_training(loop: Any, repo: AnnotationRepository, project: Any, position: dict[int, int]) -> None:
-    """The rules' weak labels train beside people's at the project's ``weak_weight`` (null: none)."""
-    weight = project.settings.get("weak_weight")
-    weak = repo.weak_labels(project.id) if weight is not None else {}
+    """The rules' weak labels train beside people's at the project's ``weak_weight`` (null: none), and the auto-labels
+    in force at its ``auto_label_weight`` (while auto-labelling is on; an auto-label wins over a weak label)."""
+    settings = project.settings
+    weight = settings.get("weak_weight")
+    weak = {rid: w.value for rid, w in repo.weak_labels(project.id).items()} if weight is not None else {}
+    auto_weight = settings.get("auto_label_weight", 1.0) if settings.get("auto_label_precision") is not None else None
+    auto = repo.auto_labels_in_force(project.id) if auto_weight is not None else {}
     index = {name: i for i, name in enumerate(project.label_names)}
-    kept = [(position[rid], index[w.value]) for rid, w in weak.items() if rid in position and w.value in index]
-    positions = np.asarray([p for p, _ in kept], dtype=np.int64)
-    loop.set_weak_labels(positions, np.asarray([c for _, c in kept], dtype=np.int64), 0.0 if weight is None else float(weight))
+    rows = {rid: (v, 0.0 if weight is None else float(weight)) for rid, v in weak.items()}
+    rows.update({rid: (v, float(auto_weight)) for rid, v in auto.items()})  # type: ignore[arg-type]
+    kept = [(position[rid], index[v], w) for rid, (v, w) in rows.items() if rid in position and v in index]
+    positions = np.asarray([p for p, _, _ in kept], dtype=np.int64)
+    labels = np.asarray([c for _, c, _ in kept], dtype=np.int64)
+    scalar = 0.0 if weight is None else float(weight)
+    per_row = np.asarray([w for _, _, w in kept], dtype=np.float64) if auto else None
+    loop.set_weak_labels(positions, labels, scalar, row_weights=per_row)
 
 
 def _annotator_time(repo: AnnotationRepository, project_id: int, record_ids: list[int]) -> LabelTime:
@@ -237,8 +262,8 @@ def _ranking(loop: Any, record_ids: np.ndarray, pool: list[Any], project_id: int
 
 
 def _open(pool: list[Any]) -> np.ndarray:
-    """Which pool positions the queue may serve: every record not flagged."""
-    return np.asarray([r.state != "flagged" for r in pool])
+    """Which pool positions the queue may serve: every record neither flagged nor carrying an auto-label."""
+    return np.asarray([r.state not in ("flagged", "auto") for r in pool])
 
 
 def _picks_then_shuffle(picks: np.ndarray, candidates: np.ndarray, open_: np.ndarray, rng: np.random.Generator) -> list[int]:

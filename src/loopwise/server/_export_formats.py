@@ -151,7 +151,10 @@ def argilla_records(
 
 
 HISTORY_FORMATS = ("csv", "jsonl")
-HISTORY_FIELDS = ("label_id", "value", "source", "annotator", "run_id", "created_at", "supersedes", "superseded_by")
+HISTORY_FIELDS = (
+    "label_id", "value", "source", "annotator", "run_id", "created_at", "supersedes", "superseded_by",
+    "model_version", "confidence",  # an auto-label's (source auto): the loop index of the model that gave it, its probability
+)
 
 
 def history_rows(labels: list[Any]) -> list[dict[str, Any]]:
@@ -160,7 +163,8 @@ def history_rows(labels: list[Any]) -> list[dict[str, Any]]:
     return [
         {"label_id": label.id, "value": label.value, "source": label.source, "annotator": label.annotator,
          "run_id": label.run_id, "created_at": label.created_at.isoformat(), "supersedes": label.supersedes_id,
-         "superseded_by": superseded_by.get(label.id)}
+         "superseded_by": superseded_by.get(label.id), "model_version": label.model_version,
+         "confidence": label.confidence}
         for label in labels
     ]
 

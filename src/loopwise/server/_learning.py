@@ -197,6 +197,8 @@ class LearningWorker:
         start = time.perf_counter()
         if result.write is not None:  # None: a cold-start order, before any label
             self.repo.record_loop(result.project_id, run_id, result.write)
+        if result.auto is not None and result.auto.labels:  # source auto, the model of this loop; out of the queue
+            self.repo.store_auto_labels(result.project_id, result.loop_index, result.auto.labels)
         ranked = set(result.ranking)
         front = [r for r in result.front if r not in ranked]
         # A cold-start order is written whole from rank 0 (as a loop "-1"), so loop 0's ranking, in the band below, comes first.

@@ -97,6 +97,8 @@ def settings_issues(settings: s.ProjectSettings, task: str) -> list[tuple[str, s
         check("retrain_mode", lambda: check_retrain_mode(settings.learner, settings.retrain_mode))
         if settings.weak_weight is not None:
             check("weak_weight", lambda: check_learner_weights(settings.learner, settings.retrain_mode))
+        if settings.auto_label_precision is not None and settings.auto_label_weight is not None:
+            check("auto_label_weight", lambda: _auto_label_weights(settings.learner, settings.retrain_mode))
     # The name first, so an unknown strategy is reported on its field rather than on its parameters.
     if check("strategy", lambda: make_strategy(settings.strategy)):
         check("strategy_params" if settings.strategy_params else "strategy", check_strategy)
@@ -105,6 +107,17 @@ def settings_issues(settings: s.ProjectSettings, task: str) -> list[tuple[str, s
     if stopping is not None:
         check("stopping", lambda: parse_stopping(stopping))
     return issues
+
+
+def _auto_label_weights(learner: str, mode: str) -> None:
+    """Refuse auto-labels as weighted training rows where the learner or retrain mode cannot take them."""
+    from loopwise.learners import check_learner_weights
+
+    try:
+        check_learner_weights(learner, mode)
+    except ConfigError as exc:
+        raise ConfigError(f"auto-labels train as weighted rows, as weak labels do (auto_label_weight null: they do not "
+                          f"train): {exc}") from None
 
 
 def check_initializer(name: str) -> None:

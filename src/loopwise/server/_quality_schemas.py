@@ -27,6 +27,29 @@ class ReviewItemPublic(BaseModel):
     resolved_at: datetime | None
 
 
+class AutoLabelPublic(BaseModel):
+    """A label the model gave on its own (source auto), and what a person decided about it."""
+
+    label_id: int
+    record: RecordPublic
+    value: str = Field(description="The auto-label's class.")
+    source: Literal["auto"] = "auto"
+    confidence: float | None = Field(description="The model's probability of that class.")
+    model_version: int | None = Field(description="The loop index of the run's model that gave it.")
+    status: Literal["auto", "accepted", "overridden", "retired"] = Field(
+        description="auto: in force; accepted / overridden: a person's label (the same class / another) supersedes "
+        "it; retired: the record left the auto state otherwise (flagged, or a label imported)."
+    )
+    reviewer: str | None
+    decided: str | None = Field(description="The reviewer's class.")
+    created_at: datetime
+
+
+class AutoLabelDecisionCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    value: str | None = Field(None, min_length=1, max_length=255, description="The right class; null accepts the auto-label.")
+
+
 class ReviewDecisionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     value: str | None = Field(None, min_length=1, max_length=255, description="The right class; null keeps the given label.")

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from loopwise.server import _quality_schemas as q
 from loopwise.server import _schemas as s
 from loopwise.server._errors import ForbiddenError
-from loopwise.server._services import Services
+from loopwise.server._project_checks import retrain_every
+from loopwise.server._services import Services, require_admin
+from loopwise.storage._annotation_auto import AutoLabel
 from loopwise.storage._annotation_review import ReviewItem
 from loopwise.storage._annotation_store import UserInfo
 
@@ -47,6 +52,60 @@ def review_public(project_id: int, item: ReviewItem) -> q.ReviewItemPublic:
     )
 
 
+def auto_labels(
+    services: Services, actor: UserInfo, project_id: int, status: str | None, offset: int, limit: int
+) -> tuple[list[AutoLabel], int]:
+    """The project's auto-labels of ``status`` (None: all), least confident first (admins only)."""
+    require_admin(actor)
+    services.project(actor, project_id)
+    return services.repo.auto_labels(project_id, status, offset, limit)
+
+
+def decide_auto_label(services: Services, actor: UserInfo, project_id: int, record_id: int, value: str | None) -> AutoLabel:
+    """Accept (``value`` null or the same class) or override a record's auto-label: the admin's label supersedes it."""
+    require_admin(actor)
+    project = services.project(actor, project_id)
+    decided = services.repo.review_auto_label(project_id, record_id, actor, value, int(project.settings.get("labels_per_record", 1)))
+    services.worker.label_added(project_id, retrain_every(project.settings))  # a person's label, counted like one
+    return decided
+
+
+def auto_label_public(project_id: int, label: AutoLabel) -> q.AutoLabelPublic:
+    media = f"/api/projects/{project_id}/records/{label.record_id}/media" if label.payload and "image" in label.payload else None
+    return q.AutoLabelPublic(
+        label_id=label.label_id, value=label.value, confidence=label.confidence, model_version=label.model_version,
+        status=label.status, reviewer=label.reviewer, decided=label.decided, created_at=label.created_at,  # type: ignore[arg-type]
+        record=s.RecordPublic(
+            id=label.record_id, external_id=label.external_id, payload=label.payload, role="pool",
+            state="auto" if label.status == "auto" else "done", n_labels=0 if label.status == "auto" else 1, media_url=media,
+        ),
+    )
+
+
+_summaries: dict[str, dict[str, Any] | None] = {}  # artifact hash -> its auto-labelling figures (artifacts never change)
+
+
+def auto_label_counts(services: Services, run_id: str, project_id: int) -> s.AutoLabelCountsPublic:
+    """The auto-labels by status, and the latest loop's auto-labelling figures (from its stored arrays)."""
+    counts = services.repo.auto_label_counts(project_id)
+    loops = services.repo.store.loops(run_id)
+    last = None
+    if loops:
+        loop = loops[-1]
+        if loop.artifact_hash not in _summaries:
+            if len(_summaries) > 256:
+                _summaries.clear()
+            arrays = services.repo.store.load_arrays(loop.artifact_hash)
+            _summaries[loop.artifact_hash] = json.loads(str(arrays["auto_label"])) if "auto_label" in arrays else None
+        summary = _summaries[loop.artifact_hash]
+        if summary is not None:
+            last = {"loop_index": loop.loop_index, **{k: (None if v == float("inf") else v) for k, v in summary.items()}}
+    return s.AutoLabelCountsPublic(
+        n_auto=counts["auto"], n_accepted=counts["accepted"], n_overridden=counts["overridden"],
+        n_retired=counts["retired"], last=last,
+    )
+
+
 def review_counts(services: Services, project_id: int) -> s.ReviewCountsPublic:
     counts = services.repo.review_counts(project_id)
     return s.ReviewCountsPublic(
@@ -69,4 +128,4 @@ def consensus_public(services: Services, project_id: int) -> s.ConsensusPublic |
     )
 
 
-__all__ = ["consensus_public", "resolve", "review_counts", "review_items", "review_public"]
+__all__ = ["auto_label_counts", "auto_label_public", "auto_labels", "consensus_public", "decide_auto_label", "resolve", "review_counts", "review_items", "review_public"]

@@ -150,6 +150,18 @@ class ProjectSettings(BaseModel):
         "Weak labels never count as labels in the budget, the loop's n_labelled or the label counts. null: off. "
         "Needs retrain_mode scratch and a learner whose fit takes sample_weight.",
     )
+    auto_label_precision: float | None = Field(
+        None, gt=0, lt=1, description="Auto-label at this precision target (e.g. 0.98): after each retrain, pool "
+        "records nobody labelled whose predicted class the model is at least as sure of as a threshold get it as an "
+        "auto-label (source auto, the model's loop index), the threshold being the lowest at which the precision on "
+        "held-out human labels (the test split's gold labels, else out-of-fold over people's labels) is, with 90% "
+        "confidence, at least the target. Auto-labels are never counted as people's labels; an admin accepts or "
+        "overrides them. null: off.",
+    )
+    auto_label_weight: float | None = Field(
+        1.0, ge=0, le=1, description="Auto-labels train the next models beside people's labels, each at this weight "
+        "(as weak labels do; needs retrain_mode scratch and a learner whose fit takes sample_weight). null: they do not train.",
+    )
     annotator_rate: float | None = Field(
         None, ge=0, le=1e6, description="What an hour of an annotator's time costs. Set, each loop's label cost is the "
         "annotators' measured time on its labels at this rate (the gap since their previous action, breaks over 5 "
@@ -201,6 +213,8 @@ class ProjectUpdate(BaseModel):
     audit_max: Annotated[int, Field(ge=1, le=10_000)] | SkipJsonSchema[None] = None
     weak_start: bool | SkipJsonSchema[None] = None
     weak_weight: float | None = Field(None, ge=0, le=1, description="null: weak labels stop training.")
+    auto_label_precision: float | None = Field(None, gt=0, lt=1, description="null: auto-labelling stops (the auto-labels given stay).")
+    auto_label_weight: float | None = Field(None, ge=0, le=1, description="null: auto-labels stop training.")
     annotator_rate: float | None = Field(None, ge=0, le=1e6, description="null: price labels by cost_per_label again.")
     archived: bool | SkipJsonSchema[None] = Field(None, description="Archive (true) or restore (false) the project.")
     cost_per_label: Annotated[float, Field(ge=0, le=1e9)] | SkipJsonSchema[None] = None
@@ -398,6 +412,8 @@ class ProgressPublic(BaseModel):
     n_skips: int
     n_held: int
     n_mine: int = 0
+    n_auto: int = Field(0, description="Pool records whose auto-label is in force (no person's label yet); in none of "
+                        "the other counts (done, labels, per annotator).")
 
 
 class LoopPublic(BaseModel):
@@ -450,6 +466,18 @@ class ConsensusPublic(BaseModel):
     annotators: list[AnnotatorQualityPublic]
 
 
+class AutoLabelCountsPublic(BaseModel):
+    """The auto-labels (source auto) by what became of them, and how the last retrain that labelled chose its threshold."""
+
+    n_auto: int = Field(0, description="In force: no person has labelled the record.")
+    n_accepted: int = Field(0, description="A person accepted the class (their label supersedes the auto-label).")
+    n_overridden: int = Field(0, description="A person gave another class (their label supersedes it).")
+    n_retired: int = Field(0, description="The record left the auto state otherwise (flagged, or a label imported).")
+    last: dict[str, Any] | None = Field(None, description="The latest retrain's auto-labelling: loop_index, "
+                                        "n_auto_labelled, threshold (null: none reached the target), calibration (test "
+                                        "or out_of_fold), n_calibration, calibration_precision, n_candidates.")
+
+
 class StatsPublic(BaseModel):
     progress: ProgressPublic
     labels_per_annotator: dict[str, int]
@@ -461,5 +489,6 @@ class StatsPublic(BaseModel):
         None, description="Set while the latest retrain has failed; POST .../retrain (admins) tries again."
     )
     review: ReviewCountsPublic = Field(default_factory=ReviewCountsPublic)
+    auto_labels: AutoLabelCountsPublic = Field(default_factory=lambda: AutoLabelCountsPublic())
     consensus: ConsensusPublic | None = Field(None, description="Training labels and annotator quality of the last retrain.")
 

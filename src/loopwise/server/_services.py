@@ -407,6 +407,7 @@ class Services:
         return s.ProgressPublic(
             n_pool=p.n_pool, n_test=p.n_test, n_done=p.n_done, n_open=p.n_open, n_flagged=p.n_flagged,
             n_labels=p.n_labels, n_skips=p.n_skips, n_held=p.n_held, n_mine=p.labels_per_annotator.get(actor.name, 0),
+            n_auto=p.n_auto,
         )
 
     def stats(self, actor: UserInfo, project_id: int) -> s.StatsPublic:
@@ -431,6 +432,7 @@ class Services:
             agreement=agreement(labels, project.label_names), training=self.worker.training(project_id),
             last_retrain_error=None if failure is None else s.RetrainErrorPublic.model_validate(failure, from_attributes=True),
             review=_review.review_counts(self, project_id), consensus=_review.consensus_public(self, project_id),
+            auto_labels=_review.auto_label_counts(self, project.run_id, project_id),
         )
 
     def export(

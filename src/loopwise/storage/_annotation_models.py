@@ -24,7 +24,8 @@ from ._models import Base, utcnow
 
 PROJECT_STATUSES = ("active", "stopped")
 RECORD_ROLES = ("pool", "test")
-RECORD_STATES = ("open", "done", "flagged")
+# auto: an auto-label (a confident model's, source "auto") is in force and no person has labelled it yet.
+RECORD_STATES = ("open", "done", "flagged", "auto")
 EVENT_KINDS = ("label", "skip", "flag", "undo")
 
 

@@ -157,6 +157,8 @@ class QueueQueries(AnnotationBase):
                 raise ConflictError(f"record {record_id} is a test record; it is not labelled here")
             if state.state == "flagged":
                 raise ConflictError(f"record {record_id} is flagged; it takes no labels")
+            if state.state == "auto":
+                raise ConflictError(f"record {record_id} carries an auto-label; an admin accepts or overrides it in review")
             if state.labelled:
                 raise ConflictError(f"you have already labelled record {record_id}; undo it to change it")
             if state.my_lease is None or as_utc(_as_datetime(state.my_lease)) <= now:

@@ -49,6 +49,7 @@ class ReadQueries(AnnotationBase):
                 out.setdefault(row.record_id, []).append(LabelInfo(
                     id=row.id, external_id=str(external_id), value=row.value, source=row.source, annotator=row.annotator,
                     run_id=row.run_id, created_at=as_utc(row.created_at), supersedes_id=row.supersedes_id,
+                    model_version=row.model_version, confidence=row.confidence,
                 ))
         return out
 
@@ -118,4 +119,5 @@ class ReadQueries(AnnotationBase):
             n_pool=n_pool, n_test=int(n_test), n_done=int(by_state.get("done", 0)),
             n_open=int(by_state.get("open", 0)), n_flagged=int(by_state.get("flagged", 0)),
             n_labels=int(n_labels), n_skips=int(n_skips), n_held=int(n_held), labels_per_annotator=per_annotator,
+            n_auto=int(by_state.get("auto", 0)),
         )

@@ -7,13 +7,14 @@ an annotator's history, changes and undo (_annotation_history), the retrain's no
 reads for the dashboard (_annotation_reads), the learning side (_annotation_learning), retrain failures
 (_annotation_failures), the admin console (_annotation_admin), the review queue (_annotation_review),
 consensus labels and annotator quality (_annotation_consensus), labelling rules and weak labels
-(_annotation_rules), and durability: transactions, locks and WAL sync (_annotation_base). This module
+(_annotation_rules), auto-labels and their review (_annotation_auto), and durability: transactions, locks and WAL sync (_annotation_base). This module
 composes them.
 """
 
 from __future__ import annotations
 
 from ._annotation_admin import AdminQueries
+from ._annotation_auto import AutoLabelQueries
 from ._annotation_consensus import ConsensusQueries
 from ._annotation_failures import FailureQueries, RetrainFailure
 from ._annotation_history import HistoryQueries
@@ -46,7 +47,7 @@ from ._annotation_users import UserQueries
 class AnnotationRepository(
     UserQueries, ProjectQueries, RecordQueries, HistoryQueries, ReadQueries, LearningQueries, FailureQueries,
     NoteQueries,
-    AdminQueries, ReviewQueries, ConsensusQueries, RuleQueries,
+    AdminQueries, ReviewQueries, ConsensusQueries, RuleQueries, AutoLabelQueries,
 ):
     """Database work of the annotation server, over a :class:`Store`'s engine.
 

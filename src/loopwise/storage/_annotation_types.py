@@ -120,6 +120,7 @@ class Progress:
     n_skips: int
     n_held: int
     labels_per_annotator: dict[str, int]
+    n_auto: int = 0  # pool records whose auto-label is in force (no person's label yet): in none of the counts above
 
 
 @dataclass(frozen=True, slots=True)

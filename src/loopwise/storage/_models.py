@@ -126,6 +126,10 @@ class LabelRow(Base):
     annotator: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("labels.id"))
+    # An auto-label's model: the loop index of the run's model that gave it (its model_versions row), and
+    # that model's probability of the value. None on a person's label.
+    model_version: Mapped[int | None] = mapped_column(Integer)
+    confidence: Mapped[float | None] = mapped_column(Float)
 
 
 class ModelVersionRow(Base):

@@ -309,4 +309,6 @@ def _label_info(row: LabelRow, external_id: str) -> LabelInfo:
         run_id=row.run_id,
         created_at=as_utc(row.created_at),
         supersedes_id=row.supersedes_id,
+        model_version=row.model_version,
+        confidence=row.confidence,
     )

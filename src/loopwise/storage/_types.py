@@ -57,6 +57,8 @@ class LabelInfo:
     run_id: str | None
     created_at: datetime
     supersedes_id: int | None
+    model_version: int | None = None  # an auto-label's: the loop index of the run's model that gave it
+    confidence: float | None = None  # an auto-label's: that model's probability of the value
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,7 @@ pages.admin = async function admin() {
       labels_per_record: number("labels_per_record"), retrain_every: number("retrain_every"),
       cost_per_label: number("cost_per_label"), consensus: get("consensus"), audit: get("audit") === "true",
       weak_start: get("weak_start") === "true", weak_weight: number("weak_weight"),
+      auto_label_precision: number("auto_label_precision"),
     };
     for (const key of ["batch_size", "labels_per_record", "cost_per_label"]) if (body[key] === null) delete body[key];
     try { body.strategy_params = get("strategy_params") ? JSON.parse(get("strategy_params")) : {}; } catch (e) {

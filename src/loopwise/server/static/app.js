@@ -162,7 +162,7 @@ const pages = {
       const stats = await api("GET", `/api/projects/${id}/stats`);
       showRetrainError(id, stats);
       const p = stats.progress;
-      const figures = [["records", p.n_pool], ["done", p.n_done], ["open", p.n_open], ["flagged", p.n_flagged],
+      const figures = [["records", p.n_pool], ["done", p.n_done], ["open", p.n_open], ["flagged", p.n_flagged], ["auto-labelled", p.n_auto || 0],
         ["labels", p.n_labels], ["skips", p.n_skips], ["held now", p.n_held], ["test records", p.n_test],
         ["training", stats.training ? "running" : "idle"]];
       document.getElementById("progress-figures").replaceChildren(...figures.flatMap(([k, v]) => [el("dt", { text: k }), el("dd", { text: v })]));
