@@ -7,7 +7,7 @@ import scipy.sparse as sp
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from loopwise.strategies._farthest import FarthestPoints, k_center_picks
+from loopwise.strategies._farthest import FarthestPoints, exact_products, k_center_picks
 
 
 def _picks(X: np.ndarray, L: np.ndarray, k: int, seed: int, frontier: int, probe: int) -> tuple[list[int], list[float]]:
@@ -69,3 +69,16 @@ def test_frontier_stays_small_on_a_large_pool() -> None:
         state.take(c)
         state.add_centre(state.row(c))
     assert state.active.sum() < 20_000  # far from refreshing every row per pick
+
+
+def test_exact_products_round_each_row_the_same_however_many_rows_are_multiplied() -> None:
+    # BLAS gives a row other last bits in a product of 17 rows than in one of 1,000 on some CPUs
+    # (OpenBLAS's Haswell kernels on AMD EPYC); k-center on partitions needs the same value everywhere.
+    rng = np.random.default_rng(3)
+    rows = rng.standard_normal((1000, 65)).astype(np.float32)
+    centres = rng.standard_normal((16, 65)).astype(np.float32)
+    whole = exact_products(rows, centres)
+    for start, size in [(0, 1), (1, 1), (5, 2), (3, 17), (13, 333), (0, 1000)]:
+        part = rows[start : start + size]
+        assert np.array_equal(exact_products(part, centres), whole[start : start + size])
+        assert np.array_equal(exact_products(part, centres[4:5])[:, 0], whole[start : start + size, 4])

@@ -7,15 +7,14 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from loopwise.core._threads import blas_single_thread
-from loopwise.strategies._pairwise import as_matrix, chunks, min_sq_distances, n_rows, rows_matmul, sq_norms
+from loopwise.strategies._pairwise import as_matrix, chunks, min_sq_distances, n_rows, sq_norms
 
 # Rows refreshed against every new centre. Greedy k-center keeps picking from the rows
 # farthest from everything, so a frontier of the top few thousand rows usually lasts a whole batch.
 FRONTIER = 4096
 # Labelled rows behind the first distance bounds; the rest are only compared with frontier rows.
 PROBE = 128
-# Centres per product: a centre's distances are always one column of a product of this shape.
+# Centres (and labelled rows) per block of exact distances.
 CENTRE_BLOCK = 16
 _BLOCK_VALUES = 1 << 22  # float32 values of one block of dense rows (16 MiB)
 
@@ -28,12 +27,52 @@ def _dense_rows(X: Any, rows: Any) -> np.ndarray:
     return np.ascontiguousarray(part, dtype=np.float32)
 
 
+def exact_products(rows: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    """``rows @ centres.T`` with each element rounded the same whatever the shapes of the two operands.
+
+    BLAS does not promise that: which kernel (and so which order of
+    accumulation) an element goes through depends on how many rows there are
+    and where the element sits among them, and on some CPUs (OpenBLAS's
+    Haswell kernels on AMD EPYC) one row gets other last bits in a product of
+    1,000 rows than in one of 17. ``einsum`` without ``optimize`` sums each
+    element over the columns in one fixed order, so a row's distance to a
+    centre is the same in the whole pool, in a partition, or alone.
+    """
+    return np.einsum("ij,kj->ik", rows, centres)
+
+
+def _widened(bound: np.ndarray) -> np.ndarray:
+    """A BLAS distance made a safe upper bound of the exact one, past any rounding difference between the two."""
+    bound *= np.float32(1 + 1e-5)
+    bound += np.float32(1e-6)
+    return bound
+
+
 def _augmented(rows: np.ndarray) -> np.ndarray:
     """``[rows, 1]``: with a centre block of rows ``[-2c, |c|²]`` one product gives ``|c|² - 2 x·c``."""
     out = np.empty((rows.shape[0], rows.shape[1] + 1), dtype=np.float32)
     out[:, :-1] = rows
     out[:, -1] = 1.0
     return out
+
+
+def _centre_rows(rows: np.ndarray) -> np.ndarray:
+    """Rows as ``[-2c, |c|²]``: with rows ``[x, 1]`` one product gives ``|c|² - 2 x·c``."""
+    out = np.empty((rows.shape[0], rows.shape[1] + 1), dtype=np.float32)
+    out[:, :-1] = -2.0 * rows
+    out[:, -1] = np.einsum("ij,ij->i", rows, rows)
+    return out
+
+
+def _rounding_slack(width: int) -> float:
+    """``4 γ`` for float32 dot products of ``width`` terms (Higham's γ_n = nu / (1 - nu), u = 2⁻²⁴), a little widened.
+
+    A BLAS product and :func:`exact_products` each lie within ``γ Σ|a_k b_k|``
+    of the true value, so two values differ by at most ``2 γ`` of that sum,
+    and the row nearest by one is within ``4 γ`` of the nearest by the other.
+    """
+    nu = width * 2.0**-24
+    return 4.0 * nu / (1.0 - nu) * 1.01
 
 
 class FarthestPoints:
@@ -54,9 +93,10 @@ class FarthestPoints:
 
     The same object serves one partition of a distributed pool: the driver
     adds the same centres everywhere and compares the partitions' answers.
-    Every distance to a centre is one element of a product with that
-    centre's fixed block of ``CENTRE_BLOCK`` centres, whichever rows it is
-    computed for, so a row gets the same value wherever it lives.
+    Bounds come from BLAS, widened past its rounding; every exact distance
+    comes from :func:`exact_products`, whose elements do not depend on how
+    many rows are multiplied at once, so a row gets the same value wherever
+    it lives and whenever it joins the frontier.
     """
 
     def __init__(
@@ -81,22 +121,16 @@ class FarthestPoints:
         self._rows = np.empty((0, self.d + 1), dtype=np.float32)  # their augmented features, gathered once
         self._bound = -np.inf  # the largest distance bound of any inactive row
         self._batch = self.frontier  # rows to bring in at the next widening
-        self._labelled: Any = None  # labelled rows the bounds do not cover exactly yet
-        self._cold = False  # the first centre came before any distance (no labelled rows)
-        self.min_sq: np.ndarray | None = None
+        self._labelled: np.ndarray | None = None  # labelled rows as [-2l, |l|²], for exact distances
+        self.min_sq: np.ndarray | None = None  # exact for active rows, an upper bound for the others
         if labelled is not None and n_rows(labelled) > 0:
             L = as_matrix(labelled)
             m = n_rows(L)
-            if m <= probe:
-                self.min_sq = min_sq_distances(self.X, L, chunk_size, X_sq=self.X_sq)
-            else:
-                spread = np.unique(np.linspace(0, m - 1, probe).round().astype(np.int64))
-                bound = min_sq_distances(self.X, L[spread], chunk_size, X_sq=self.X_sq)
-                # A bound only ranks rows, so widen it past any rounding difference from an exact value.
-                bound *= np.float32(1 + 1e-5)
-                bound += np.float32(1e-6)
-                self.min_sq = bound
-                self._labelled = L
+            # Bounds over the whole pool come from one thin BLAS product with a spread subset of
+            # the labelled rows; active rows get exact distances (``exact_products``) to all of them.
+            spread = np.unique(np.linspace(0, m - 1, min(m, probe)).round().astype(np.int64))
+            self.min_sq = _widened(min_sq_distances(self.X, L[spread], chunk_size, X_sq=self.X_sq))
+            self._labelled = _centre_rows(_dense_rows(L, slice(0, m)))
 
     @property
     def ready(self) -> bool:
@@ -114,12 +148,36 @@ class FarthestPoints:
             self.min_sq[i] = -np.inf
 
     def _to_centres(self, rows_aug: np.ndarray, x_sq: np.ndarray, blocks: list[np.ndarray]) -> np.ndarray:
-        """Squared distance of each row to its nearest centre of ``blocks`` (empty slots are +inf)."""
+        """Exact squared distance of each row to its nearest centre of ``blocks`` (empty slots are +inf)."""
         out = np.full(rows_aug.shape[0], np.inf, dtype=np.float32)
         for block in blocks:
-            np.minimum(out, rows_matmul(rows_aug, block.T).min(axis=1), out=out)
+            np.minimum(out, exact_products(rows_aug, block).min(axis=1), out=out)
         out += x_sq
         np.maximum(out, 0.0, out=out)  # rounding can push a zero distance below zero
+        return out
+
+    def _to_labelled(self, rows_aug: np.ndarray, x_sq: np.ndarray) -> np.ndarray:
+        """Exact squared distance of each row to its nearest labelled row (+inf when none is labelled).
+
+        BLAS finds, for each row, the labelled rows within its rounding of the
+        nearest; :func:`exact_products` decides among those few, so the
+        result is the exact minimum for the cost of one BLAS product.
+        """
+        out = np.full(rows_aug.shape[0], np.inf, dtype=np.float32)
+        L = self._labelled
+        if L is None or not rows_aug.shape[0]:
+            return out
+        # Σ|a_k b_k| of [x, 1]·[-2l, |l|²] is at most |x|² + 2|l|² (as 2|x||l| <= |x|² + |l|²).
+        slack = _rounding_slack(L.shape[1]) * (x_sq.astype(np.float64) + 2.0 * float(L[:, -1].max()))
+        step = max(1, _BLOCK_VALUES // max(1, L.shape[0]))
+        for start in range(0, rows_aug.shape[0], step):
+            part = rows_aug[start : start + step]
+            products = part @ L.T
+            near = products <= (products.min(axis=1) + slack[start : start + step])[:, None]
+            i, j = np.nonzero(near)
+            np.minimum.at(out, start + i, np.einsum("ij,ij->i", part[i], L[j]))
+        out += x_sq
+        np.maximum(out, 0.0, out=out)
         return out
 
     def add_centre(self, centre: np.ndarray) -> None:
@@ -135,17 +193,19 @@ class FarthestPoints:
         block[slot, -1] = np.dot(centre, centre)
         self.n_centres += 1
         if self.min_sq is None:
-            # The first centre of a cold start: every row's distance to it, once.
-            self._cold = True
+            # The first centre of a cold start: a bound of every row's distance to it, by BLAS, once.
             out = np.empty(self.n, dtype=np.float32)
             step = self.chunk_size or max(1, _BLOCK_VALUES // max(1, self.d))
             for rows in chunks(self.n, step):
-                out[rows] = self._to_centres(_augmented(_dense_rows(self.X, rows)), self.X_sq[rows], [block])
+                part = _augmented(_dense_rows(self.X, rows)) @ block[slot]
+                part += self.X_sq[rows]
+                np.maximum(part, 0.0, out=part)
+                out[rows] = part
+            out = _widened(out)
             out[self.taken] = -np.inf
             self.min_sq = out
         elif self._idx.size:
-            with blas_single_thread():
-                part = rows_matmul(self._rows, block.T)[:, slot]
+            part = exact_products(self._rows, block[slot : slot + 1])[:, 0]
             part += self.X_sq[self._idx]
             np.maximum(part, 0.0, out=part)
             d = self.min_sq[self._idx]
@@ -169,15 +229,10 @@ class FarthestPoints:
         new = inactive[bounds >= cut]
         rows = _augmented(_dense_rows(self.X, new))
         x_sq = self.X_sq[new]
-        if self._labelled is not None:
-            d = min_sq_distances(rows[:, :-1], self._labelled, self.chunk_size, X_sq=x_sq)
-        else:
-            d = self.min_sq[new]  # exact against the labelled rows, or the first centre of a cold start
-        blocks = self._blocks
-        if self._cold and self.n_centres == 1:
-            blocks = []  # the first centre is in the bounds already
-        if blocks:
-            np.minimum(d, self._to_centres(rows, x_sq, blocks), out=d)
+        # Exact distances to every labelled row and every centre so far (bounds are not enough here).
+        d = self._to_labelled(rows, x_sq)
+        if self._blocks:
+            np.minimum(d, self._to_centres(rows, x_sq, self._blocks), out=d)
         d[self.taken[new]] = -np.inf
         self.min_sq[new] = d
         self.active[new] = True
@@ -233,9 +288,8 @@ def k_center_picks(
             c = int(rng.integers(n))
             state.take(c)
             state.add_centre(state.row(c))
-            assert state.min_sq is not None
             # A random first centre closed no gap; report the radius it leaves instead.
-            radii[t] = np.sqrt(max(float(np.max(state.min_sq)), 0.0))
+            radii[t] = np.sqrt(max(state.farthest()[0], 0.0))
         else:
             value, c = state.farthest()
             radii[t] = np.sqrt(max(value, 0.0))
