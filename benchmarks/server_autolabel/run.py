@@ -38,12 +38,14 @@ def cell(name: str, seed: int, pool: int, test: int, batch: int, budget: int, ta
     ds = data.dataset
     pool_rows, test_rows = split_pool_test(ds, test_size=spec.test_size, seed=spec.split_seed, max_pool=pool, max_test=test)
     rows = np.concatenate([pool_rows, test_rows])
+    frame = ds.frame
+    assert frame is not None, f"{name} is not a table or text dataset"
     if ds.task == "text":
-        texts = ds.frame[ds.text_columns[0]].astype(str).to_numpy()
+        texts = frame[ds.text_columns[0]].astype(str).to_numpy()
         payloads = [{"text": str(texts[i])} for i in rows]
     else:
         columns = list(ds.numeric_columns) + list(ds.categorical_columns)
-        payloads = [{c: (v.item() if hasattr(v, "item") else v) for c, v in ds.frame.iloc[int(i)][columns].items()} for i in rows]
+        payloads = [{c: (v.item() if hasattr(v, "item") else v) for c, v in frame.iloc[int(i)][columns].items()} for i in rows]
     names = list(data.label_names)
     records = NewRecords(
         external_ids=[str(i) for i in ds.ids[rows]], payloads=payloads,
