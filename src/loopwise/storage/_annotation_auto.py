@@ -115,10 +115,14 @@ class AutoLabelQueries(AnnotationBase):
         return found[offset: offset + limit], len(found)
 
     def auto_label_counts(self, project_id: int) -> dict[str, int]:
-        """How many auto-label rows of the project are in each of :data:`AUTO_STATUSES`."""
+        """How many auto-label rows of the project are in each of :data:`AUTO_STATUSES` (no payloads read: the dashboard polls it)."""
         counts = dict.fromkeys(AUTO_STATUSES, 0)
-        for row in self.auto_labels(project_id, None, 0, 1 << 62)[0]:
-            counts[row.status] += 1
+        with self._sessions() as session:
+            settings = session.get(AnnotationProjectRow, project_id)
+            if settings is None:
+                raise NotFoundError(f"no annotation project with id {project_id}")
+            for row in session.execute(_listing(project_id, settings.run_id, with_records=False)):
+                counts[_status(row.value, row.state, row.decided, row.decided_source, row.latest)] += 1
         return counts
 
     def review_auto_label(
@@ -185,18 +189,26 @@ def _latest_auto(project_id: int, run_id: str, *, in_force: bool, record_id: int
     return query.where(AnnotationRecordRow.state == AUTO) if in_force else query
 
 
-def _listing(project_id: int, run_id: str) -> Any:
-    """Every auto-label row of the run with its record, its record's state and the label row superseding it."""
+def _listing(project_id: int, run_id: str, *, with_records: bool = True) -> Any:
+    """Every auto-label row of the run with its record (``with_records``; else its value only), its record's state
+    and the label row superseding it."""
     later = aliased(LabelRow)
     latest = (
         select(func.max(LabelRow.id)).where(LabelRow.run_id == run_id, LabelRow.source == AUTO).group_by(LabelRow.record_id)
     )
-    return (
-        select(
-            LabelRow, RecordRow.external_id, RecordRow.payload, AnnotationRecordRow.state,
-            later.value.label("decided"), later.annotator.label("reviewer"), later.source.label("decided_source"),
-            LabelRow.id.in_(latest).label("latest"),
+    decided = (
+        AnnotationRecordRow.state, later.value.label("decided"), later.annotator.label("reviewer"),
+        later.source.label("decided_source"), LabelRow.id.in_(latest).label("latest"),
+    )
+    if not with_records:
+        return (
+            select(LabelRow.value, *decided)
+            .join(AnnotationRecordRow, AnnotationRecordRow.record_id == LabelRow.record_id)
+            .outerjoin(later, later.supersedes_id == LabelRow.id)
+            .where(LabelRow.run_id == run_id, LabelRow.source == AUTO, AnnotationRecordRow.project_id == project_id)
         )
+    return (
+        select(LabelRow, RecordRow.external_id, RecordRow.payload, *decided)
         .join(RecordRow, RecordRow.id == LabelRow.record_id)
         .join(AnnotationRecordRow, AnnotationRecordRow.record_id == LabelRow.record_id)
         .outerjoin(later, later.supersedes_id == LabelRow.id)
@@ -204,14 +216,18 @@ def _listing(project_id: int, run_id: str) -> Any:
     )
 
 
+def _status(value: str, state: str, decided: str | None, decided_source: str | None, latest: bool) -> str:
+    """What became of an auto-label (one of :data:`AUTO_STATUSES`), from its record's state and what superseded it."""
+    if decided is not None and decided_source == "human":
+        return "accepted" if decided == value else "overridden"
+    if state == AUTO and decided is None and latest:
+        return AUTO
+    return "retired"
+
+
 def _auto_label(row: Any) -> AutoLabel:
     label: LabelRow = row[0]
-    if row.decided is not None and row.decided_source == "human":
-        status = "accepted" if row.decided == label.value else "overridden"
-    elif row.state == AUTO and row.decided is None and row.latest:
-        status = AUTO
-    else:
-        status = "retired"
+    status = _status(label.value, row.state, row.decided, row.decided_source, bool(row.latest))
     person = row.decided_source == "human"
     return AutoLabel(
         label_id=label.id, record_id=label.record_id, external_id=str(row.external_id), payload=row.payload,
