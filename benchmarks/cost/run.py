@@ -3,8 +3,10 @@
 For each dataset of benchmarks/quality.toml (its protocol: pool 2,000, margin sampling, 20 + 20 a loop),
 each learner (logreg, mlp) and each option, one run per seed records final accuracy, AULC, TRAIN CPU seconds
 (process CPU time from the loop's ledger), labels and CPU seconds to 95% of full-pool accuracy; on the scratch
-runs, cost-aware stopping is compared with the hindsight oracle. One JSON line per cell, appended to
---out, so an interrupted run continues where it stopped.
+runs, cost-aware stopping is compared with the hindsight oracle. Every cell also carries the label-free
+and label-only signals that stopping without a test set reads (`stop_change`, `batch_accuracy`, the
+`batch_*` flip counts; with --cv, `cv_accuracy`), replayed by benchmarks/cost/stopping.py. One JSON line
+per cell, appended to --out, so an interrupted run continues where it stopped.
 
     nice -n 10 .venv/bin/python benchmarks/cost/run.py --seeds 1 --out benchmarks/cost/results.jsonl
 """
@@ -28,7 +30,7 @@ from loopwise.labeling import SimulatedOracle
 from loopwise.learners import as_learner, make_estimator
 from loopwise.loop import AdaptiveSchedule, FixedSchedule, GivenIds, Loop, ProxySelection, SEALSCandidates, run_simulation
 from loopwise.reports import aulc
-from loopwise.stopping import CostAwareStop, hindsight_best_loop
+from loopwise.stopping import CostAwareStop, hindsight_best_loop, label_only_accuracy
 
 ROOT = Path(__file__).resolve().parents[2]
 OPTIONS = {
@@ -58,7 +60,43 @@ def _proxy(learner: str, seed: int, n_classes: int) -> ProxySelection:
     return ProxySelection(as_learner(make_estimator("logreg", seed=seed).set_params(max_iter=50), n_classes))
 
 
-def run_cell(dataset: str, learner: str, option: str, seed: int) -> dict[str, Any]:
+def batch_flips(records: list[Any]) -> dict[str, list[int | None]]:
+    """Per loop k >= 2, on loop k's new labels: how many predictions the model of loop k - 1 changed from loop k - 2's,
+    and how many of those changes fixed or broke the answer. Neither model trained on these labels."""
+    out: dict[str, list[int | None]] = {"batch_changed": [], "batch_fixed": [], "batch_broken": []}
+    for k, record in enumerate(records):
+        if k < 2 or record.pool_proba is None or records[k - 1].pool_proba is None:
+            for key in out:
+                out[key].append(None)
+            continue
+        before = np.asarray(records[k - 1].pool_proba)[record.positions].argmax(axis=1)
+        after = np.asarray(record.pool_proba)[record.positions].argmax(axis=1)
+        changed = before != after
+        out["batch_changed"].append(int(changed.sum()))
+        out["batch_fixed"].append(int((changed & (after == record.labels)).sum()))
+        out["batch_broken"].append(int((changed & (before == record.labels)).sum()))
+    return out
+
+
+def cv_curve(records: list[Any], data: Any, learner: str, seed: int) -> list[float | None]:
+    """Per loop, the server's cross-validated accuracy on the labelled set so far: the label-only curve stopping reads.
+
+    Computed after the run from the loop's own picks (the run itself is unchanged); ``None`` where the
+    labels are too few per class to split.
+    """
+    from loopwise.server._driver import cross_validate
+
+    out: list[float | None] = []
+    positions: list[int] = []
+    for record in records:
+        positions.extend(int(p) for p in record.positions)
+        pos = np.asarray(positions)
+        metrics = cross_validate(as_learner(make_estimator(learner, seed=seed), data.n_classes), data.X_pool[pos], data.y_pool[pos])
+        out.append(float(metrics["accuracy"]) if "accuracy" in metrics else None)
+    return out
+
+
+def run_cell(dataset: str, learner: str, option: str, seed: int, cv: bool = False) -> dict[str, Any]:
     plan = load_plan(ROOT / "benchmarks" / "quality.toml", datasets=[dataset], strategies=["margin"], seeds=1,
                      overrides={"learner": learner})
     protocol = plan.protocols[0]
@@ -94,6 +132,13 @@ def run_cell(dataset: str, learner: str, option: str, seed: int) -> dict[str, An
         "cpu_to_95": None if hit is None else float(sum(compute_cpu[: hit + 1])),
         "wall_s": time.perf_counter() - start,
     }
+    # Label-free and label-only signals, for stopping without the test set: the share of the fixed stop set
+    # whose predicted class changed since the last loop, and the last model's accuracy on each new batch.
+    cell["stop_change"] = [None] + [float(np.mean(a.stop_predictions != b.stop_predictions)) for a, b in zip(records[:-1], records[1:])]
+    cell["batch_accuracy"] = [label_only_accuracy(r) for r in records]
+    cell.update(batch_flips(records))
+    if cv:
+        cell["cv_accuracy"] = cv_curve(records, data, learner, seed)
     if option == "scratch":
         stops = {}
         for value in VALUES_PER_POINT:
@@ -113,6 +158,8 @@ def main() -> None:
     parser.add_argument("--dataset", action="append")
     parser.add_argument("--option", action="append", help="options to run (default: every option of the learner)")
     parser.add_argument("--first-seed", type=int, default=0, help="run seeds first-seed .. seeds-1")
+    parser.add_argument("--cv", action="store_true",
+                        help="also record each loop's cross-validated accuracy on the labelled set (label-only stopping)")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "cost" / "results.jsonl")
     args = parser.parse_args()
     datasets = args.dataset or load_plan(ROOT / "benchmarks" / "quality.toml", strategies=["margin"], seeds=1).protocols
@@ -128,7 +175,7 @@ def main() -> None:
                 for option in OPTIONS[learner]:
                     if (name, learner, option, seed) in done or (args.option and option not in args.option):
                         continue
-                    cell = run_cell(name, learner, option, seed)
+                    cell = run_cell(name, learner, option, seed, cv=args.cv)
                     with args.out.open("a") as fh:
                         fh.write(json.dumps(cell) + "\n")
                     print(f"{name} {learner} {option} seed {seed}: acc {cell['final_accuracy']:.3f} "

@@ -12,6 +12,7 @@ from loopwise.stopping._criteria import (
     cohen_kappa,
     parse_stopping,
 )
+from loopwise.stopping._change_bound import ChangeBoundStop, change_bound_gain, prediction_changes
 from loopwise.stopping._cost_aware import (  # registers its rules with parse_stopping
     ClassificationChange,
     CostAwareStop,
@@ -27,6 +28,9 @@ from loopwise.stopping._cost_aware import (  # registers its rules with parse_st
 )
 
 __all__ = [
+    "ChangeBoundStop",
+    "change_bound_gain",
+    "prediction_changes",
     "ClassificationChange",
     "CostAwareStop",
     "DeltaF",
