@@ -26,7 +26,7 @@ def _label_four_and_retrain(client: TestClient, api: Api, project_id: int) -> No
 
 
 def test_the_next_record_carries_the_last_retrains_prediction_and_why_it_was_chosen(client: TestClient, admin: Api) -> None:
-    pid = make_project(admin, rows=16, retrain_every=4, batch_size=3)["id"]
+    pid = make_project(admin, rows=16, retrain_every=4, batch_size=3, strategy="margin")["id"]
     before = _item(admin, pid)
     assert before["record"] is not None and before["suggestion"] is None and before["chosen"] is None  # no retrain yet
     _label_four_and_retrain(client, admin, pid)

@@ -43,7 +43,7 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServ
         finally:
             for client in clients:
                 client.close()
-        yield live, admin, {"project": pid, "record": record}
+        yield live, admin, {"project": pid, "record": record, "strategy": project["settings"]["strategy"]}
 
 
 def _console(browser: Any, live: LiveServer, pid: int) -> tuple[Any, list[str]]:
@@ -63,7 +63,7 @@ def test_the_admin_changes_the_strategy_and_pauses_the_project(browser: Any, con
     page.fill("#settings-form input[name=strategy]", "nosuch")
     page.click("#settings-save")
     expect(page.locator("[data-error-for=strategy]")).to_contain_text("nosuch")
-    assert admin.get(f"/api/projects/{pid}").json()["settings"]["strategy"] == "margin"  # refused: unchanged
+    assert admin.get(f"/api/projects/{pid}").json()["settings"]["strategy"] == ids["strategy"]  # refused: unchanged
 
     page.fill("#settings-form input[name=strategy]", "entropy")
     page.fill("#settings-form input[name=batch_size]", "5")

@@ -82,7 +82,7 @@ def test_rules_are_for_admins_and_need_a_rule_to_apply(client: TestClient, admin
 def test_weak_labels_order_the_queue_before_the_first_labels(client: TestClient, admin: Api, tmp_path: Path) -> None:
     from loopwise.server._driver import compute_retrain
 
-    pid = make_project(admin, rows=12, weak_start=True, batch_size=4)["id"]
+    pid = make_project(admin, rows=12, weak_start=True, batch_size=4, strategy="margin")["id"]
     services = client.app.state.services  # type: ignore[attr-defined]
     before = [r.record_id for r in sorted(services.repo.snapshot(pid), key=lambda r: r.rank)][:4]
     for rule in (

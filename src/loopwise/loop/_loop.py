@@ -21,17 +21,7 @@ from loopwise.loop._schedules import Schedule
 from loopwise.loop._weak import WeakTraining
 from loopwise.stopping import StoppingCriterion
 from loopwise.strategies import (
-    COMMITTEE,
-    EMBEDDINGS,
-    FEATURES,
-    HISTORY,
-    KNOWN_REQUIREMENTS,
-    LABELS,
-    MC_SAMPLES,
-    PROBA,
-    History,
-    Strategy,
-    StrategyInputs,
+    COMMITTEE, EMBEDDINGS, FEATURES, HISTORY, KNOWN_REQUIREMENTS, LABELS, MC_SAMPLES, PROBA, History, Strategy, StrategyInputs,
 )
 
 RETRAIN_MODES = ("scratch", "warm_start", "new_only")
@@ -166,6 +156,11 @@ class Loop:
     def proposed_proba(self) -> np.ndarray | None:
         """The pool probabilities (float32) the pending proposal was selected from: the current model's view."""
         return None if self._pending is None else self._pending[2]
+
+    @property
+    def proposed_selection(self) -> dict[str, Any]:
+        """What the strategy said of the pending proposal, ``{}`` if none (auto's ``n_slice``: its first are the slice)."""
+        return {} if self._pending is None else dict(self._selection_info)
 
     def should_stop(self) -> bool:
         """True when the budget is spent, the pool is exhausted, or the stopping criterion fires."""

@@ -135,11 +135,14 @@ def compute_retrain(repo: AnnotationRepository, project_id: int, media_dir: Path
     changed = [i for i in earlier if majority(i) != loop.pool.labels[i]]
     if changed:
         loop.pool.relabel(np.asarray(changed), np.asarray([majority(i) for i in changed]))
-    labels = [majority(i) for i in new]
     _weak_training(loop, repo, project, position)
     if loop.loop_index > 0 and loop.proposed is None:
         loop.propose()  # after a restart: the same proposal, from the same model and the same seed
+    new, served = _control_first(loop, new)
+    labels = [majority(i) for i in new]
     record = loop.record(labels, positions=new)
+    if served is not None:  # how the proposal's random-control slice fared in the queue
+        record.extra.setdefault("selection", {}).update(served)
     spent = _annotator_time(repo, project_id, [pool[i].record_id for i in new])
     record.timings["annotator_seconds"] = spent.seconds  # people's time, not compute: the ledger prices it apart
     record.timings["annotator_labels_imputed"] = float(spent.n_imputed)
@@ -188,6 +191,29 @@ def compute_retrain(repo: AnnotationRepository, project_id: int, media_dir: Path
         ranking=ranking, scores=scores, front=[r.record_id for r in pool if r.state == "open" and 0 < r.n_labels < k],
         write=write, stop=stop, timings=dict(record.timings), suspects=suspects, consensus=train, auto=auto,
     )
+
+
+def _control_first(loop: Any, new: list[int]) -> tuple[list[int], dict[str, int] | None]:
+    """The labelled positions in the order the strategy reads its random-control slice back from (slice first).
+
+    A strategy with a slice (``auto``) puts its ``n_slice`` random picks first in the proposal and, in later
+    loops, reads the first records of each recorded loop as that slice. People label in their own order, skip
+    records and label past the proposal, so the loop is recorded as: the slice picks they labelled, then the
+    records served past the proposal (the queue's seeded shuffle of the rest: random picks too), then the
+    strategy's active picks. Also says how many of each there were (None without a slice).
+    """
+    query = loop.proposed
+    n_slice = int(loop.proposed_selection.get("n_slice", 0)) if query is not None else 0
+    if not n_slice:
+        return new, None
+    picks = [int(p) for p in query.positions]
+    labelled = set(new)
+    control = [p for p in picks[:n_slice] if p in labelled]
+    proposed = set(picks)
+    past = [p for p in new if p not in proposed]
+    active = [p for p in picks[n_slice:] if p in labelled]
+    counts = {"n_slice_labelled": len(control), "n_past_proposal": len(past), "n_active_labelled": len(active)}
+    return control + past + active, counts
 
 
 def _weak_training(loop: Any, repo: AnnotationRepository, project: Any, position: dict[int, int]) -> None:
@@ -304,6 +330,7 @@ def _restore(repo: AnnotationRepository, project: Any, pool: list[Any], test: li
 
     settings = project.settings
     learner = str(settings.get("learner", "logreg"))
+    # New projects store their strategy (auto by default); one stored without it predates auto and keeps margin.
     strategy = str(settings.get("strategy", "margin"))
     params = dict(settings.get("strategy_params", {}))
     # A strategy that only scores (no select of its own) ranks the whole pool at the cost of a sort.

@@ -100,7 +100,7 @@ class ProjectSettings(BaseModel):
         description="Built-in learner: logreg, rf, mlp (any task); hgb (tabular, image); minilm, tfidf_svd, "
         "tfidf_logreg (text). One the project's data cannot feed is refused with a 422 saying why.",
     )
-    strategy: str = Field("margin", description="Querying strategy, e.g. margin, entropy, random, kcenter.")
+    strategy: str = Field("margin", description="Querying strategy, e.g. auto, margin, entropy, random, kcenter. New projects get auto unless they name one (see ProjectCreate); margin is what a project stored without one (made before auto) keeps running.")
     strategy_params: dict[str, Any] = Field(default_factory=dict)
     batch_size: int = Field(20, ge=1, le=100_000, description="Records the strategy picks per loop (the queue's head).")
     retrain_every: int | None = Field(None, ge=1, le=100_000, description="Retrain after this many new labels (default: batch_size).")
@@ -175,6 +175,8 @@ class ProjectCreate(ProjectSettings):
         description="Built-in learner (see ProjectSettings). Left out or null: minilm for text projects when "
         "the `text` extra is installed, else logreg (TF-IDF features for text).",
     )
+    # None: resolved on create (auto where it can run), stored with the project.
+    strategy: str | None = Field(None, description="Querying strategy (see ProjectSettings). Left out or null: auto (coverage first, then a bandit over typiclust, covered margin, margin and random, checked by a random-control slice of every batch) for single-class projects whose learner trains on features; margin for the other label kinds, raw-text learners (minilm, tfidf_svd, tfidf_logreg) and weak_start.")  # type: ignore[assignment]
     name: str = Field(min_length=1, max_length=255)
     task: Literal["text", "tabular", "image"]
     label_names: list[str] = Field(min_length=1, max_length=100)
@@ -423,6 +425,7 @@ class LoopPublic(BaseModel):
     metrics: dict[str, Any]
     timings: dict[str, Any]
     created_at: datetime
+    selection: dict[str, Any] = Field(default_factory=dict, description="What the strategy said about the batch it chose this loop ({} if nothing). auto: arm, reason, values (each arm's estimated value), n_slice (its random-control slice), slice_accuracy, active_losing (true: from labels alone the active picks lose to random; null: no verdict yet), active_vs_random ({diff, low, high, n_active, n_random}: mean reward of active minus random loops, 90% interval), and how the slice fared in the queue (n_slice_labelled, n_past_proposal, n_active_labelled).")
 
 
 class AgreementPublic(BaseModel):
@@ -491,4 +494,5 @@ class StatsPublic(BaseModel):
     review: ReviewCountsPublic = Field(default_factory=ReviewCountsPublic)
     auto_labels: AutoLabelCountsPublic = Field(default_factory=lambda: AutoLabelCountsPublic())
     consensus: ConsensusPublic | None = Field(None, description="Training labels and annotator quality of the last retrain.")
+    active_losing: list[int] = Field(default_factory=list, description="Loops whose strategy (auto) said, from labels alone, that its active picks were losing to its random-control slice; the dashboard warns while there are any.")
 

@@ -27,7 +27,7 @@ from loopwise.server._project_checks import retrain_every as _retrain_every
 from loopwise.server._security import LoginThrottle, hash_password, new_token, token_hash, verify_password
 from loopwise.server._settings import ServerSettings
 from loopwise.stopping import parse_stopping
-from loopwise.storage import AnnotationRepository
+from loopwise.storage import SELECTION, AnnotationRepository
 from loopwise.storage._annotation_store import AnnotationProjectInfo, CurrentLabel, NewRecords, QueueRecord, UserInfo
 
 log = logging.getLogger("loopwise.server")
@@ -422,6 +422,8 @@ class Services:
                 loop_index=loop.loop_index, n_labelled=loop.n_labelled, strategy=loop.strategy,
                 metrics={k: v for k, v in loop.metrics.items() if k in ("accuracy", "macro_f1", "log_loss", "evaluation", "note", "random_control")},
                 timings=loop.timings, created_at=loop.created_at,
+                # Without past_arms: every loop repeats the arms of all the loops before it.
+                selection={k: v for k, v in (loop.metrics.get(SELECTION) or {}).items() if k != "past_arms"},
             )
             for loop in self.repo.store.loops(project.run_id)
         ]
@@ -433,6 +435,7 @@ class Services:
             last_retrain_error=None if failure is None else s.RetrainErrorPublic.model_validate(failure, from_attributes=True),
             review=_review.review_counts(self, project_id), consensus=_review.consensus_public(self, project_id),
             auto_labels=_review.auto_label_counts(self, project.run_id, project_id),
+            active_losing=[loop.loop_index for loop in loops if loop.selection.get("active_losing") is True],
         )
 
     def export(

@@ -104,7 +104,7 @@ const pages = {
         name: data.get("name"), task: data.get("task"), instructions: data.get("instructions") || "",
         label_names: String(data.get("label_names")).split(",").map((s) => s.trim()).filter(Boolean),
         label_kind: data.get("label_kind") || "single",
-        learner: data.get("learner") || null, strategy: data.get("strategy") || "margin",
+        learner: data.get("learner") || null, strategy: data.get("strategy") || null,  // null: the server's default for the label kind (auto for one class)
         batch_size: number("batch_size") || 20, retrain_every: number("retrain_every"),
         labels_per_record: number("labels_per_record") || 1,
         stopping: number("budget") ? { kind: "LabelBudget", budget: number("budget") } : null,
@@ -173,9 +173,11 @@ const pages = {
       document.getElementById("agreement").replaceChildren(el("dt", { text: "records with 2+ labels" }), el("dd", { text: a.n_records }),
         el("dt", { text: "pairwise agreement" }), el("dd", { text: a.percent === null ? "–" : `${(100 * a.percent).toFixed(1)}%` }),
         el("dt", { text: "Fleiss' kappa" }), el("dd", { text: fmt(a.kappa) }));
-      document.querySelector("#loops tbody").replaceChildren(...stats.loops.map((l) => el("tr", {},
+      document.querySelector("#loops tbody").replaceChildren(...stats.loops.map((l) => el("tr", { "data-loop": l.loop_index, class: l.selection.active_losing === true ? "losing" : "" },
         el("td", { text: l.loop_index }), el("td", { text: l.n_labelled }), el("td", { text: l.strategy }),
+        el("td", { class: "arm", text: armText(l.selection) }), el("td", { class: "verdict", text: verdictText(l.selection) }),
         el("td", { text: fmt(l.metrics.accuracy) }), el("td", { text: fmt(l.metrics.macro_f1) }), el("td", { text: fmt(l.timings.train, 2) }))));
+      showActiveLosing(stats);
       showCurve(stats);
       showLabelQuality(stats);
     }
@@ -206,6 +208,39 @@ const pages = {
     setInterval(() => refresh().catch(() => {}), 5000);
   },
 };
+
+// -- the dashboard's account of auto's choices: the arm per loop, and the random-control slice's verdict --------
+
+function armText(sel) {
+  if (!sel.arm) return "–";
+  const values = Object.entries(sel.values || {}).map(([arm, v]) => `${arm} ${Number(v).toPrecision(3)}`).join(", ");
+  const slice = sel.n_slice ? `; slice ${sel.n_slice_labelled ?? "?"}/${sel.n_slice} labelled` : "";
+  return `${sel.arm} (${sel.reason || ""}${values ? `; values ${values}` : ""}${slice})`;
+}
+
+function verdictText(sel) {
+  // As the HTML report says it (loopwise.reports): no verdict before the random arm has been played and rewarded.
+  const cmp = sel.active_vs_random;
+  if (!("active_losing" in sel)) return "–";
+  if (sel.active_losing === null || sel.active_losing === undefined || !cmp) return "no verdict yet";
+  const signed = (v) => (v >= 0 ? "+" : "") + Number(v).toFixed(3);
+  const interval = cmp.low === null || cmp.low === undefined ? "" : ` [${signed(cmp.low)}, ${signed(cmp.high)}]`;
+  let word = sel.active_losing ? "LOSING to random" : "not behind random";
+  if (cmp.high !== null && cmp.high !== undefined && cmp.high < 0) word += " (significant)";
+  return `${word}: ${signed(cmp.diff)}${interval}, ${cmp.n_active} active / ${cmp.n_random} random loops`;
+}
+
+function showActiveLosing(stats) {
+  const card = document.getElementById("active-losing");
+  const losing = stats.active_losing || [];
+  card.hidden = !losing.length;
+  if (!losing.length) return;
+  const latest = [...stats.loops].reverse().find((l) => "active_losing" in l.selection);
+  const now = latest && latest.selection.active_losing === true ? `It still is at loop ${latest.loop_index}: ${verdictText(latest.selection)}.`
+    : latest ? `Loop ${latest.loop_index} says: ${verdictText(latest.selection)}.` : "";
+  document.getElementById("active-losing-message").textContent =
+    `From labels alone, the active part of auto's batches was losing to random sampling in loop${losing.length === 1 ? "" : "s"} ${losing.join(", ")}. ${now}`;
+}
 
 // -- the dashboard's label quality: the review queue's counts, the consensus and each annotator's quality -----
 
