@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 import pytest
 
 from loopwise.strategies import EMBEDDINGS, FEATURES, StrategyInputs, TypiClust, typicality, typiclust
@@ -59,3 +60,12 @@ def test_strategy_chunks_and_requirements() -> None:
     assert TypiClust(use="embeddings").requires == frozenset({EMBEDDINGS})
     with pytest.raises(ValueError, match="n_neighbors must be at least 1"):
         TypiClust(n_neighbors=0)
+
+
+def test_the_last_sparse_candidate_is_picked_not_refused() -> None:
+    # A server project's pool down to one unlabelled TF-IDF row: ARPACK's svds refuses k >= min(A.shape),
+    # which failed every retrain of a default (auto) project with one record left.
+    X = sp.csr_matrix(np.random.default_rng(0).uniform(size=(1, 30)) * (np.arange(30) % 3 == 0))
+    labelled = sp.csr_matrix(np.random.default_rng(1).uniform(size=(6, 30)))
+    assert list(typiclust(X, labelled, 1, np.random.default_rng(0))) == [0]
+    assert list(typiclust(X, None, 1, np.random.default_rng(0))) == [0]

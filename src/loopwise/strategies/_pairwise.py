@@ -196,6 +196,10 @@ def sq_distances_to_row(X: Matrix, X_sq: np.ndarray, i: int, chunk_size: int | N
 def truncated_svd(X: Any, max_dims: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``u, s, vt`` of the rank-``max_dims`` SVD of sparse rows (float64), its start vector drawn from ``rng``."""
     A = sp.csr_matrix(X, dtype=np.float64)
+    if min(A.shape) < 2:
+        # ARPACK needs k < min(A.shape); one row (the last candidate left) has a single singular triple.
+        u, s, vt = np.linalg.svd(A.toarray(), full_matrices=False)
+        return u[:, :1], s[:1], vt[:1]
     k = max(1, min(max_dims, min(A.shape) - 1))
     v0 = rng.uniform(-1, 1, min(A.shape))
     u, s, vt = svds(A, k=k, v0=v0)
