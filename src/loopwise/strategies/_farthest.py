@@ -41,8 +41,13 @@ def exact_products(rows: np.ndarray, centres: np.ndarray) -> np.ndarray:
     return np.einsum("ij,kj->ik", rows, centres)
 
 
-def _widened(bound: np.ndarray) -> np.ndarray:
-    """A BLAS distance made a safe upper bound of the exact one, past any rounding difference between the two."""
+def _widened(bound: np.ndarray, x_sq: np.ndarray, c_sq_max: float, width: int) -> np.ndarray:
+    """A BLAS distance made a safe upper bound of the exact one, past any rounding difference between the two.
+
+    The difference scales with ``|x|² + 2|c|²``, not with the distance (``|x|² + |c|² - 2 x·c`` cancels),
+    so rows far from the origin need an absolute slack, not only a relative one.
+    """
+    bound += (_rounding_slack(width) * (x_sq.astype(np.float64) + 2.0 * c_sq_max)).astype(np.float32)
     bound *= np.float32(1 + 1e-5)
     bound += np.float32(1e-6)
     return bound
@@ -129,7 +134,9 @@ class FarthestPoints:
             # Bounds over the whole pool come from one thin BLAS product with a spread subset of
             # the labelled rows; active rows get exact distances (``exact_products``) to all of them.
             spread = np.unique(np.linspace(0, m - 1, min(m, probe)).round().astype(np.int64))
-            self.min_sq = _widened(min_sq_distances(self.X, L[spread], chunk_size, X_sq=self.X_sq))
+            probes = L[spread]
+            bound = min_sq_distances(self.X, probes, chunk_size, X_sq=self.X_sq)
+            self.min_sq = _widened(bound, self.X_sq, float(sq_norms(probes).max()), self.d + 1)
             self._labelled = _centre_rows(_dense_rows(L, slice(0, m)))
 
     @property
@@ -201,7 +208,7 @@ class FarthestPoints:
                 part += self.X_sq[rows]
                 np.maximum(part, 0.0, out=part)
                 out[rows] = part
-            out = _widened(out)
+            out = _widened(out, self.X_sq, float(block[slot, -1]), self.d + 1)
             out[self.taken] = -np.inf
             self.min_sq = out
         elif self._idx.size:
