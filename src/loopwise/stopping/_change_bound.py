@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
 
 from loopwise.core.records import LoopRecord
 from loopwise.errors import ConfigError
-from loopwise.stopping._cost_aware import loop_compute_seconds
-from loopwise.stopping._criteria import _KINDS, StoppingCriterion
+from loopwise.stopping._cost_aware import PricedStop
+from loopwise.stopping._criteria import _KINDS
 
 
 def prediction_changes(records: Sequence[LoopRecord]) -> list[float]:
@@ -32,7 +31,7 @@ def change_bound_gain(changes: Sequence[float], useful_share: float, window: int
     return useful_share * float(max(changes[-window:]))
 
 
-class ChangeBoundStop(StoppingCriterion):
+class ChangeBoundStop(PricedStop):
     """Stop when the next loop's bounded accuracy gain is worth less than the next loop costs; no test labels.
 
     The gain is :func:`change_bound_gain` over the stop set's prediction changes (label-free: the
@@ -48,38 +47,19 @@ class ChangeBoundStop(StoppingCriterion):
 
     def __init__(self, value_per_point: float, label_cost: float = 1.0, compute_rate: float = 0.0,
                  useful_share: float = 0.15, window: int = 1, min_loops: int = 2) -> None:
-        for name, value in (("value_per_point", value_per_point), ("label_cost", label_cost), ("compute_rate", compute_rate)):
-            if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
-                raise ConfigError(f"ChangeBoundStop: {name} must be a finite number >= 0; got {value!r}")
+        super().__init__(value_per_point, label_cost, compute_rate)
         if not (isinstance(useful_share, (int, float)) and 0.0 < useful_share <= 1.0):
             raise ConfigError(f"ChangeBoundStop: useful_share must be in (0, 1]; got {useful_share!r}")
         if not isinstance(window, int) or window < 1:
             raise ConfigError(f"ChangeBoundStop: window must be an integer >= 1; got {window!r}")
         if not isinstance(min_loops, int) or min_loops < window + 1:
             raise ConfigError(f"ChangeBoundStop: min_loops must be an integer >= window + 1 ({window + 1}); got {min_loops!r}")
-        self.value_per_point = float(value_per_point)
-        self.label_cost = float(label_cost)
-        self.compute_rate = float(compute_rate)
         self.useful_share = float(useful_share)
         self.window = window
         self.min_loops = min_loops
 
-    def next_loop(self, records: Sequence[LoopRecord]) -> dict[str, float] | None:
-        """The estimate behind the decision: bounded ``gain`` (accuracy), its ``value`` and the next loop's ``cost``."""
-        if len(records) < self.min_loops:
-            return None
-        batch = records[-1].n_labelled - records[-2].n_labelled
-        if batch <= 0:
-            return None
-        gain = change_bound_gain(prediction_changes(records), self.useful_share, self.window)
-        if gain is None:
-            return None
-        cost = batch * self.label_cost + loop_compute_seconds(records[-1]) / 3600.0 * self.compute_rate
-        return {"gain": gain, "value": gain * 100.0 * self.value_per_point, "cost": cost, "batch": float(batch)}
-
-    def should_stop(self, records: Sequence[LoopRecord]) -> bool:
-        estimate = self.next_loop(records)
-        return estimate is not None and estimate["value"] < estimate["cost"]
+    def _gain(self, records: Sequence[LoopRecord], batch: int) -> float | None:
+        return change_bound_gain(prediction_changes(records), self.useful_share, self.window)
 
 
 _KINDS["ChangeBoundStop"] = ChangeBoundStop

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import abc
 import math
 import warnings
 from collections.abc import Sequence
@@ -100,7 +101,47 @@ def _curve(records: Sequence[LoopRecord], metric: str, signal: str) -> tuple[lis
     return xs, ys
 
 
-class CostAwareStop(StoppingCriterion):
+class PricedStop(StoppingCriterion):
+    """Stop when the next loop's estimated accuracy gain is worth less than the next loop costs.
+
+    Subclasses estimate the gain (:meth:`_gain`); the prices are shared: each accuracy point (0.01)
+    is worth ``value_per_point``, and the next loop costs a batch of the last loop's size at
+    ``label_cost`` a label plus the last loop's CPU seconds at ``compute_rate`` per CPU hour.
+    """
+
+    min_loops: int
+
+    def __init__(self, value_per_point: float, label_cost: float, compute_rate: float) -> None:
+        for name, value in (("value_per_point", value_per_point), ("label_cost", label_cost), ("compute_rate", compute_rate)):
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
+                raise ConfigError(f"{type(self).__name__}: {name} must be a finite number >= 0; got {value!r}")
+        self.value_per_point = float(value_per_point)
+        self.label_cost = float(label_cost)
+        self.compute_rate = float(compute_rate)
+
+    @abc.abstractmethod
+    def _gain(self, records: Sequence[LoopRecord], batch: int) -> float | None:
+        """The next loop's accuracy gain from one more batch of ``batch`` labels; ``None``: no estimate yet."""
+
+    def next_loop(self, records: Sequence[LoopRecord]) -> dict[str, float] | None:
+        """The estimate behind the decision: ``gain`` (accuracy), its ``value`` and the next loop's ``cost``."""
+        if len(records) < max(self.min_loops, 2):
+            return None
+        batch = records[-1].n_labelled - records[-2].n_labelled
+        if batch <= 0:
+            return None
+        gain = self._gain(records, batch)
+        if gain is None:
+            return None
+        cost = batch * self.label_cost + loop_compute_seconds(records[-1]) / 3600.0 * self.compute_rate
+        return {"gain": gain, "value": gain * 100.0 * self.value_per_point, "cost": cost, "batch": float(batch)}
+
+    def should_stop(self, records: Sequence[LoopRecord]) -> bool:
+        estimate = self.next_loop(records)
+        return estimate is not None and estimate["value"] < estimate["cost"]
+
+
+class CostAwareStop(PricedStop):
     """Stop when the next loop's expected accuracy gain is worth less than the next loop costs.
 
     The gain comes from an inverse power law fitted to the learning curve so far (``signal="test"``:
@@ -115,16 +156,11 @@ class CostAwareStop(StoppingCriterion):
 
     def __init__(self, value_per_point: float, label_cost: float = 1.0, compute_rate: float = 0.0,
                  metric: str = "accuracy", signal: str = "test", min_loops: int = 5, min_rise: float = 0.05) -> None:
-        for name, value in (("value_per_point", value_per_point), ("label_cost", label_cost), ("compute_rate", compute_rate)):
-            if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
-                raise ConfigError(f"CostAwareStop: {name} must be a finite number >= 0; got {value!r}")
+        super().__init__(value_per_point, label_cost, compute_rate)
         if signal not in ("test", "labels"):
             raise ConfigError(f"CostAwareStop: signal must be 'test' or 'labels'; got {signal!r}")
         if not isinstance(min_loops, int) or min_loops < 4:
             raise ConfigError(f"CostAwareStop: min_loops must be an integer >= 4 (a power law needs four points); got {min_loops!r}")
-        self.value_per_point = float(value_per_point)
-        self.label_cost = float(label_cost)
-        self.compute_rate = float(compute_rate)
         self.metric = metric
         self.signal = signal
         if not (isinstance(min_rise, (int, float)) and math.isfinite(min_rise) and min_rise >= 0):
@@ -132,25 +168,11 @@ class CostAwareStop(StoppingCriterion):
         self.min_loops = min_loops
         self.min_rise = float(min_rise)
 
-    def next_loop(self, records: Sequence[LoopRecord]) -> dict[str, float] | None:
-        """The estimate behind the decision: ``gain`` (accuracy), its ``value`` and the next loop's ``cost``."""
-        if len(records) < max(self.min_loops, 2):
-            return None
-        batch = records[-1].n_labelled - records[-2].n_labelled
-        if batch <= 0:
-            return None
+    def _gain(self, records: Sequence[LoopRecord], batch: int) -> float | None:
         xs, ys = _curve(records, self.metric, self.signal)
         if len(ys) < 2 or max(ys) - ys[0] < self.min_rise:
             return None
-        gain = predicted_gain(xs, ys, xs[-1] + batch)
-        if gain is None:
-            return None
-        cost = batch * self.label_cost + loop_compute_seconds(records[-1]) / 3600.0 * self.compute_rate
-        return {"gain": gain, "value": gain * 100.0 * self.value_per_point, "cost": cost, "batch": float(batch)}
-
-    def should_stop(self, records: Sequence[LoopRecord]) -> bool:
-        estimate = self.next_loop(records)
-        return estimate is not None and estimate["value"] < estimate["cost"]
+        return predicted_gain(xs, ys, xs[-1] + batch)
 
 
 def hindsight_best_loop(records: Sequence[LoopRecord], value_per_point: float, label_cost: float = 1.0,
