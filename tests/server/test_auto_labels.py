@@ -147,7 +147,8 @@ def test_auto_labels_reach_the_precision_target_count_as_nobodys_and_a_review_su
     # The next model trains on the auto-labels in force (at auto_label_weight 1) and labels with its own version.
     _label(ann, pid, truth, 20)
     _retrain(client, admin, pid)
-    held = next(h for (_, p), h in _driver._held.items() if p == pid)
+    services = client.app.state.services  # type: ignore[attr-defined]
+    held = _driver._held[(services.repo.store.url, pid)]  # this test's store: other tests' projects share ids
     assert held.loop.records[-1].extra["weak"] == {"n_weak": len(auto) - 2, "weight": 1.0}
     versions = {label["model_version"] for label in _auto(admin, pid)}
     assert versions <= {0, 1} and admin.get(f"/api/projects/{pid}/stats").json()["progress"]["n_labels"] == 62
