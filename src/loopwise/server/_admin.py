@@ -8,6 +8,7 @@ from fastapi.exceptions import RequestValidationError
 
 from loopwise.errors import ConfigError
 from loopwise.server import _schemas as s
+from loopwise.server._export_formats import record_media_url
 from loopwise.server._services import Services, require_admin
 from loopwise.storage._annotation_admin import RecordFilter
 from loopwise.storage._annotation_store import BrowsedRecord, HistoryEntry, UserInfo
@@ -64,12 +65,9 @@ def raise_field_issues(issues: list[tuple[str, str]]) -> None:
 
 
 def browsed_public(project_id: int, record: BrowsedRecord) -> s.BrowsedRecordPublic:
-    media = None
-    if record.payload and "image" in record.payload:
-        media = f"/api/projects/{project_id}/records/{record.record_id}/media"
     return s.BrowsedRecordPublic(
         id=record.record_id, external_id=record.external_id, payload=record.payload, role=record.role,
-        state=record.state, n_labels=record.n_labels, media_url=media, adjudicated=record.adjudicated,
+        state=record.state, n_labels=record.n_labels, media_url=record_media_url(project_id, record.record_id, record.payload), adjudicated=record.adjudicated,
         labels=[s.BrowsedLabelPublic(annotator=x.annotator, value=x.value, created_at=x.created_at) for x in record.labels],
         predicted=record.predicted, confidence=record.confidence,
     )

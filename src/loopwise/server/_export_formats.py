@@ -38,6 +38,11 @@ def media_url(base_url: str, project_id: int, record_id: int) -> str:
     return f"{base_url.rstrip('/')}/api/projects/{project_id}/records/{record_id}/media"
 
 
+def record_media_url(project_id: int, record_id: int, payload: dict[str, Any] | None) -> str | None:
+    """The server-relative URL of a record's image, or None for a record without one."""
+    return media_url("", project_id, record_id) if payload and "image" in payload else None
+
+
 def _data(project: AnnotationProjectInfo, record: Any, base_url: str) -> dict[str, Any]:
     payload = dict(record.payload or {})
     if project.task == "image" and payload.get("image"):

@@ -8,6 +8,7 @@ from typing import Any
 from loopwise.server import _quality_schemas as q
 from loopwise.server import _schemas as s
 from loopwise.server._errors import ForbiddenError
+from loopwise.server._export_formats import record_media_url
 from loopwise.server._project_checks import retrain_every
 from loopwise.server._services import Services, require_admin
 from loopwise.storage._annotation_auto import AutoLabel
@@ -40,14 +41,13 @@ def resolve(services: Services, actor: UserInfo, project_id: int, item_id: int, 
 
 
 def review_public(project_id: int, item: ReviewItem) -> q.ReviewItemPublic:
-    media = f"/api/projects/{project_id}/records/{item.record_id}/media" if item.payload and "image" in item.payload else None
     return q.ReviewItemPublic(
         id=item.id, given=item.given, suggested=item.suggested, self_confidence=item.self_confidence,
         loop_index=item.loop_index, status=item.status, reviewer=item.reviewer, decided=item.decided,  # type: ignore[arg-type]
         labelled_by=item.labelled_by, created_at=item.created_at, resolved_at=item.resolved_at,
         record=s.RecordPublic(
             id=item.record_id, external_id=item.external_id, payload=item.payload, role="pool", state="done",
-            n_labels=len(item.labelled_by), media_url=media,
+            n_labels=len(item.labelled_by), media_url=record_media_url(project_id, item.record_id, item.payload),
         ),
     )
 
@@ -71,13 +71,13 @@ def decide_auto_label(services: Services, actor: UserInfo, project_id: int, reco
 
 
 def auto_label_public(project_id: int, label: AutoLabel) -> q.AutoLabelPublic:
-    media = f"/api/projects/{project_id}/records/{label.record_id}/media" if label.payload and "image" in label.payload else None
     return q.AutoLabelPublic(
         label_id=label.label_id, value=label.value, confidence=label.confidence, model_version=label.model_version,
         status=label.status, reviewer=label.reviewer, decided=label.decided, created_at=label.created_at,  # type: ignore[arg-type]
         record=s.RecordPublic(
             id=label.record_id, external_id=label.external_id, payload=label.payload, role="pool",
-            state="auto" if label.status == "auto" else "done", n_labels=0 if label.status == "auto" else 1, media_url=media,
+            state="auto" if label.status == "auto" else "done", n_labels=0 if label.status == "auto" else 1,
+            media_url=record_media_url(project_id, label.record_id, label.payload),
         ),
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from loopwise.server import _schemas as s
+from loopwise.server._export_formats import record_media_url
 from loopwise.storage._annotation_store import AnnotationProjectInfo, LabelAck, QueueRecord, UserInfo
 
 
@@ -23,12 +24,9 @@ def project_public(project: AnnotationProjectInfo) -> s.ProjectPublic:
 
 
 def record_public(project_id: int, record: QueueRecord) -> s.RecordPublic:
-    media = None
-    if record.payload and "image" in record.payload:
-        media = f"/api/projects/{project_id}/records/{record.record_id}/media"
     return s.RecordPublic(
         id=record.record_id, external_id=record.external_id, payload=record.payload, role=record.role,
-        state=record.state, n_labels=record.n_labels, lease_expires_at=record.lease_expires_at, media_url=media,
+        state=record.state, n_labels=record.n_labels, lease_expires_at=record.lease_expires_at, media_url=record_media_url(project_id, record.record_id, record.payload),
     )
 
 
